@@ -1,0 +1,1 @@
+"""Pure settlement arithmetic: no files, no workbooks, no Excel."""

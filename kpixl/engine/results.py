@@ -1,0 +1,126 @@
+"""Settlement results: immutable records with the SPEC §8 JSON document and a DataFrame view."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from kpixl.actuals import AdjustmentRecord
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass(frozen=True, slots=True)
+class KpiResult:
+    """One KPI in one period. In cumulative settlement the figures are to-date."""
+
+    code: str
+    actual: float
+    target: float
+    attainment: float
+    factor: float
+    payout: float
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodResult:
+    """One settled period."""
+
+    index: int
+    period: str
+    kpis: tuple[KpiResult, ...]
+    weighted_attainment: float
+    guardrail_multiplier: float
+    bonus_before_caps: float
+    bonus: float
+    base: float
+    total: float
+    miss: bool
+    exit_eligible: bool
+    cumulative_bonus: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """This period as in the ``--json`` document."""
+        return {
+            "index": self.index,
+            "period": self.period,
+            "kpis": [asdict(kpi) for kpi in self.kpis],
+            "weighted_attainment": self.weighted_attainment,
+            "guardrail_multiplier": self.guardrail_multiplier,
+            "bonus": self.bonus,
+            "base": self.base,
+            "total": self.total,
+            "miss": self.miss,
+            "exit_eligible": self.exit_eligible,
+            "cumulative_bonus": self.cumulative_bonus,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """Contract totals over the settled periods."""
+
+    base: float
+    bonus: float
+    total: float
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """A contract's settlement: every settled period, totals and the adjustments applied."""
+
+    contract_id: str
+    currency: str
+    decimals: int
+    settlement: str
+    periods: tuple[PeriodResult, ...]
+    totals: Totals
+    adjustments: tuple[AdjustmentRecord, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``kpixl settle --json`` document of SPEC §8 (plus ``adjustments`` when any)."""
+        document: dict[str, Any] = {
+            "contract": self.contract_id,
+            "currency": self.currency,
+            "periods": [period.to_dict() for period in self.periods],
+            "totals": asdict(self.totals),
+        }
+        if self.adjustments:
+            document["adjustments"] = [asdict(record) for record in self.adjustments]
+        return document
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per period and KPI, with the period's figures repeated on each row."""
+        import pandas as pd  # pandas is heavy: only notebook users and batch runs need it
+
+        rows = []
+        for period in self.periods:
+            shared = {
+                "contract": self.contract_id,
+                "index": period.index,
+                "period": period.period,
+            }
+            after = {
+                "weighted_attainment": period.weighted_attainment,
+                "guardrail_multiplier": period.guardrail_multiplier,
+                "bonus": period.bonus,
+                "base": period.base,
+                "total": period.total,
+                "miss": period.miss,
+                "exit_eligible": period.exit_eligible,
+                "cumulative_bonus": period.cumulative_bonus,
+            }
+            for kpi in period.kpis:
+                rows.append({**shared, "kpi": kpi.code, **_kpi_columns(kpi), **after})
+        return pd.DataFrame(rows)
+
+
+def _kpi_columns(kpi: KpiResult) -> dict[str, float]:
+    return {
+        "actual": kpi.actual,
+        "target": kpi.target,
+        "attainment": kpi.attainment,
+        "factor": kpi.factor,
+        "payout": kpi.payout,
+    }

@@ -1,0 +1,240 @@
+"""Settle a contract against its actuals (SPEC §5), period by period or cumulatively."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from kpixl.actuals import Actuals, Adjustments, PeriodData, resolve
+from kpixl.engine._arrays import FloatArray
+from kpixl.engine.attainment import attainment, weighted_attainment
+from kpixl.engine.curves import factor
+from kpixl.engine.exit_clause import exit_status
+from kpixl.engine.money import apply_caps, guardrail_multiplier, prorated_base, round_money
+from kpixl.engine.results import KpiResult, PeriodResult, Settlement, Totals
+from kpixl.engine.rounding import excel_round
+from kpixl.model import Aggregate, Contract, Guardrail, Kpi
+
+
+@dataclass(frozen=True)
+class KpiFigures:
+    """One KPI's figures over the settled periods: actual, target, attainment, factor, payout."""
+
+    actual: FloatArray
+    target: FloatArray
+    attainment: FloatArray
+    factor: FloatArray
+    payout: FloatArray
+
+
+def settle(
+    contract: Contract,
+    actuals: Actuals | PeriodData,
+    adjustments: Adjustments | None = None,
+) -> Settlement:
+    """Settle every period that has actuals.
+
+    Args:
+        contract: the contract.
+        actuals: actuals as read (checked here) or already resolved against the contract.
+        adjustments: optional replacements, applied before settling and kept as audit trail.
+
+    Returns:
+        The settlement.
+
+    Raises:
+        ActualsError: the actuals or adjustments do not fit the contract.
+    """
+    data = actuals if isinstance(actuals, PeriodData) else resolve(contract, actuals, adjustments)
+    cumulative = contract.settlement == "cumulative"
+    index = np.asarray(data.indices, dtype=np.float64)
+    pool = contract.fee.pool * index if cumulative else np.full(index.shape, contract.fee.pool)
+    figures = [kpi_figures(contract, kpi, data, pool, to_date=cumulative) for kpi in contract.kpis]
+    own = (
+        figures
+        if not cumulative
+        else [kpi_figures(contract, kpi, data, pool, to_date=False) for kpi in contract.kpis]
+    )
+    weights = [kpi.weight for kpi in contract.kpis]
+    w = np.asarray(
+        weighted_attainment(
+            weights, np.array([f.attainment for f in own]).reshape(len(own), len(index))
+        )
+    )
+    m = guardrails_multiplier(contract.guardrails, data, to_date=cumulative)
+    payouts = np.zeros(index.shape)
+    for f in figures:
+        payouts = payouts + f.payout
+    uncapped = np.asarray(round_money(payouts * m, contract.decimals))
+    bonuses = _bonuses(contract, index, uncapped)
+    return _assemble(contract, data, figures, w, m, uncapped, bonuses)
+
+
+def kpi_figures(
+    contract: Contract, kpi: Kpi, data: PeriodData, pool: FloatArray, *, to_date: bool
+) -> KpiFigures:
+    """Actual, target, attainment, factor and payout of one KPI over the settled periods.
+
+    Args:
+        contract: the contract.
+        kpi: the KPI.
+        data: resolved actuals.
+        pool: the pool per settled period (already multiplied by p for to-date figures).
+        to_date: roll actuals and targets up to date (cumulative settlement).
+
+    Returns:
+        The KPI's figures, one entry per settled period.
+    """
+    rows = np.asarray(data.indices) - 1
+    targets = np.asarray(kpi.effective_targets(contract.periods))[rows]
+    baselines = kpi.baselines(contract.periods)
+    base = None if baselines is None else np.asarray(baselines)[rows]
+    if kpi.ratio is not None:
+        numerator, denominator = (data.values[c] for c in kpi.ratio)
+        if to_date:
+            actual = np.cumsum(numerator) / np.cumsum(denominator)
+        else:
+            actual = numerator / denominator
+    else:
+        actual = data.values[kpi.source_column]
+        if to_date:
+            actual = roll_up(actual, kpi.rolls_up)
+    if to_date:
+        targets = roll_up(targets, kpi.rolls_up)
+        base = None if base is None else roll_up(base, kpi.rolls_up)
+    a = np.asarray(attainment(actual, targets, kpi.direction, base, kpi.attainment_cap))
+    curve = kpi.curve
+    mode = None if curve is None else curve.mode
+    froms = () if curve is None else curve.froms
+    rates = () if curve is None else curve.rates
+    f = np.asarray(factor(a, froms, rates, mode, kpi.threshold, kpi.factor_cap))
+    pay = np.asarray(round_money(pool * kpi.weight * f, contract.decimals))
+    return KpiFigures(actual, targets, a, f, pay)
+
+
+def roll_up(values: FloatArray, how: Aggregate) -> FloatArray:
+    """To-date figures of a per-period series: running sum, running mean or the last value."""
+    if how == "sum":
+        return np.cumsum(values)
+    if how == "mean":
+        return np.cumsum(values) / np.arange(1, values.size + 1)
+    return values.copy()
+
+
+def guardrails_multiplier(
+    guardrails: tuple[Guardrail, ...], data: PeriodData, *, to_date: bool
+) -> FloatArray:
+    """The product of every breached guardrail's multiplier, per settled period (SPEC §5.6)."""
+    m = np.ones(len(data.indices))
+    for guardrail in guardrails:
+        if guardrail.ratio is not None:
+            numerator, denominator = (data.values[c] for c in guardrail.ratio)
+            if to_date:
+                value = np.cumsum(numerator) / np.cumsum(denominator)
+            else:
+                value = numerator / denominator
+        else:
+            value = data.values[guardrail.source_column]
+            if to_date:
+                value = roll_up(value, guardrail.rolls_up)
+        m = m * np.asarray(
+            guardrail_multiplier(
+                value, guardrail.op, guardrail.bound, guardrail.effect, guardrail.breach_multiplier
+            )
+        )
+    return m
+
+
+def _bonuses(contract: Contract, index: FloatArray, uncapped: FloatArray) -> list[float]:
+    fee = contract.fee
+    d = contract.decimals
+    bonuses: list[float] = []
+    paid = 0.0
+    for i, p in enumerate(index):
+        if contract.settlement == "cumulative":
+            period_cap = None if fee.period_cap is None else fee.period_cap * p
+            to_date = apply_caps(float(uncapped[i]), period_cap, 0.0, fee.contract_cap, d)
+            bonus = excel_round(to_date - paid, d)
+            if not contract.clawback:
+                bonus = max(0.0, bonus)
+        else:
+            bonus = apply_caps(float(uncapped[i]), fee.period_cap, paid, fee.contract_cap, d)
+        bonuses.append(bonus)
+        paid = excel_round(paid + bonus, d)
+    return bonuses
+
+
+def _assemble(
+    contract: Contract,
+    data: PeriodData,
+    figures: list[KpiFigures],
+    w: FloatArray,
+    m: FloatArray,
+    uncapped: FloatArray,
+    bonuses: list[float],
+) -> Settlement:
+    d = contract.decimals
+    misses, eligible = _exit_flags(contract, data, w)
+    required = None if contract.min_input is None else contract.min_input.person_days
+    periods = []
+    paid = 0.0
+    for i, index in enumerate(data.indices):
+        days = None if required is None else float(data.values["person_days"][i])
+        base = prorated_base(contract.fee.base, days, required, d)
+        paid = excel_round(paid + bonuses[i], d)
+        kpis = tuple(
+            KpiResult(
+                kpi.code,
+                float(f.actual[i]),
+                float(f.target[i]),
+                float(f.attainment[i]),
+                float(f.factor[i]),
+                float(f.payout[i]),
+            )
+            for kpi, f in zip(contract.kpis, figures, strict=True)
+        )
+        periods.append(
+            PeriodResult(
+                index=index,
+                period=contract.period_label(index),
+                kpis=kpis,
+                weighted_attainment=float(w[i]),
+                guardrail_multiplier=float(m[i]),
+                bonus_before_caps=float(uncapped[i]),
+                bonus=bonuses[i],
+                base=base,
+                total=excel_round(base + bonuses[i], d),
+                miss=misses[i],
+                exit_eligible=eligible[i],
+                cumulative_bonus=paid,
+            )
+        )
+    totals = Totals(
+        base=excel_round(math.fsum(p.base for p in periods), d),
+        bonus=excel_round(math.fsum(p.bonus for p in periods), d),
+        total=excel_round(math.fsum(p.total for p in periods), d),
+    )
+    return Settlement(
+        contract.id,
+        contract.currency,
+        d,
+        contract.settlement,
+        tuple(periods),
+        totals,
+        data.adjustments,
+    )
+
+
+def _exit_flags(
+    contract: Contract, data: PeriodData, w: FloatArray
+) -> tuple[list[bool], list[bool]]:
+    if contract.exit is None or not data.indices:
+        return [False] * len(data.indices), [False] * len(data.indices)
+    # Unsettled periods between settled ones are not misses: they break a streak.
+    series = [math.nan] * data.indices[-1]
+    for i, index in enumerate(data.indices):
+        series[index - 1] = float(w[i])
+    misses, eligible = exit_status(series, contract.exit.threshold, contract.exit.consecutive)
+    return [misses[i - 1] for i in data.indices], [eligible[i - 1] for i in data.indices]
