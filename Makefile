@@ -1,0 +1,40 @@
+# Two entry points from a fresh clone: `make demo` (the main job on the bundled examples)
+# and `make test` (lint, types and the whole test suite). Both install what they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+EXAMPLES := workbooks/examples
+OUT := out
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	@for contract in $(EXAMPLES)/*.yaml; do \
+		stem=$${contract%.yaml}; adj=""; \
+		if [ -f $$stem.adjustments.csv ]; then adj="--adjustments $$stem.adjustments.csv"; fi; \
+		echo "== kpixl settle $$contract $$stem.actuals.csv $$adj"; \
+		$(BIN)/kpixl settle $$contract $$stem.actuals.csv $$adj || exit $$?; \
+	done
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check kpixl/engine kpixl/model.py kpixl/actuals.py
+	$(BIN)/mypy
+
+test: $(STAMP)
+	command -v soffice >/dev/null 2>&1 || bash scripts/install_libreoffice.sh
+	$(MAKE) lint
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/settle.py
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,5 @@
+"""Run the command line as ``python -m kpixl``."""
+
+from kpixl.cli import main
+
+main()

@@ -1,0 +1,76 @@
+"""The command line: exit codes, output on stdout, diagnostics on stderr, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from kpixl.actuals import read_actuals
+from kpixl.cli import app
+from kpixl.engine.settle import settle
+from kpixl.model import load_contract
+from tests.conftest import EXAMPLES
+
+runner = CliRunner()
+CONTRACT = str(EXAMPLES / "acme-amz-us.yaml")
+ACTUALS = str(EXAMPLES / "acme-amz-us.actuals.csv")
+
+
+def test_settle_prints_a_readable_table() -> None:
+    result = runner.invoke(app, ["settle", CONTRACT, ACTUALS])
+    assert result.exit_code == 0, result.output
+    assert "66,990.49" in result.stdout
+    assert "120,090.49" in result.stdout
+    assert "12,740.49" in result.stdout
+
+
+def test_settle_json_is_the_api_document() -> None:
+    result = runner.invoke(app, ["settle", CONTRACT, ACTUALS, "--json"])
+    assert result.exit_code == 0
+    expected = settle(load_contract(CONTRACT), read_actuals(ACTUALS)).to_dict()
+    assert json.loads(result.stdout) == expected
+
+
+def test_settle_csv_has_a_row_per_period_and_kpi() -> None:
+    result = runner.invoke(app, ["settle", CONTRACT, ACTUALS, "--csv"])
+    assert result.exit_code == 0
+    lines = result.stdout.strip().splitlines()
+    assert lines[0].startswith("contract,index,period,kpi,actual,target,attainment,factor,payout")
+    assert len(lines) == 1 + 18
+
+
+def test_bad_actuals_exit_1_naming_the_place(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(Path(ACTUALS).read_text("utf-8").replace("62000", "sixty"), encoding="utf-8")
+    result = runner.invoke(app, ["settle", CONTRACT, str(bad)])
+    assert result.exit_code == 1
+    assert f"{bad}: period 2027-01, column ad_sales: KX204 is not a number: 'sixty'" in result.stderr
+    assert result.stdout == ""
+
+
+def test_bad_contract_exit_1_without_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "c.yaml"
+    bad.write_text(Path(CONTRACT).read_text("utf-8").replace("weight: 0.5", "weight: 0.4"), "utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "kpixl", "settle", str(bad), ACTUALS],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "weights must sum to 1, they sum to 0.9" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_usage_errors_exit_2() -> None:
+    assert runner.invoke(app, ["settle", CONTRACT]).exit_code == 2
+    assert runner.invoke(app, ["settle", CONTRACT, ACTUALS, "--json", "--csv"]).exit_code == 2
+    assert runner.invoke(app, ["settle", CONTRACT, ACTUALS, "--bogus"]).exit_code == 2
+
+
+def test_schema_contract_prints_json_schema() -> None:
+    result = runner.invoke(app, ["schema", "contract"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["title"] == "kpixl contract"
