@@ -227,6 +227,8 @@ def parse_number(cell: Cell) -> float:
     Raises:
         ValueError: with a message fit for a user (empty, not a number, not finite).
     """
+    if type(cell) is float and math.isfinite(cell):
+        return cell  # the common case from sheets and generated data: nothing to parse
     if _blank(cell):
         raise ValueError("is empty")
     if isinstance(cell, bool) or isinstance(cell, dt.date):
@@ -256,15 +258,16 @@ def period_index(contract: Contract, cell: Cell) -> int:
     Raises:
         ValueError: the label is malformed or outside the contract.
     """
-    labels = contract.period_labels
     label = _label(cell, contract.period)
     if label.isdigit():
         index = int(label)
         if 1 <= index <= contract.periods:
             return index
         raise ValueError(f"period number {index} is outside the contract (1..{contract.periods})")
-    if label in labels:
-        return labels.index(label) + 1
+    number = contract.period_numbers.get(label)
+    if number is not None:
+        return number
+    labels = contract.period_labels
     raise ValueError(
         f"period {label!r} is outside the contract ({labels[0]} .. {labels[-1]}, "
         f"by {contract.period})"
@@ -308,7 +311,7 @@ def resolve(
     Raises:
         ActualsError: every problem found, each naming the file, the period and the column.
     """
-    needed = contract.required_columns()
+    needed = contract.required_columns
     issues = [
         Issue(actuals.source, "KX203", f"missing column {column!r}, needed by {who}")
         for column, who in needed.items()
@@ -346,7 +349,7 @@ def _cell_issue(source: str, contract: Contract, index: int, column: str, messag
 def _rows_by_period(
     contract: Contract, actuals: Actuals
 ) -> tuple[dict[int, tuple[int, dict[str, Cell]]], list[Issue]]:
-    needed = contract.required_columns()
+    needed = contract.required_columns
     by_period: dict[int, tuple[int, dict[str, Cell]]] = {}
     issues: list[Issue] = []
     for row in actuals.rows:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
@@ -270,18 +271,17 @@ class Contract(Model):
 
     def period_label(self, index: int) -> str:
         """The label of period ``index`` (1-based): ``2027-01`` or ``2027-Q1``."""
-        months = 1 if self.period == "month" else 3
-        first = (self.start.month - 1) // months * months
-        month0 = self.start.year * 12 + first + (index - 1) * months
-        year, month = divmod(month0, 12)
-        if self.period == "month":
-            return f"{year:04d}-{month + 1:02d}"
-        return f"{year:04d}-Q{month // 3 + 1}"
+        return _label(self.start, self.period, index)
 
     @property
     def period_labels(self) -> tuple[str, ...]:
         """Labels of periods 1..n."""
-        return tuple(self.period_label(p) for p in range(1, self.periods + 1))
+        return _labels(self.start, self.period, self.periods)
+
+    @property
+    def period_numbers(self) -> dict[str, int]:
+        """The 1-based number of each period label (a shared cache: do not modify)."""
+        return _numbers(self.start, self.period, self.periods)
 
     def kpi(self, code: str) -> Kpi:
         """The KPI with this code."""
@@ -290,6 +290,7 @@ class Contract(Model):
                 return kpi
         raise KeyError(code)
 
+    @property
     def required_columns(self) -> dict[str, str]:
         """Every actuals column the settlement needs, with who needs it."""
         needed: dict[str, str] = {}
@@ -302,6 +303,27 @@ class Contract(Model):
         if self.min_input is not None:
             needed.setdefault("person_days", "min_input")
         return needed
+
+
+def _label(start: dt.date, period: str, index: int) -> str:
+    months = 1 if period == "month" else 3
+    first = (start.month - 1) // months * months
+    month0 = start.year * 12 + first + (index - 1) * months
+    year, month = divmod(month0, 12)
+    if period == "month":
+        return f"{year:04d}-{month + 1:02d}"
+    return f"{year:04d}-Q{month // 3 + 1}"
+
+
+# Keyed on the fields that define the labels, so copies of a contract can never see stale ones.
+@lru_cache(maxsize=4096)
+def _labels(start: dt.date, period: str, periods: int) -> tuple[str, ...]:
+    return tuple(_label(start, period, p) for p in range(1, periods + 1))
+
+
+@lru_cache(maxsize=4096)
+def _numbers(start: dt.date, period: str, periods: int) -> dict[str, int]:
+    return {label: p for p, label in enumerate(_labels(start, period, periods), start=1)}
 
 
 def _per_period(

@@ -6,8 +6,8 @@ from typing import Literal
 
 import numpy as np
 
-from kpixl.engine._arrays import ArrayLike, Numeric, as_floats, elementwise, shaped
-from kpixl.engine.rounding import excel_round
+from kpixl.engine._arrays import ArrayLike, Numeric, as_floats, shaped
+from kpixl.engine.rounding import excel_round, round_array
 
 Op = Literal[">=", ">", "<=", "<"]
 Effect = Literal["gate", "multiplier"]
@@ -25,8 +25,9 @@ def round_money(amount: ArrayLike, decimals: int = 2) -> Numeric:
         The rounded value(s).
     """
     values = as_floats(amount)
-    rounded = elementwise(lambda x: excel_round(x, decimals), values)
-    return shaped(rounded, amount)
+    if values.ndim == 0:
+        return excel_round(float(values), decimals)
+    return round_array(values, decimals)
 
 
 def payout(pool: ArrayLike, weight: ArrayLike, factor: ArrayLike, decimals: int = 2) -> Numeric:

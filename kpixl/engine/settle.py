@@ -6,10 +6,11 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from kpixl.actuals import Actuals, Adjustments, PeriodData, resolve
 from kpixl.engine._arrays import FloatArray
-from kpixl.engine.attainment import attainment, weighted_attainment
+from kpixl.engine.attainment import Direction, attainment, weighted_attainment
 from kpixl.engine.curves import factor
 from kpixl.engine.exit_clause import exit_status
 from kpixl.engine.money import apply_caps, guardrail_multiplier, prorated_base, round_money
@@ -20,7 +21,7 @@ from kpixl.model import Aggregate, Contract, Guardrail, Kpi
 
 @dataclass(frozen=True)
 class KpiFigures:
-    """One KPI's figures over the settled periods: actual, target, attainment, factor, payout."""
+    """Every KPI's figures over the settled periods: one row per KPI, one column per period."""
 
     actual: FloatArray
     target: FloatArray
@@ -51,43 +52,67 @@ def settle(
     cumulative = contract.settlement == "cumulative"
     index = np.asarray(data.indices, dtype=np.float64)
     pool = contract.fee.pool * index if cumulative else np.full(index.shape, contract.fee.pool)
-    figures = [kpi_figures(contract, kpi, data, pool, to_date=cumulative) for kpi in contract.kpis]
-    own = (
-        figures
-        if not cumulative
-        else [kpi_figures(contract, kpi, data, pool, to_date=False) for kpi in contract.kpis]
-    )
+    figures = kpi_figures(contract, data, pool, to_date=cumulative)
+    own = kpi_figures(contract, data, pool, to_date=False) if cumulative else figures
     weights = [kpi.weight for kpi in contract.kpis]
-    w = np.asarray(
-        weighted_attainment(
-            weights, np.array([f.attainment for f in own]).reshape(len(own), len(index))
-        )
-    )
+    w = np.asarray(weighted_attainment(weights, own.attainment))
     m = guardrails_multiplier(contract.guardrails, data, to_date=cumulative)
     payouts = np.zeros(index.shape)
-    for f in figures:
-        payouts = payouts + f.payout
+    for row in figures.payout:
+        payouts = payouts + row
     uncapped = np.asarray(round_money(payouts * m, contract.decimals))
     bonuses = _bonuses(contract, index, uncapped)
     return _assemble(contract, data, figures, w, m, uncapped, bonuses)
 
 
 def kpi_figures(
-    contract: Contract, kpi: Kpi, data: PeriodData, pool: FloatArray, *, to_date: bool
+    contract: Contract, data: PeriodData, pool: FloatArray, *, to_date: bool
 ) -> KpiFigures:
-    """Actual, target, attainment, factor and payout of one KPI over the settled periods.
+    """Actual, target, attainment, factor and payout of every KPI over the settled periods.
 
     Args:
         contract: the contract.
-        kpi: the KPI.
         data: resolved actuals.
         pool: the pool per settled period (already multiplied by p for to-date figures).
         to_date: roll actuals and targets up to date (cumulative settlement).
 
     Returns:
-        The KPI's figures, one entry per settled period.
+        The figures, one row per KPI (in contract order) and one column per settled period.
     """
     rows = np.asarray(data.indices) - 1
+    shape = (len(contract.kpis), rows.size)
+    actual, target, baseline = np.empty(shape), np.empty(shape), np.full(shape, np.nan)
+    for k, kpi in enumerate(contract.kpis):
+        actual[k], target[k], base = _measured(contract, kpi, data, rows, to_date)
+        if base is not None:
+            baseline[k] = base
+    a = np.empty(shape)
+    # One call per kind of KPI (direction, with or without baseline) keeps the arithmetic in
+    # the engine's single attainment function while working on whole blocks of KPIs.
+    for (direction, has_baseline), members in _kinds(contract.kpis).items():
+        b = baseline[members] if has_baseline else None
+        a[members] = attainment(actual[members], target[members], direction, b)
+    caps = [np.inf if kpi.attainment_cap is None else kpi.attainment_cap for kpi in contract.kpis]
+    a = np.minimum(a, np.asarray(caps)[:, None])
+    f = np.empty(shape)
+    for k, kpi in enumerate(contract.kpis):
+        curve = kpi.curve
+        f[k] = factor(
+            a[k],
+            () if curve is None else curve.froms,
+            () if curve is None else curve.rates,
+            None if curve is None else curve.mode,
+            kpi.threshold,
+            kpi.factor_cap,
+        )
+    weights = np.asarray([kpi.weight for kpi in contract.kpis])[:, None]
+    payout = np.asarray(round_money(pool[None, :] * weights * f, contract.decimals))
+    return KpiFigures(actual, target, a, f, payout)
+
+
+def _measured(
+    contract: Contract, kpi: Kpi, data: PeriodData, rows: npt.NDArray[np.intp], to_date: bool
+) -> tuple[FloatArray, FloatArray, FloatArray | None]:
     targets = np.asarray(kpi.effective_targets(contract.periods))[rows]
     baselines = kpi.baselines(contract.periods)
     base = None if baselines is None else np.asarray(baselines)[rows]
@@ -104,14 +129,14 @@ def kpi_figures(
     if to_date:
         targets = roll_up(targets, kpi.rolls_up)
         base = None if base is None else roll_up(base, kpi.rolls_up)
-    a = np.asarray(attainment(actual, targets, kpi.direction, base, kpi.attainment_cap))
-    curve = kpi.curve
-    mode = None if curve is None else curve.mode
-    froms = () if curve is None else curve.froms
-    rates = () if curve is None else curve.rates
-    f = np.asarray(factor(a, froms, rates, mode, kpi.threshold, kpi.factor_cap))
-    pay = np.asarray(round_money(pool * kpi.weight * f, contract.decimals))
-    return KpiFigures(actual, targets, a, f, pay)
+    return actual, targets, base
+
+
+def _kinds(kpis: tuple[Kpi, ...]) -> dict[tuple[Direction, bool], list[int]]:
+    kinds: dict[tuple[Direction, bool], list[int]] = {}
+    for k, kpi in enumerate(kpis):
+        kinds.setdefault((kpi.direction, kpi.baseline is not None), []).append(k)
+    return kinds
 
 
 def roll_up(values: FloatArray, how: Aggregate) -> FloatArray:
@@ -169,7 +194,7 @@ def _bonuses(contract: Contract, index: FloatArray, uncapped: FloatArray) -> lis
 def _assemble(
     contract: Contract,
     data: PeriodData,
-    figures: list[KpiFigures],
+    figures: KpiFigures,
     w: FloatArray,
     m: FloatArray,
     uncapped: FloatArray,
@@ -180,20 +205,17 @@ def _assemble(
     required = None if contract.min_input is None else contract.min_input.person_days
     periods = []
     paid = 0.0
+    codes = [kpi.code for kpi in contract.kpis]
+    # One conversion to Python floats for the whole table, then plain indexing.
+    matrices = (figures.actual, figures.target, figures.attainment, figures.factor, figures.payout)
+    actual, target, a, f, pay = (matrix.tolist() for matrix in matrices)
     for i, index in enumerate(data.indices):
         days = None if required is None else float(data.values["person_days"][i])
         base = prorated_base(contract.fee.base, days, required, d)
         paid = excel_round(paid + bonuses[i], d)
         kpis = tuple(
-            KpiResult(
-                kpi.code,
-                float(f.actual[i]),
-                float(f.target[i]),
-                float(f.attainment[i]),
-                float(f.factor[i]),
-                float(f.payout[i]),
-            )
-            for kpi, f in zip(contract.kpis, figures, strict=True)
+            KpiResult(code, actual[k][i], target[k][i], a[k][i], f[k][i], pay[k][i])
+            for k, code in enumerate(codes)
         )
         periods.append(
             PeriodResult(

@@ -82,3 +82,21 @@ def test_matches_values_excel_cached(corpus: Path) -> None:
                 assert excel_round(float(match[1]), int(match[2])) == excel_value, cell.coordinate
                 checked += 1
     assert checked >= 7
+
+
+def test_large_values_round_their_15_digit_form() -> None:
+    # 100000000000.0149 is 100000000000.015 to 15 significant digits: Excel rounds that up.
+    assert excel_round(100000000000.0149, 2) == 100000000000.02
+
+
+@given(
+    st.lists(st.floats(min_value=-1e14, max_value=1e14, allow_nan=False), max_size=30),
+    st.integers(min_value=-3, max_value=6),
+)
+def test_array_rounding_equals_scalar_rounding(values: list[float], digits: int) -> None:
+    import numpy as np
+
+    from kpixl.engine.rounding import round_array
+
+    got = round_array(np.asarray(values, dtype=np.float64), digits).tolist()
+    assert got == [excel_round(v, digits) for v in values]
