@@ -1,0 +1,1 @@
+"""Everything that touches xlsx files: template schema, build, read, validate, safe loading."""
