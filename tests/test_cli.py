@@ -74,3 +74,51 @@ def test_schema_contract_prints_json_schema() -> None:
     result = runner.invoke(app, ["schema", "contract"])
     assert result.exit_code == 0
     assert json.loads(result.stdout)["title"] == "kpixl contract"
+
+
+BAD_CONTRACTS = {
+    "unknown key": ("weight: 0.5", "wieght: 0.5", "kpis[0].wieght: KX102 unknown key"),
+    "weights": ("weight: 0.5", "weight: 0.45", "weights must sum to 1"),
+    "tiers": ("{from: 0.8, rate: 0.5}, {from: 1.0", "{from: 1.0, rate: 0.5}, {from: 1.0",
+              "kpis[1].curve: KX102 each tier's 'from' must be unique"),
+    "ramp": ("ramp: [0.6, 0.8]", "ramp: [0.6, 0.8, 1, 1, 1, 1, 1]", "kpis[0].ramp: KX104"),
+    "target": ("target: 3.0", "target: -3.0", "kpis[1].target: KX105 period 1 (2027-01)"),
+    "multiplier": ("multiplier: 0.5", "multiplier: 2", "guardrails[1].multiplier: KX102"),
+    "revenue": ("revenue_kpi: gmv", "revenue_kpi: sales", "revenue_kpi 'sales' names no KPI"),
+}  # fmt: skip
+
+
+def test_every_bad_contract_exits_1_naming_the_key(tmp_path: Path) -> None:
+    text = Path(CONTRACT).read_text("utf-8")
+    for name, (old, new, words) in BAD_CONTRACTS.items():
+        assert old in text, name
+        bad = tmp_path / f"{name}.yaml"
+        bad.write_text(text.replace(old, new, 1), encoding="utf-8")
+        result = runner.invoke(app, ["settle", str(bad), ACTUALS])
+        assert result.exit_code == 1, name
+        assert isinstance(result.exception, SystemExit), name
+        assert f"{bad}: " in result.stderr, name
+        assert words in result.stderr, (name, result.stderr)
+
+
+BAD_ACTUALS = {
+    "duplicate": (lambda t: t + t.splitlines()[1] + "\n", "line 8: KX206 period 2027-01 appears twice"),
+    "outside": (lambda t: t.replace("2027-06", "2027-07"), "line 7: KX205 period '2027-07' is outside"),
+    "missing column": (lambda t: t.replace("return_rate", "returns"), "KX203 missing column 'return_rate'"),
+    "empty": (lambda t: t.replace(",0.31,", ",,"), "period 2027-01, column gross_margin: KX204 is empty"),
+    "text": (lambda t: t.replace(",0.31,", ",n/a,"), "period 2027-01, column gross_margin: KX204 is not a number"),
+    "zero denominator": (lambda t: t.replace(",20000,0.31", ",0,0.31"), "period 2027-01, column ad_spend: KX204 is 0"),
+    "negative": (lambda t: t.replace("200000,", "-200000,", 1), "period 2027-01, column gmv: KX204 is negative"),
+}  # fmt: skip
+
+
+def test_every_bad_actuals_file_exits_1_naming_period_and_column(tmp_path: Path) -> None:
+    text = Path(ACTUALS).read_text("utf-8")
+    for name, (edit, words) in BAD_ACTUALS.items():
+        bad = tmp_path / f"{name}.csv"
+        bad.write_text(edit(text), encoding="utf-8")
+        result = runner.invoke(app, ["settle", CONTRACT, str(bad)])
+        assert result.exit_code == 1, name
+        assert isinstance(result.exception, SystemExit), name
+        assert f"{bad}: " in result.stderr, name
+        assert words in result.stderr, (name, result.stderr)

@@ -111,13 +111,16 @@ def apply_caps(
 
 
 def prorated_base(
-    base: float, person_days: float | None = None, required: float | None = None, decimals: int = 2
-) -> float:
+    base: float,
+    person_days: ArrayLike | None = None,
+    required: float | None = None,
+    decimals: int = 2,
+) -> Numeric:
     """The base fee, prorated when fewer person-days than required were delivered (SPEC §5.9).
 
     Args:
         base: the base fee per period.
-        person_days: person-days delivered in the period.
+        person_days: person-days delivered, for one period or an array of periods.
         required: person-days the contract requires.
         decimals: the currency's decimals.
 
@@ -126,4 +129,5 @@ def prorated_base(
     """
     if required is None or person_days is None:
         return excel_round(base, decimals)
-    return excel_round(base * min(1.0, person_days / required), decimals)
+    share = np.minimum(1.0, as_floats(person_days) / required)
+    return shaped(np.asarray(round_money(base * share, decimals)), person_days)

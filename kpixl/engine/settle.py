@@ -61,8 +61,7 @@ def settle(
     for row in figures.payout:
         payouts = payouts + row
     uncapped = np.asarray(round_money(payouts * m, contract.decimals))
-    bonuses = _bonuses(contract, index, uncapped)
-    return _assemble(contract, data, figures, w, m, uncapped, bonuses)
+    return _assemble(contract, data, figures, w, m, uncapped)
 
 
 def kpi_figures(
@@ -172,12 +171,16 @@ def guardrails_multiplier(
     return m
 
 
-def _bonuses(contract: Contract, index: FloatArray, uncapped: FloatArray) -> list[float]:
+def _bonuses(
+    contract: Contract, index: FloatArray, uncapped: FloatArray
+) -> tuple[list[float], list[float]]:
+    """Each period's bonus after caps, and the bonus paid up to and including it."""
     fee = contract.fee
     d = contract.decimals
     bonuses: list[float] = []
+    paid_through: list[float] = []
     paid = 0.0
-    for i, p in enumerate(index):
+    for i, p in enumerate(index.tolist()):
         if contract.settlement == "cumulative":
             period_cap = None if fee.period_cap is None else fee.period_cap * p
             to_date = apply_caps(float(uncapped[i]), period_cap, 0.0, fee.contract_cap, d)
@@ -188,7 +191,8 @@ def _bonuses(contract: Contract, index: FloatArray, uncapped: FloatArray) -> lis
             bonus = apply_caps(float(uncapped[i]), fee.period_cap, paid, fee.contract_cap, d)
         bonuses.append(bonus)
         paid = excel_round(paid + bonus, d)
-    return bonuses
+        paid_through.append(paid)
+    return bonuses, paid_through
 
 
 def _assemble(
@@ -198,42 +202,46 @@ def _assemble(
     w: FloatArray,
     m: FloatArray,
     uncapped: FloatArray,
-    bonuses: list[float],
 ) -> Settlement:
     d = contract.decimals
+    index = np.asarray(data.indices, dtype=np.float64)
+    bonuses, paid = _bonuses(contract, index, uncapped)
     misses, eligible = _exit_flags(contract, data, w)
     required = None if contract.min_input is None else contract.min_input.person_days
-    periods = []
-    paid = 0.0
+    days = None if required is None else data.values["person_days"]
+    base_fee = prorated_base(contract.fee.base, days, required, d)
+    bases = np.broadcast_to(np.asarray(base_fee, dtype=np.float64), index.shape)
+    totals = np.asarray(round_money(bases + np.asarray(bonuses), d), dtype=np.float64)
     codes = [kpi.code for kpi in contract.kpis]
+    labels = contract.period_labels
     # One conversion to Python floats for the whole table, then plain indexing.
     matrices = (figures.actual, figures.target, figures.attainment, figures.factor, figures.payout)
     actual, target, a, f, pay = (matrix.tolist() for matrix in matrices)
-    for i, index in enumerate(data.indices):
-        days = None if required is None else float(data.values["person_days"][i])
-        base = prorated_base(contract.fee.base, days, required, d)
-        paid = excel_round(paid + bonuses[i], d)
+    periods = []
+    for i, (p, base, total) in enumerate(
+        zip(data.indices, bases.tolist(), totals.tolist(), strict=True)
+    ):
         kpis = tuple(
             KpiResult(code, actual[k][i], target[k][i], a[k][i], f[k][i], pay[k][i])
             for k, code in enumerate(codes)
         )
         periods.append(
             PeriodResult(
-                index=index,
-                period=contract.period_label(index),
+                index=p,
+                period=labels[p - 1],
                 kpis=kpis,
                 weighted_attainment=float(w[i]),
                 guardrail_multiplier=float(m[i]),
                 bonus_before_caps=float(uncapped[i]),
                 bonus=bonuses[i],
                 base=base,
-                total=excel_round(base + bonuses[i], d),
+                total=total,
                 miss=misses[i],
                 exit_eligible=eligible[i],
-                cumulative_bonus=paid,
+                cumulative_bonus=paid[i],
             )
         )
-    totals = Totals(
+    totals_row = Totals(
         base=excel_round(math.fsum(p.base for p in periods), d),
         bonus=excel_round(math.fsum(p.bonus for p in periods), d),
         total=excel_round(math.fsum(p.total for p in periods), d),
@@ -244,7 +252,7 @@ def _assemble(
         d,
         contract.settlement,
         tuple(periods),
-        totals,
+        totals_row,
         data.adjustments,
     )
 
