@@ -1,0 +1,327 @@
+"""Build the standard quoting workbook of one contract with XlsxWriter.
+
+XlsxWriter is the writer because it stores a cached value beside each formula
+(``write_formula(cell, formula, format, value)``); openpyxl cannot, and a workbook without
+cached values shows nothing in pandas, python-calamine, previews or Excel's protected view.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from kpixl.actuals import Actuals, Adjustments
+from kpixl.atomic import atomic_path
+from kpixl.model import Contract
+from kpixl.workbook.cached import ActualsGrid, CellValue, actuals_grid, cached_values, resolved
+from kpixl.workbook.layout import (
+    ACTUALS,
+    KPIS,
+    META,
+    QUOTE,
+    SCHEMA_ID,
+    SCHEMA_VERSION,
+    SETTLEMENT,
+    TIERS,
+    CellSpec,
+    Lang,
+    Layout,
+    Mode,
+    TemplateSchema,
+)
+from kpixl.workbook.template import fixed_label, template_schema
+
+GENERATOR = "kpixl 0.1.0"
+#: Fixed document timestamp: identical inputs must give a byte-identical file.
+FIXED_CREATED = dt.datetime(2000, 1, 1, 0, 0, 0)
+
+
+def formula_text(spec: CellSpec, mode: Mode) -> str:
+    """The formula of a cell in a mode, with its leading ``=``."""
+    text = spec.udf if mode == "udf" else spec.native
+    return "=" + (text or "")
+
+
+def fingerprint(schema: TemplateSchema, mode: Mode) -> str:
+    """SHA-256 over every formula cell's sheet, address and formula text, in schema order."""
+    digest = hashlib.sha256()
+    for spec in schema.formula_cells():
+        digest.update(f"{spec.sheet}!{spec.ref}={formula_text(spec, mode)}\n".encode())
+    return digest.hexdigest()
+
+
+def build_workbook(
+    contract: Contract,
+    actuals: Actuals | None = None,
+    adjustments: Adjustments | None = None,
+    mode: Mode = "native",
+    lang: Lang = "both",
+    out: Path = Path("quote.xlsx"),
+) -> Path:
+    """Write the quoting workbook of a contract, atomically.
+
+    Args:
+        contract: the contract.
+        actuals: actuals to fill the Actuals sheet with (and settle), or None.
+        adjustments: adjustments for the adjustments table, or None.
+        mode: ``native`` (plain Excel formulas) or ``udf`` (KPIXL_* functions).
+        lang: label language: ``en``, ``zh`` or ``both``.
+        out: the .xlsx file to write.
+
+    Returns:
+        The path written.
+
+    Raises:
+        ActualsError: the actuals or adjustments do not fit the contract.
+    """
+    data = resolved(contract, actuals, adjustments)  # first: it names every bad cell
+    grid = actuals_grid(contract, actuals, adjustments)
+    schema = template_schema(contract, lang, len(grid.adjustments))
+    layout = Layout(contract, len(grid.adjustments))
+    values = cached_values(layout, grid, data)
+    with atomic_path(out) as temp:
+        _write(temp, schema, layout, grid, values, mode, lang)
+    return out
+
+
+def input_values(layout: Layout, grid: ActualsGrid) -> dict[str, Any]:
+    """The value of every input and fixed cell, keyed by schema key."""
+    contract = layout.contract
+    fee = contract.fee
+    quote: dict[str, Any] = {
+        "id": contract.id,
+        "client": contract.client,
+        "provider": contract.provider,
+        "currency": contract.currency,
+        "decimals": contract.decimals,
+        "platform": contract.platform,
+        "markets": ", ".join(contract.markets),
+        "category": contract.category,
+        "start": contract.start,
+        "period": contract.period,
+        "periods": contract.periods,
+        "settlement": contract.settlement,
+        "clawback": contract.clawback,
+        "revenue_kpi": contract.revenue_kpi,
+        "base": fee.base,
+        "pool": fee.pool,
+        "period_cap": fee.period_cap,
+        "contract_cap": fee.contract_cap,
+        "person_days": None if contract.min_input is None else contract.min_input.person_days,
+        "exit_threshold": None if contract.exit is None else contract.exit.threshold,
+        "exit_consecutive": None if contract.exit is None else contract.exit.consecutive,
+    }
+    out: dict[str, Any] = {f"quote.{key}": value for key, value in quote.items()}
+    labels = contract.period_labels
+    for p, label in enumerate(labels, start=1):
+        out[f"quote.period[{p}]"] = label
+        out[f"targets.period[{p}]"] = label
+        out[f"actuals.period[{p}]"] = label
+        out[f"settlement[{p}].period"] = label
+        out[f"settlement[{p}].p"] = p
+        for m in layout.metrics:
+            out[f"actuals[{p}].{m}"] = grid.values.get((p, m))
+    out["actuals.header.period"] = "period"
+    for m in layout.metrics:
+        out[f"actuals.header.{m}"] = m
+    for key in ("period", "metric", "value", "reason", "approved_by"):
+        out[f"adjustments.header.{key}"] = key
+    for i, adjustment in enumerate(grid.adjustments):
+        for key, value in zip(
+            ("period", "metric", "value", "reason", "approved_by"), adjustment, strict=True
+        ):
+            out[f"adjustments[{i}].{key}"] = value
+    for k, kpi in enumerate(contract.kpis):
+        out.update(_kpi_inputs(layout, k))
+        out[f"tiers[{k}].code"] = kpi.code
+    for j, guardrail in enumerate(contract.guardrails):
+        ratio = guardrail.ratio or (None, None)
+        row = {
+            "metric": guardrail.metric,
+            "ratio_num": ratio[0],
+            "ratio_den": ratio[1],
+            "aggregate": guardrail.aggregate,
+            "op": guardrail.op,
+            "bound": guardrail.bound,
+            "effect": guardrail.effect,
+            "multiplier": guardrail.multiplier,
+        }
+        out.update({f"guardrails[{j}].{key}": value for key, value in row.items()})
+    return out
+
+
+def _kpi_inputs(layout: Layout, k: int) -> dict[str, Any]:
+    kpi = layout.contract.kpis[k]
+    n = layout.n
+    ratio = kpi.ratio or (None, None)
+    row = {
+        "code": kpi.code,
+        "name": kpi.name,
+        "name_zh": kpi.name_zh,
+        "unit": kpi.unit,
+        "direction": kpi.direction,
+        "weight": kpi.weight,
+        "metric": kpi.metric,
+        "ratio_num": ratio[0],
+        "ratio_den": ratio[1],
+        "aggregate": kpi.aggregate,
+        "threshold": kpi.threshold,
+        "attainment_cap": kpi.attainment_cap,
+        "factor_cap": kpi.factor_cap,
+        "curve_mode": None if kpi.curve is None else kpi.curve.mode,
+        "source": kpi.source,
+        "definition": kpi.definition,
+    }
+    out = {f"kpis[{k}].{key}": value for key, value in row.items()}
+    targets = kpi.target if isinstance(kpi.target, tuple) else (kpi.target,) * n
+    baselines = kpi.baselines(n) or (None,) * n
+    ramp = kpi.ramp or ()
+    for p in range(1, n + 1):
+        out[f"kpis[{k}].target[{p}]"] = targets[p - 1]
+        out[f"kpis[{k}].ramp[{p}]"] = ramp[p - 1] if p <= len(ramp) else None
+        out[f"kpis[{k}].baseline[{p}]"] = baselines[p - 1]
+    if kpi.curve is not None:
+        for i, tier in enumerate(kpi.curve.tiers):
+            out[f"kpis[{k}].tiers[{i}].from"] = tier.from_
+            out[f"kpis[{k}].tiers[{i}].rate"] = tier.rate
+    return out
+
+
+class _Formats:
+    """XlsxWriter formats, created once per number format and lock state."""
+
+    def __init__(self, book: Workbook) -> None:
+        self.book = book
+        self.cache: dict[tuple[str | None, bool, bool], Any] = {}
+
+    def get(self, number_format: str | None, locked: bool, bold: bool = False) -> Any:
+        key = (number_format, locked, bold)
+        if key not in self.cache:
+            props: dict[str, Any] = {"locked": locked, "bold": bold}
+            if number_format:
+                props["num_format"] = number_format
+            if not locked:
+                props["bg_color"] = "#FFF8DC"
+            self.cache[key] = self.book.add_format(props)
+        return self.cache[key]
+
+
+def _write(
+    path: Path,
+    schema: TemplateSchema,
+    layout: Layout,
+    grid: ActualsGrid,
+    values: dict[str, dict[str, CellValue]],
+    mode: Mode,
+    lang: Lang,
+) -> None:
+    options = {
+        "in_memory": True,  # zip entries dated 1980-01-01: deterministic output
+        "strings_to_formulas": False,
+        "strings_to_numbers": False,
+        "strings_to_urls": False,
+    }
+    book = xlsxwriter.Workbook(str(path), options)
+    book.set_properties(
+        {
+            "title": f"kpixl quote {schema.contract_id}",
+            "author": "kpixl",
+            "created": FIXED_CREATED,
+            "comments": GENERATOR,
+        }
+    )
+    book.set_calc_mode("auto")
+    sheets: dict[str, Worksheet] = {}
+    for sheet_spec in schema.sheets:
+        sheet = book.add_worksheet(sheet_spec.name)
+        sheets[sheet_spec.name] = sheet
+        for col, width in sheet_spec.widths:
+            sheet.set_column(col, col, width)
+        if sheet_spec.freeze:
+            sheet.freeze_panes(*sheet_spec.freeze)
+        if sheet_spec.state == "veryHidden":
+            sheet.very_hidden()
+        sheet.set_landscape()
+        sheet.fit_to_pages(1, 0)
+        sheet.protect("", {"format_columns": True, "format_rows": True})
+    formats = _Formats(book)
+    inputs = input_values(layout, grid)
+    meta = {
+        "meta.schema_id": SCHEMA_ID,
+        "meta.schema_version": SCHEMA_VERSION,
+        "meta.contract_id": schema.contract_id,
+        "meta.generator": GENERATOR,
+        "meta.fingerprint": fingerprint(schema, mode),
+        "meta.formula_mode": mode,
+        "meta.lang": lang,
+        "meta.adjustment_rows": len(grid.adjustments),
+    }
+    for cell_spec in schema.cells:
+        spec = cell_spec
+        sheet = sheets[spec.sheet]
+        if spec.kind == "formula":
+            value = values.get(spec.sheet, {}).get(spec.ref, "")
+            fmt = formats.get(spec.number_format, True)
+            sheet.write_formula(spec.ref, formula_text(spec, mode), fmt, value)
+        elif spec.key.startswith("meta."):
+            sheet.write_string(spec.ref, str(meta[spec.key]))
+            sheet.write_string(spec.ref.replace("B", "A", 1), spec.key.removeprefix("meta."))
+        elif spec.kind == "fixed" and spec.key.startswith("label."):
+            text = fixed_label(spec.key, layout, lang) or ""
+            sheet.write_string(spec.ref, text, formats.get(None, True, bold=True))
+        else:
+            _write_value(sheet, spec, inputs.get(spec.key), formats)
+    _finish(book, sheets, schema, layout)
+    book.close()
+
+
+def _write_value(sheet: Worksheet, spec: CellSpec, value: Any, formats: _Formats) -> None:
+    locked = spec.kind == "fixed"
+    fmt = formats.get(spec.number_format, locked)
+    if spec.validation:
+        sheet.data_validation(spec.ref, {"validate": "list", "source": list(spec.validation)})
+    if value is None:
+        sheet.write_blank(spec.ref, None, fmt)
+    elif isinstance(value, bool):
+        sheet.write_boolean(spec.ref, value, fmt)
+    elif isinstance(value, int | float):
+        sheet.write_number(spec.ref, value, fmt)
+    elif isinstance(value, dt.date):
+        sheet.write_datetime(spec.ref, dt.datetime(value.year, value.month, value.day), fmt)
+    else:
+        # Always as text: contract text starting with = + - @ must never become a formula.
+        sheet.write_string(spec.ref, str(value), fmt)
+
+
+def _finish(
+    book: Workbook, sheets: dict[str, Worksheet], schema: TemplateSchema, layout: Layout
+) -> None:
+    for name, target in schema.names.items():
+        book.define_name(name, "=" + target)
+    sheets[QUOTE].activate()
+    _chart(book, sheets[QUOTE], layout)
+    for name in (KPIS, TIERS, ACTUALS, SETTLEMENT, META):
+        sheets[name].set_landscape()
+
+
+def _chart(book: Workbook, sheet: Worksheet, layout: Layout) -> None:
+    """A column chart of the fee per period (base and bonus stacked)."""
+    chart = book.add_chart({"type": "column", "subtype": "stacked"})
+    head = layout.per_period_row
+    first, last = head + 1, head + layout.n
+    for col, name in ((1, "Base / 基础"), (2, "Bonus / 奖金")):
+        chart.add_series(
+            {
+                "name": name,
+                "categories": [QUOTE, first, 0, last, 0],
+                "values": [QUOTE, first, col, last, col],
+            }
+        )
+    chart.set_title({"name": "Fee per period / 各期服务费"})
+    sheet.insert_chart(head, 5, chart)

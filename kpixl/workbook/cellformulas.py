@@ -1,0 +1,323 @@
+"""The formula of every calculated cell, in native Excel and in KPIXL_* UDF form.
+
+Each formula mirrors the engine's operation order (kpixl/engine) so that IEEE results agree:
+payout = ROUND(pool*weight*f, d), linear = r_i+(a-x_i)*(r_j-r_i)/(x_j-x_i), lower = 2-A/T,
+sums in KPI order. Money is ROUNDed only where the engine rounds.
+"""
+
+from __future__ import annotations
+
+from kpixl.workbook.layout import Layout, Mode, cell, column
+
+BLANK = '""'
+
+
+def _guard(layout: Layout, p: int, expr: str) -> str:
+    """Blank when period p has no actuals yet."""
+    return f'IF(${_col(layout, "n")}{p + 1}=0,"",{expr})'
+
+
+def _col(layout: Layout, key: str) -> str:
+    return column(layout.scol(key))
+
+
+def _decimals(layout: Layout) -> str:
+    return layout.quote("decimals")
+
+
+def _if_number(ref: str, yes: str, no: str) -> str:
+    return f"IF(ISNUMBER({ref}),{yes},{no})"
+
+
+def metric_value(layout: Layout, metric: str, p: int) -> str:
+    """Period p's value of a metric, with an approved adjustment replacing it."""
+    match = (
+        f"({layout.adjustment_range('period')}=$A{p + 1})"
+        f"*({layout.adjustment_range('metric')}={layout.actual_header(metric)})"
+    )
+    adjusted = f"SUMPRODUCT({match}*{layout.adjustment_range('value')})"
+    return f"IF(SUMPRODUCT({match})>0,{adjusted},{layout.actual(metric, p)})"
+
+
+def _x(layout: Layout, metric: str, p: int) -> str:
+    return layout.s(f"x:{metric}", p)
+
+
+def _x_span(layout: Layout, metric: str, p: int) -> str:
+    return layout.s_span(f"x:{metric}", p)
+
+
+def _roll(span: str, single: str, how: str, p_ref: str) -> str:
+    """A to-date figure: running sum, running mean or the last value."""
+    if how == "sum":
+        return f"SUM({span})"
+    if how == "mean":
+        return f"SUM({span})/{p_ref}"
+    return single
+
+
+def _measured_value(
+    layout: Layout, ratio: tuple[str, str] | None, metric: str, how: str, p: int, to_date: bool
+) -> str:
+    p_ref = layout.s("p", p)
+    if ratio is not None:
+        num, den = ratio
+        if to_date:
+            return f"SUM({_x_span(layout, num, p)})/SUM({_x_span(layout, den, p)})"
+        return f"{_x(layout, num, p)}/{_x(layout, den, p)}"
+    if to_date:
+        return _roll(_x_span(layout, metric, p), _x(layout, metric, p), how, p_ref)
+    return _x(layout, metric, p)
+
+
+def kpi_actual(layout: Layout, k: int, p: int, to_date: bool) -> str:
+    """KPI k's actual (or to-date actual) expression."""
+    kpi = layout.contract.kpis[k]
+    return _measured_value(layout, kpi.ratio, kpi.source_column, kpi.rolls_up, p, to_date)
+
+
+def kpi_target(layout: Layout, k: int, key: str, p: int, to_date: bool) -> str:
+    """KPI k's effective target or baseline (to date when asked)."""
+    how = layout.contract.kpis[k].rolls_up
+    if to_date:
+        return _roll(layout.target_span(k, key, p), layout.target(k, key, p), how, layout.s("p", p))
+    return layout.target(k, key, p)
+
+
+def attainment_native(layout: Layout, k: int, actual: str, target: str, base: str | None) -> str:
+    """SPEC §5.3 attainment of KPI k as a native expression."""
+    direction = layout.kpi(k, "direction")
+    if base is None:
+        core = f'IF({direction}="lower",2-{actual}/{target},{actual}/{target})'
+    else:
+        core = (
+            f'IF({direction}="lower",({base}-{actual})/({base}-{target}),'
+            f"({actual}-{base})/({target}-{base}))"
+        )
+    cap = layout.kpi(k, "attainment_cap")
+    return _if_number(cap, f"MIN(MAX({core},0),{cap})", f"MAX({core},0)")
+
+
+def attainment_udf(layout: Layout, k: int, actual: str, target: str, base: str | None) -> str:
+    """SPEC §5.3 attainment of KPI k through KPIXL_ATTAINMENT."""
+    return (
+        f"KPIXL_ATTAINMENT({actual},{target},{layout.kpi(k, 'direction')},"
+        f"{BLANK if base is None else base},{layout.kpi(k, 'attainment_cap')})"
+    )
+
+
+def curve_native(layout: Layout, k: int, a: str) -> str:
+    """SPEC §5.4 curve of KPI k (before threshold and cap) as a native expression."""
+    count = layout.tier_counts[k]
+    if count == 0:
+        return a
+    xs = [layout.tier(k, i, "from") for i in range(count)]
+    rs = [layout.tier(k, i, "rate") for i in range(count)]
+    stepped = "0"
+    for x, r in zip(xs, rs, strict=True):
+        stepped = f"IF({a}>={x},{r},{stepped})"
+    bands = [
+        f"{rs[i]}*MAX(0,MIN({a},{xs[i + 1]})-{xs[i]})"
+        if i + 1 < count
+        else f"{rs[i]}*MAX(0,{a}-{xs[i]})"
+        for i in range(count)
+    ]
+    marginal = "+".join(bands)
+    mode = layout.kpi(k, "curve_mode")
+    fallback = a
+    if count >= 2:
+        linear = rs[-1]
+        for i in range(count - 2, -1, -1):
+            step = f"{rs[i]}+({a}-{xs[i]})*({rs[i + 1]}-{rs[i]})/({xs[i + 1]}-{xs[i]})"
+            linear = f"IF({a}<{xs[i + 1]},{step},{linear})"
+        fallback = f'IF({mode}="linear",IF({a}<{xs[0]},0,{linear}),{a})'
+    return f'IF({mode}="stepped",{stepped},IF({mode}="marginal",{marginal},{fallback}))'
+
+
+def factor_native(layout: Layout, k: int, a: str) -> str:
+    """SPEC §5.4 factor: curve, then threshold, then factor cap."""
+    threshold = layout.kpi(k, "threshold")
+    cap = layout.kpi(k, "factor_cap")
+    value = f"IF(AND(ISNUMBER({threshold}),{a}<{threshold}),0,{curve_native(layout, k, a)})"
+    return _if_number(cap, f"MIN({value},{cap})", value)
+
+
+def factor_udf(layout: Layout, k: int, a: str) -> str:
+    """SPEC §5.4 factor through KPIXL_FACTOR."""
+    tiers = layout.tier_range(k) if layout.tier_counts[k] else BLANK
+    mode = layout.kpi(k, "curve_mode") if layout.tier_counts[k] else BLANK
+    return (
+        f"KPIXL_FACTOR({a},{tiers},{mode},{layout.kpi(k, 'threshold')},"
+        f"{layout.kpi(k, 'factor_cap')})"
+    )
+
+
+def _pool(layout: Layout, p: int) -> str:
+    pool = layout.quote("pool")
+    return f"{pool}*{layout.s('p', p)}" if layout.cumulative else pool
+
+
+def _holds(value: str, op: str, bound: str) -> str:
+    return (
+        f'IF({op}=">=",{value}>={bound},IF({op}=">",{value}>{bound},'
+        f'IF({op}="<=",{value}<={bound},{value}<{bound})))'
+    )
+
+
+def guardrail_factor(layout: Layout, j: int, p: int, mode: Mode) -> str:
+    """What guardrail j multiplies the bonus by in period p."""
+    value = layout.s(f"g:{j}", p)
+    op, bound = layout.guardrail(j, "op"), layout.guardrail(j, "bound")
+    effect, mult = layout.guardrail(j, "effect"), layout.guardrail(j, "multiplier")
+    if mode == "udf":
+        return f"KPIXL_GUARDRAIL({value},{op},{bound},{effect},{mult})"
+    return f'IF({_holds(value, op, bound)},1,IF({effect}="gate",0,{mult}))'
+
+
+def _round(expr: str, layout: Layout, mode: Mode) -> str:
+    name = "KPIXL_ROUND" if mode == "udf" else "ROUND"
+    return f"{name}({expr},{_decimals(layout)})"
+
+
+def _caps(layout: Layout, amount: str, period_cap: str, paid: str, mode: Mode) -> str:
+    """SPEC §5.7: period cap, then what the contract cap still allows; rounded."""
+    contract_cap = layout.quote("contract_cap")
+    d = _decimals(layout)
+    if mode == "udf":
+        return f"KPIXL_CAP({amount},{period_cap},{paid},{contract_cap},{d})"
+    capped = f"MIN({amount},{period_cap})"
+    capped = _if_number(layout.quote("period_cap"), capped, amount)
+    remaining = f"ROUND(MAX(0,{contract_cap}-{paid}),{d})"
+    return f"ROUND({_if_number(contract_cap, f'MIN({capped},{remaining})', capped)},{d})"
+
+
+def settlement_formula(layout: Layout, key: str, p: int, mode: Mode) -> str:
+    """The formula (without ``=``) of Settlement column ``key`` in period p."""
+    if key == "n":
+        return f"COUNT({layout.actual_row_range(p)})"
+    return _guard(layout, p, _settlement_expr(layout, key, p, mode))
+
+
+def _settlement_expr(layout: Layout, key: str, p: int, mode: Mode) -> str:  # noqa: C901, PLR0911, PLR0912
+    # One branch per column kind keeps each formula next to its SPEC rule.
+    measure, _, name = key.partition(":")
+    contract = layout.contract
+    codes = [kpi.code for kpi in contract.kpis]
+    if measure == "x":
+        return metric_value(layout, name, p)
+    if measure in ("actual", "target", "baseline", "attainment", "factor", "payout", "own"):
+        return _kpi_expr(layout, measure, codes.index(name), p, mode)
+    if measure == "g":
+        guardrail = contract.guardrails[int(name)]
+        return _measured_value(
+            layout,
+            guardrail.ratio,
+            guardrail.source_column,
+            guardrail.rolls_up,
+            p,
+            layout.cumulative,
+        )
+    if key == "w":
+        own = "own" if layout.cumulative else "attainment"
+        if mode == "udf":
+            first, last = layout.s(f"{own}:{codes[0]}", p), layout.s(f"{own}:{codes[-1]}", p)
+            return f"KPIXL_WEIGHTED({layout.weights_range},{first}:{last})"
+        terms = [
+            f"{layout.kpi(k, 'weight')}*{layout.s(f'{own}:{c}', p)}" for k, c in enumerate(codes)
+        ]
+        return "+".join(terms)
+    if key == "m":
+        factors = [guardrail_factor(layout, j, p, mode) for j in range(layout.g)]
+        return "*".join(factors) if factors else "1"
+    if key == "uncapped":
+        payouts = "+".join(layout.s(f"payout:{c}", p) for c in codes)
+        return _round(f"({payouts})*{layout.s('m', p)}", layout, mode)
+    if key == "to_date":
+        pc = layout.quote("period_cap")
+        period_cap = f"{pc}*{layout.s('p', p)}"
+        if mode == "udf":
+            period_cap = _if_number(pc, period_cap, BLANK)
+        return _caps(layout, layout.s("uncapped", p), period_cap, "0", mode)
+    if key == "paid_before":
+        if p == 1:
+            return "0"
+        return _round(f"SUM({layout.s_span('bonus', p - 1)})", layout, mode)
+    if key == "bonus":
+        paid = layout.s("paid_before", p)
+        if layout.cumulative:
+            owed = _round(f"{layout.s('to_date', p)}-{paid}", layout, mode)
+            return f"IF({layout.quote('clawback')},{owed},MAX(0,{owed}))"
+        return _caps(layout, layout.s("uncapped", p), layout.quote("period_cap"), paid, mode)
+    if key == "base":
+        return _base(layout, p, mode)
+    if key == "total":
+        return _round(f"{layout.s('base', p)}+{layout.s('bonus', p)}", layout, mode)
+    if key == "cum_bonus":
+        return _round(f"{layout.s('paid_before', p)}+{layout.s('bonus', p)}", layout, mode)
+    if key == "miss":
+        threshold = layout.quote("exit_threshold")
+        return _if_number(threshold, f"{layout.s('w', p)}<{threshold}", "FALSE")
+    if key == "streak":
+        before = "0" if p == 1 else f"N({layout.s('streak', p - 1)})"
+        return f"IF({layout.s('miss', p)},{before}+1,0)"
+    if key == "exit":
+        # The streak column carries the exit rule in both modes: KPIXL_EXIT over a range spills
+        # an array, which a single cell would show by implicit intersection.
+        consecutive = layout.quote("exit_consecutive")
+        return _if_number(consecutive, f"{layout.s('streak', p)}>={consecutive}", "FALSE")
+    raise KeyError(key)
+
+
+def _kpi_expr(layout: Layout, measure: str, k: int, p: int, mode: Mode) -> str:  # noqa: PLR0911
+    # One return per KPI measure column, in table order.
+    code = layout.contract.kpis[k].code
+    cumulative = layout.cumulative
+    has_base = layout.contract.kpis[k].baseline is not None
+    if measure == "actual":
+        return kpi_actual(layout, k, p, cumulative)
+    if measure == "target":
+        return kpi_target(layout, k, "effective", p, cumulative)
+    if measure == "baseline":
+        return kpi_target(layout, k, "baseline", p, cumulative)
+    if measure in ("attainment", "own"):
+        if measure == "attainment":
+            actual, target = layout.s(f"actual:{code}", p), layout.s(f"target:{code}", p)
+            base = layout.s(f"baseline:{code}", p) if has_base else None
+        else:
+            actual = f"({kpi_actual(layout, k, p, False)})"
+            target = kpi_target(layout, k, "effective", p, False)
+            base = kpi_target(layout, k, "baseline", p, False) if has_base else None
+        builder = attainment_udf if mode == "udf" else attainment_native
+        return builder(layout, k, actual, target, base)
+    a = layout.s(f"attainment:{code}", p)
+    if measure == "factor":
+        return factor_udf(layout, k, a) if mode == "udf" else factor_native(layout, k, a)
+    factor_ref = layout.s(f"factor:{code}", p)
+    weight = layout.kpi(k, "weight")
+    if mode == "udf":
+        return f"KPIXL_PAYOUT({_pool(layout, p)},{weight},{factor_ref},{_decimals(layout)})"
+    return f"ROUND({_pool(layout, p)}*{weight}*{factor_ref},{_decimals(layout)})"
+
+
+def _base(layout: Layout, p: int, mode: Mode) -> str:
+    base, d = layout.quote("base"), _decimals(layout)
+    if layout.contract.min_input is None:
+        return _round(base, layout, mode)
+    days, required = layout.s("x:person_days", p), layout.quote("person_days")
+    if mode == "udf":
+        return f"KPIXL_BASE({base},{days},{required},{d})"
+    return _if_number(required, f"ROUND({base}*MIN(1,{days}/{required}),{d})", f"ROUND({base},{d})")
+
+
+def effective_target(layout: Layout, k: int, p: int) -> str:
+    """KPI k's effective target of period p: target times ramp (SPEC §5.1)."""
+    target = layout.target(k, "target", p, absolute=False)
+    ramp = layout.target(k, "ramp", p, absolute=False)
+    return _if_number(ramp, f"{target}*{ramp}", target)
+
+
+def total_formula(layout: Layout, key: str, mode: Mode) -> str:
+    """A contract total: ROUND of the column's sum (SPEC §5.10)."""
+    col = layout.scol(key)
+    span = f"{cell(1, col)}:{cell(layout.n, col)}"
+    return _round(f"SUM({span})", layout, mode)

@@ -1,0 +1,388 @@
+"""The template schema: every sheet, cell address, label, input and formula of the workbook."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+
+from kpixl.model import Contract
+
+SCHEMA_ID = "kpixl.quote-workbook"
+SCHEMA_VERSION = "1"
+Lang = Literal["en", "zh", "both"]
+Mode = Literal["native", "udf"]
+ValueType = Literal["text", "number", "integer", "date", "bool"]
+Kind = Literal["input", "formula", "fixed"]
+
+QUOTE, KPIS, TIERS, GUARDRAILS, ACTUALS, SETTLEMENT, RATECARD, META = (
+    "Quote",
+    "KPIs",
+    "Tiers",
+    "Guardrails",
+    "Actuals",
+    "Settlement",
+    "RateCard",
+    "_kpixl",
+)
+SHEETS = (QUOTE, KPIS, TIERS, GUARDRAILS, ACTUALS, SETTLEMENT, RATECARD, META)
+
+DIRECTIONS = ("higher", "lower")
+CURVE_MODES = ("stepped", "marginal", "linear")
+OPERATORS = (">=", ">", "<=", "<")
+EFFECTS = ("gate", "multiplier")
+PLATFORMS = ("amazon", "shopee", "tiktok_shop", "shopify", "lazada", "walmart", "temu", "other")
+PERIOD_KINDS = ("month", "quarter")
+SETTLEMENT_MODES = ("period", "cumulative")
+UNITS = ("currency", "count", "ratio", "percent", "days", "score")
+AGGREGATES = ("sum", "mean", "last")
+#: Blank adjustment rows kept below the known adjustments, for finance to fill in Excel.
+SPARE_ADJUSTMENT_ROWS = 20
+
+#: Contract header fields on the Quote sheet: key, English, Chinese, type, validation list.
+QUOTE_FIELDS: tuple[tuple[str, str, str, ValueType, tuple[str, ...] | None], ...] = (
+    ("id", "Contract ID", "合同编号", "text", None),
+    ("client", "Client", "客户", "text", None),
+    ("provider", "Provider", "服务商", "text", None),
+    ("currency", "Currency", "币种", "text", None),
+    ("decimals", "Currency decimals", "金额小数位", "integer", None),
+    ("platform", "Platform", "平台", "text", PLATFORMS),
+    ("markets", "Markets", "站点/市场", "text", None),
+    ("category", "Category", "类目", "text", None),
+    ("start", "Start", "开始日期", "date", None),
+    ("period", "Period", "结算周期", "text", PERIOD_KINDS),
+    ("periods", "Periods", "期数", "integer", None),
+    ("settlement", "Settlement", "结算方式", "text", SETTLEMENT_MODES),
+    ("clawback", "Clawback", "追回", "bool", ("TRUE", "FALSE")),
+    ("revenue_kpi", "Revenue KPI", "销售额指标", "text", None),
+    ("base", "Base fee per period", "每期基础服务费", "number", None),
+    ("pool", "Bonus pool per period", "每期绩效奖金池", "number", None),
+    ("period_cap", "Period cap", "每期封顶", "number", None),
+    ("contract_cap", "Contract cap", "合同封顶", "number", None),
+    ("person_days", "Min person-days", "最低投入人天", "number", None),
+    ("exit_threshold", "Exit threshold (W)", "退出阈值", "number", None),
+    ("exit_consecutive", "Exit after consecutive misses", "连续未达标期数", "integer", None),
+)
+QUOTE_FIRST_ROW = 3  # 1-based row of the first header field
+
+#: KPI table columns: key, English, Chinese, type, validation list.
+KPI_FIELDS: tuple[tuple[str, str, str, ValueType, tuple[str, ...] | None], ...] = (
+    ("code", "Code", "代码", "text", None),
+    ("name", "Name", "名称", "text", None),
+    ("name_zh", "Name (zh)", "中文名称", "text", None),
+    ("unit", "Unit", "单位", "text", UNITS),
+    ("direction", "Direction", "方向", "text", DIRECTIONS),
+    ("weight", "Weight", "权重", "number", None),
+    ("metric", "Metric column", "数据列", "text", None),
+    ("ratio_num", "Ratio numerator", "比率分子", "text", None),
+    ("ratio_den", "Ratio denominator", "比率分母", "text", None),
+    ("aggregate", "Aggregate", "累计方式", "text", AGGREGATES),
+    ("threshold", "Threshold", "门槛", "number", None),
+    ("attainment_cap", "Attainment cap", "达成率封顶", "number", None),
+    ("factor_cap", "Factor cap", "系数封顶", "number", None),
+    ("curve_mode", "Curve mode", "曲线类型", "text", CURVE_MODES),
+    ("source", "Data source", "数据来源", "text", None),
+    ("definition", "Definition", "口径定义", "text", None),
+)
+#: Per-period target block columns for each KPI.
+TARGET_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("target", "target", "目标"),
+    ("ramp", "ramp", "爬坡系数"),
+    ("baseline", "baseline", "基线"),
+    ("effective", "effective target", "有效目标"),
+)
+GUARDRAIL_FIELDS: tuple[tuple[str, str, str, ValueType, tuple[str, ...] | None], ...] = (
+    ("metric", "Metric column", "数据列", "text", None),
+    ("ratio_num", "Ratio numerator", "比率分子", "text", None),
+    ("ratio_den", "Ratio denominator", "比率分母", "text", None),
+    ("aggregate", "Aggregate", "累计方式", "text", AGGREGATES),
+    ("op", "Operator", "比较", "text", OPERATORS),
+    ("bound", "Bound", "界限", "number", None),
+    ("effect", "Effect", "效果", "text", EFFECTS),
+    ("multiplier", "Multiplier", "乘数", "number", None),
+)
+ADJUSTMENT_HEADER = ("period", "metric", "value", "reason", "approved_by")
+RATECARD_HEADER = (("role", "Role", "角色"), ("monthly_cost", "Monthly cost", "月成本"))
+
+LABELS: dict[str, tuple[str, str]] = {
+    "quote_title": ("KPI-linked service fee quote", "KPI绑定服务费报价"),
+    "fee_summary": ("Fee summary", "费用汇总"),
+    "total_base": ("Base fee", "基础服务费"),
+    "total_bonus": ("KPI bonus", "绩效奖金"),
+    "total_fee": ("Total fee", "总服务费"),
+    "per_period": ("Per period", "分期明细"),
+    "pricing": ("Pricing inputs and scenarios (reserved)", "报价参数与情景（预留）"),
+    "pricing_note": ("Filled by the pricing module", "由报价模块填写"),
+    "targets": ("Targets by period", "分期目标"),
+    "adjustments": ("Adjustments", "调整"),
+    "period": ("Period", "结算期"),
+    "p": ("#", "期次"),
+    "n": ("Values entered", "已录入数"),
+    "total_row": ("Total", "合计"),
+    "ratecard_note": ("Rate card (filled by the pricing module)", "价目表（由报价模块填写）"),
+}
+
+
+def label(en: str, zh: str, lang: Lang) -> str:
+    """A bilingual label: ``Base fee / 基础服务费`` (or one language)."""
+    if lang == "en":
+        return en
+    if lang == "zh":
+        return zh
+    return f"{en} / {zh}"
+
+
+@dataclass(frozen=True)
+class CellSpec:
+    """One cell of the template: an input, a fixed value or a formula in both modes."""
+
+    sheet: str
+    ref: str
+    key: str
+    kind: Kind
+    value_type: ValueType = "number"
+    native: str | None = None
+    udf: str | None = None
+    number_format: str | None = None
+    validation: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class SheetSpec:
+    """A sheet: name, visibility, frozen panes, column widths and protection."""
+
+    name: str
+    state: Literal["visible", "veryHidden"] = "visible"
+    freeze: tuple[int, int] | None = None
+    widths: tuple[tuple[int, float], ...] = ()
+    protected: bool = True
+    header_row: int | None = None
+    headers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TemplateSchema:
+    """The whole template for one contract: sheets, defined names and cells."""
+
+    schema_id: str
+    version: str
+    contract_id: str
+    sheets: tuple[SheetSpec, ...]
+    names: dict[str, str]
+    cells: tuple[CellSpec, ...] = field(default=())
+
+    def formula_cells(self) -> tuple[CellSpec, ...]:
+        """Every formula cell, in sheet order."""
+        return tuple(cell for cell in self.cells if cell.kind == "formula")
+
+    def to_json(self) -> str:
+        """The schema as a JSON document (``kpixl schema template``)."""
+        document: dict[str, Any] = {
+            "schema_id": self.schema_id,
+            "version": self.version,
+            "contract_id": self.contract_id,
+            "sheets": [asdict(sheet) for sheet in self.sheets],
+            "names": self.names,
+            "cells": [asdict(cell) for cell in self.cells],
+        }
+        return json.dumps(document, ensure_ascii=False, indent=2)
+
+
+def cell(row: int, col: int, absolute: bool = False) -> str:
+    """A1 address of a 0-based (row, col)."""
+    return str(xl_rowcol_to_cell(row, col, absolute, absolute))
+
+
+def column(col: int) -> str:
+    """Column letters of a 0-based column."""
+    return str(xl_col_to_name(col))
+
+
+class Layout:
+    """Addresses of everything in the workbook of one contract (0-based rows and columns)."""
+
+    def __init__(self, contract: Contract, adjustment_rows: int = 0) -> None:
+        self.contract = contract
+        self.n = contract.periods
+        self.k = len(contract.kpis)
+        self.g = len(contract.guardrails)
+        self.cumulative = contract.settlement == "cumulative"
+        self.metrics = tuple(contract.required_columns)
+        self.tier_counts = tuple(
+            0 if kpi.curve is None else len(kpi.curve.tiers) for kpi in contract.kpis
+        )
+        self.adjustment_rows = adjustment_rows + SPARE_ADJUSTMENT_ROWS
+        self.settlement_columns = self._settlement_columns()
+
+    # Quote ------------------------------------------------------------------------------
+    def quote_row(self, key: str) -> int:
+        """Row of a contract header field on the Quote sheet."""
+        keys = [f[0] for f in QUOTE_FIELDS]
+        return QUOTE_FIRST_ROW - 1 + keys.index(key)
+
+    def quote(self, key: str) -> str:
+        """Absolute reference to a Quote input, e.g. ``Quote!$B$4``."""
+        return f"{QUOTE}!{cell(self.quote_row(key), 1, True)}"
+
+    @property
+    def summary_row(self) -> int:
+        """First row of the fee summary on Quote."""
+        return QUOTE_FIRST_ROW + len(QUOTE_FIELDS) + 1
+
+    @property
+    def per_period_row(self) -> int:
+        """Header row of the per-period summary on Quote."""
+        return self.summary_row + 5
+
+    pricing_col = 5  # column F: the reserved pricing area
+
+    # KPIs -------------------------------------------------------------------------------
+    def kpi_col(self, key: str) -> int:
+        """Column of a KPI table field."""
+        return [f[0] for f in KPI_FIELDS].index(key)
+
+    def kpi(self, k: int, key: str) -> str:
+        """Absolute reference to KPI k's field."""
+        return f"{KPIS}!{cell(1 + k, self.kpi_col(key), True)}"
+
+    @property
+    def weights_range(self) -> str:
+        """The weight column of the KPI table."""
+        col = self.kpi_col("weight")
+        return f"{KPIS}!{cell(1, col, True)}:{cell(self.k, col, True)}"
+
+    @property
+    def target_header_row(self) -> int:
+        """Header row of the per-period target block on KPIs."""
+        return self.k + 3
+
+    def target_row(self, p: int) -> int:
+        """Row of period p (1-based) in the target block."""
+        return self.target_header_row + p
+
+    def target_col(self, k: int, key: str) -> int:
+        """Column of KPI k's target-block field."""
+        keys = [f[0] for f in TARGET_FIELDS]
+        return 1 + k * len(TARGET_FIELDS) + keys.index(key)
+
+    def target(self, k: int, key: str, p: int, absolute: bool = True) -> str:
+        """Reference to KPI k's target-block cell of period p."""
+        return f"{KPIS}!{cell(self.target_row(p), self.target_col(k, key), absolute)}"
+
+    def target_span(self, k: int, key: str, p: int) -> str:
+        """KPI k's target-block column from period 1 to p."""
+        col = column(self.target_col(k, key))
+        return f"{KPIS}!${col}${self.target_row(1) + 1}:${col}${self.target_row(p) + 1}"
+
+    # Tiers ------------------------------------------------------------------------------
+    tier_first_row = 2
+
+    def tier(self, k: int, i: int, key: Literal["from", "rate"]) -> str:
+        """Absolute reference to tier i of KPI k."""
+        col = 2 * k + (0 if key == "from" else 1)
+        return f"{TIERS}!{cell(self.tier_first_row + i, col, True)}"
+
+    def tier_range(self, k: int) -> str:
+        """KPI k's two-column tier range (from, rate)."""
+        first = cell(self.tier_first_row, 2 * k, True)
+        last = cell(self.tier_first_row + self.tier_counts[k] - 1, 2 * k + 1, True)
+        return f"{TIERS}!{first}:{last}"
+
+    # Guardrails -------------------------------------------------------------------------
+    def guardrail(self, j: int, key: str) -> str:
+        """Absolute reference to guardrail j's field."""
+        col = [f[0] for f in GUARDRAIL_FIELDS].index(key)
+        return f"{GUARDRAILS}!{cell(1 + j, col, True)}"
+
+    # Actuals ----------------------------------------------------------------------------
+    def actual_col(self, metric: str) -> int:
+        """Column of a metric on Actuals (column A is ``period``)."""
+        return 1 + self.metrics.index(metric)
+
+    def actual(self, metric: str, p: int) -> str:
+        """Reference to period p's value of a metric on Actuals."""
+        return f"{ACTUALS}!{cell(p, self.actual_col(metric))}"
+
+    def actual_header(self, metric: str) -> str:
+        """Reference to a metric's header cell on Actuals."""
+        return f"{ACTUALS}!{cell(0, self.actual_col(metric), True)}"
+
+    def actual_row_range(self, p: int) -> str:
+        """Period p's metric cells on Actuals."""
+        return f"{ACTUALS}!{cell(p, 1)}:{cell(p, len(self.metrics))}"
+
+    @property
+    def adjustment_header_row(self) -> int:
+        """Header row of the adjustments table on Actuals."""
+        return self.n + 3
+
+    def adjustment_range(self, key: str) -> str:
+        """One column of the adjustments table (all its rows)."""
+        col = ADJUSTMENT_HEADER.index(key)
+        first = self.adjustment_header_row + 1
+        last = first + self.adjustment_rows - 1
+        return f"{ACTUALS}!{cell(first, col, True)}:{cell(last, col, True)}"
+
+    # Settlement -------------------------------------------------------------------------
+    def _settlement_columns(self) -> tuple[str, ...]:
+        codes = [kpi.code for kpi in self.contract.kpis]
+        keys = ["period", "p", "n"]
+        keys += [f"x:{m}" for m in self.metrics]
+        for measure in ("actual", "target"):
+            keys += [f"{measure}:{c}" for c in codes]
+        keys += [f"baseline:{kpi.code}" for kpi in self.contract.kpis if kpi.baseline is not None]
+        for measure in ("attainment", "factor", "payout"):
+            keys += [f"{measure}:{c}" for c in codes]
+        if self.cumulative:
+            keys += [f"own:{c}" for c in codes]
+        keys += ["w"]
+        keys += [f"g:{j}" for j in range(self.g)]
+        keys += ["m", "uncapped"]
+        if self.cumulative:
+            keys += ["to_date"]
+        keys += ["paid_before", "bonus", "base", "total", "cum_bonus", "miss", "streak", "exit"]
+        return tuple(keys)
+
+    def scol(self, key: str) -> int:
+        """Column of a Settlement column key."""
+        return self.settlement_columns.index(key)
+
+    def srow(self, p: int) -> int:
+        """Settlement row of period p (1-based): the header is row 0."""
+        return p
+
+    def s(self, key: str, p: int) -> str:
+        """Same-sheet relative reference to a Settlement cell of period p."""
+        return cell(self.srow(p), self.scol(key))
+
+    def s_span(self, key: str, p: int) -> str:
+        """A Settlement column from period 1 to p (first row anchored)."""
+        col = column(self.scol(key))
+        return f"${col}$2:${col}{self.srow(p) + 1}"
+
+    @property
+    def total_row(self) -> int:
+        """The totals row of the Settlement sheet."""
+        return self.n + 1
+
+    def total(self, key: Literal["base", "bonus", "total"], absolute: bool = False) -> str:
+        """Reference to a contract total on Settlement."""
+        return cell(self.total_row, self.scol(key), absolute)
+
+    @property
+    def settlement_range(self) -> str:
+        """The settlement table, header to last period."""
+        last = cell(self.n, len(self.settlement_columns) - 1, True)
+        return f"{SETTLEMENT}!$A$1:{last}"
+
+
+def template_names(layout: Layout) -> dict[str, str]:
+    """The workbook's defined names and what they point at."""
+    return {
+        "KPIXL_TOTAL_BASE": f"{SETTLEMENT}!{layout.total('base', True)}",
+        "KPIXL_TOTAL_BONUS": f"{SETTLEMENT}!{layout.total('bonus', True)}",
+        "KPIXL_TOTAL_FEE": f"{SETTLEMENT}!{layout.total('total', True)}",
+        "KPIXL_SETTLEMENT": layout.settlement_range,
+    }

@@ -1,0 +1,288 @@
+"""Read a contract, its actuals and adjustments back from a workbook's own input cells."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from openpyxl.worksheet.worksheet import Worksheet
+
+from kpixl.actuals import Actuals, Adjustments
+from kpixl.errors import ContractError, Issue, WorkbookError
+from kpixl.model import Contract, contract_from_data
+from kpixl.workbook.layout import (
+    ACTUALS,
+    ADJUSTMENT_HEADER,
+    GUARDRAIL_FIELDS,
+    GUARDRAILS,
+    KPI_FIELDS,
+    KPIS,
+    QUOTE,
+    QUOTE_FIELDS,
+    TIERS,
+    Layout,
+)
+from kpixl.workbook.template import template_schema
+
+CODE_NOT_KPIXL = "KX301"
+CODE_BAD_INPUT = "KX302"
+FEE_KEYS = ("base", "pool", "period_cap", "contract_cap")
+
+
+def read_workbook(path: Path) -> tuple[Contract, Actuals, Adjustments]:
+    """Read the contract, actuals and adjustments a kpixl workbook holds.
+
+    Args:
+        path: the .xlsx file.
+
+    Returns:
+        (contract, actuals as read, adjustments as read).
+
+    Raises:
+        WorkbookError: not a kpixl workbook, or its inputs break a contract rule; each issue is
+            located ``file:Sheet!B7``.
+    """
+    path = Path(path)
+    try:
+        book = openpyxl.load_workbook(path, data_only=False, read_only=False)
+    except Exception as e:  # openpyxl raises many kinds for a broken package
+        issue = Issue(path.name, CODE_NOT_KPIXL, f"cannot be read as a workbook: {e}")
+        raise WorkbookError.from_issues([issue]) from e
+    return read_book(book, path.name)
+
+
+def read_book(book: openpyxl.Workbook, name: str) -> tuple[Contract, Actuals, Adjustments]:
+    """Read contract, actuals and adjustments from an opened workbook (formulas, not values).
+
+    Args:
+        book: the workbook as openpyxl loaded it.
+        name: how issue locations name the file.
+
+    Returns:
+        (contract, actuals as read, adjustments as read).
+
+    Raises:
+        WorkbookError: not a kpixl workbook, or its inputs break a contract rule.
+    """
+    missing = [sheet for sheet in (QUOTE, KPIS, TIERS, GUARDRAILS, ACTUALS) if sheet not in book]
+    if missing:
+        issue = Issue(name, CODE_NOT_KPIXL, f"not a kpixl workbook: no sheet {missing[0]}")
+        raise WorkbookError.from_issues([issue])
+    data = _contract_data(book)
+    try:
+        contract = contract_from_data(data, name)
+    except ContractError as e:
+        raise WorkbookError.from_issues(_locate(e.issues, name, data)) from e
+    layout = Layout(contract)
+    actuals_sheet = book[ACTUALS]
+    header = [actuals_sheet.cell(1, c + 1).value for c in range(1 + len(layout.metrics))]
+    rows = [
+        [_cell(actuals_sheet.cell(1 + p, c + 1).value) for c in range(len(header))]
+        for p in range(1, layout.n + 1)
+    ]
+    actuals = Actuals.from_rows(header, rows, f"{name}:{ACTUALS}")
+    head = layout.adjustment_header_row + 1
+    adj_rows = []
+    row = head + 1
+    while row <= actuals_sheet.max_row:
+        adj_rows.append([_cell(actuals_sheet.cell(row, c + 1).value) for c in range(5)])
+        row += 1
+    adjustments = Adjustments.from_rows(
+        list(ADJUSTMENT_HEADER), adj_rows, f"{name}:{ACTUALS}", first_line=head + 1
+    )
+    return contract, actuals, adjustments
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def _quote_fields(sheet: Worksheet) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for i, (key, *_rest) in enumerate(QUOTE_FIELDS):
+        fields[key] = sheet.cell(3 + i, 2).value
+    return fields
+
+
+def _contract_data(book: openpyxl.Workbook) -> dict[str, Any]:
+    q = _quote_fields(book[QUOTE])
+    data: dict[str, Any] = {
+        key: q[key]
+        for key in (
+            "id",
+            "client",
+            "provider",
+            "currency",
+            "platform",
+            "period",
+            "periods",
+            "settlement",
+            "clawback",
+            "category",
+            "revenue_kpi",
+        )
+        if not _blank(q[key])
+    }
+    data["start"] = _cell(q["start"])
+    if not _blank(q["markets"]):
+        data["markets"] = [m.strip() for m in str(q["markets"]).split(",") if m.strip()]
+    data["currency_decimals"] = q["decimals"]
+    data["fee"] = {key: q[key] for key in FEE_KEYS if not _blank(q[key])}
+    if not _blank(q["person_days"]):
+        data["min_input"] = {"person_days": q["person_days"]}
+    if not _blank(q["exit_threshold"]):
+        data["exit"] = {"threshold": q["exit_threshold"], "consecutive": q["exit_consecutive"]}
+    periods = int(q["periods"]) if isinstance(q["periods"], int | float) else 0
+    data["kpis"] = _kpis(book, periods)
+    data["guardrails"] = _guardrails(book[GUARDRAILS])
+    return data
+
+
+def _table(
+    sheet: Worksheet, fields: tuple[tuple[str, Any, Any, Any, Any], ...]
+) -> list[dict[str, Any]]:
+    rows = []
+    r = 2
+    while not _blank(sheet.cell(r, 1).value) or not _blank(sheet.cell(r, 2).value):
+        rows.append({f[0]: sheet.cell(r, c + 1).value for c, f in enumerate(fields)})
+        r += 1
+    return rows
+
+
+def _measured(row: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if not _blank(row.get("metric")):
+        out["metric"] = row["metric"]
+    if not _blank(row.get("ratio_num")):
+        out["ratio"] = [row["ratio_num"], row["ratio_den"]]
+    if not _blank(row.get("aggregate")):
+        out["aggregate"] = row["aggregate"]
+    return out
+
+
+def _kpis(book: openpyxl.Workbook, periods: int) -> list[dict[str, Any]]:
+    sheet = book[KPIS]
+    rows = _table(sheet, KPI_FIELDS)
+    head = len(rows) + 4  # 1-based header row of the target block (Layout.target_header_row)
+    kpis = []
+    for k, row in enumerate(rows):
+        kpi: dict[str, Any] = {"code": row["code"], "name": row["name"] or ""}
+        for key in (
+            "name_zh",
+            "unit",
+            "direction",
+            "weight",
+            "threshold",
+            "attainment_cap",
+            "factor_cap",
+            "source",
+            "definition",
+        ):
+            if not _blank(row[key]):
+                kpi[key] = row[key]
+        kpi.update(_measured(row))
+        column = 2 + k * 4
+        series = {
+            key: [sheet.cell(head + p, column + offset).value for p in range(1, periods + 1)]
+            for offset, key in enumerate(("target", "ramp", "baseline"))
+        }
+        targets = series["target"]
+        kpi["target"] = targets[0] if len(set(targets)) == 1 else targets
+        ramp = []
+        for value in series["ramp"]:
+            if _blank(value):
+                break
+            ramp.append(value)
+        if ramp:
+            kpi["ramp"] = ramp
+        baselines = series["baseline"]
+        if not all(_blank(b) for b in baselines):
+            kpi["baseline"] = baselines[0] if len(set(baselines)) == 1 else baselines
+        tiers = _tiers(book[TIERS], k)
+        if not _blank(row["curve_mode"]):
+            kpi["curve"] = {"mode": row["curve_mode"], "tiers": tiers}
+        kpis.append(kpi)
+    return kpis
+
+
+def _tiers(sheet: Worksheet, k: int) -> list[dict[str, Any]]:
+    tiers = []
+    r = 3
+    while not _blank(sheet.cell(r, 2 * k + 1).value):
+        tiers.append(
+            {"from": sheet.cell(r, 2 * k + 1).value, "rate": sheet.cell(r, 2 * k + 2).value}
+        )
+        r += 1
+    return tiers
+
+
+def _guardrails(sheet: Worksheet) -> list[dict[str, Any]]:
+    guardrails = []
+    r = 2
+    while not _blank(sheet.cell(r, 5).value):
+        row = {f[0]: sheet.cell(r, c + 1).value for c, f in enumerate(GUARDRAIL_FIELDS)}
+        guardrail = _measured(row)
+        guardrail.update({"op": row["op"], "bound": row["bound"], "effect": row["effect"]})
+        if not _blank(row["multiplier"]):
+            guardrail["multiplier"] = row["multiplier"]
+        guardrails.append(guardrail)
+        r += 1
+    return guardrails
+
+
+def _locate(
+    issues: tuple[Issue, ...] | list[Issue], name: str, data: dict[str, Any]
+) -> list[Issue]:
+    """Point contract issues at the cells that hold the offending inputs."""
+    try:
+        contract_like = _cells_by_key(data)
+    except (KeyError, ValueError, TypeError):
+        contract_like = {}
+    located = []
+    for issue in issues:
+        path = issue.location.split(": ", 1)[-1]
+        where = contract_like.get(path) or contract_like.get(path.split(".")[-1])
+        location = f"{name}:{where}" if where else issue.location
+        located.append(Issue(location, issue.code, issue.message, issue.severity))
+    return located
+
+
+def _cells_by_key(data: dict[str, Any]) -> dict[str, str]:
+    """Schema key path (as the model names it) to ``Sheet!A1``, from a best-effort layout."""
+    kpis = data.get("kpis", [])
+    codes = [
+        {"code": f"k{i}", "weight": 1.0 / max(len(kpis), 1), "target": 1.0}
+        for i in range(len(kpis))
+    ] or [{"code": "k", "weight": 1.0, "target": 1.0}]
+    stub = contract_from_data(
+        {
+            "id": "x",
+            "client": "x",
+            "provider": "x",
+            "currency": "USD",
+            "platform": "other",
+            "start": dt.date(2000, 1, 1),
+            "periods": 1,
+            "fee": {"base": 0, "pool": 0},
+            "kpis": codes,
+            "guardrails": [{"metric": "g", "op": ">=", "bound": 0}]
+            * len(data.get("guardrails", [])),
+        }
+    )
+    out: dict[str, str] = {}
+    for spec in template_schema(stub).cells:
+        if spec.kind != "input":
+            continue
+        key = spec.key.removeprefix("quote.")
+        if key in FEE_KEYS:
+            key = f"fee.{key}"
+        out[key] = f"{spec.sheet}!{spec.ref}"
+    return out

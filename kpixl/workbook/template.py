@@ -1,0 +1,465 @@
+"""Assemble the template schema of one contract from the layout and the cell formulas."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from kpixl.model import Contract
+from kpixl.workbook import cellformulas as cf
+from kpixl.workbook.layout import (
+    ACTUALS,
+    ADJUSTMENT_HEADER,
+    GUARDRAIL_FIELDS,
+    GUARDRAILS,
+    KPI_FIELDS,
+    KPIS,
+    LABELS,
+    META,
+    QUOTE,
+    QUOTE_FIELDS,
+    RATECARD,
+    RATECARD_HEADER,
+    SCHEMA_ID,
+    SCHEMA_VERSION,
+    SETTLEMENT,
+    TARGET_FIELDS,
+    TIERS,
+    CellSpec,
+    Lang,
+    Layout,
+    SheetSpec,
+    TemplateSchema,
+    ValueType,
+    cell,
+    label,
+    template_names,
+)
+
+META_KEYS = (
+    "schema_id",
+    "schema_version",
+    "contract_id",
+    "generator",
+    "fingerprint",
+    "formula_mode",
+    "lang",
+    "adjustment_rows",
+)
+MEASURE_LABELS: dict[str, tuple[str, str]] = {
+    "x": ("", ""),
+    "actual": ("actual", "实际"),
+    "target": ("target", "目标"),
+    "baseline": ("baseline", "基线"),
+    "attainment": ("attainment", "达成率"),
+    "factor": ("factor", "系数"),
+    "payout": ("payout", "奖金"),
+    "own": ("own-period attainment", "当期达成率"),
+    "g": ("guardrail", "风控指标"),
+}
+COLUMN_LABELS: dict[str, tuple[str, str]] = {
+    "period": ("Period", "结算期"),
+    "p": ("#", "期次"),
+    "n": ("Values entered", "已录入数"),
+    "w": ("Weighted attainment W", "加权达成率"),
+    "m": ("Guardrail multiplier", "风控系数"),
+    "uncapped": ("Bonus before caps", "封顶前奖金"),
+    "to_date": ("To-date bonus", "累计应付奖金"),
+    "paid_before": ("Bonus paid before", "此前已付奖金"),
+    "bonus": ("Bonus", "绩效奖金"),
+    "base": ("Base fee", "基础服务费"),
+    "total": ("Total fee", "总服务费"),
+    "cum_bonus": ("Cumulative bonus", "累计奖金"),
+    "miss": ("Miss", "未达标"),
+    "streak": ("Misses in a row", "连续未达标"),
+    "exit": ("Exit eligible", "可退出"),
+}
+PERCENT = "0.00%"
+RATIO = "0.0000"
+
+
+def money_format(decimals: int) -> str:
+    """The number format of an amount in the contract currency."""
+    return "#,##0" if decimals == 0 else "#,##0." + "0" * decimals
+
+
+def settlement_label(layout: Layout, key: str, lang: Lang) -> str:
+    """The bilingual header of a Settlement column."""
+    if key in COLUMN_LABELS:
+        return label(*COLUMN_LABELS[key], lang)
+    measure, _, name = key.partition(":")
+    if measure == "x":
+        return name
+    if measure == "g":
+        guardrail = layout.contract.guardrails[int(name)]
+        metric = "/".join(guardrail.columns)
+        en, zh = MEASURE_LABELS["g"]
+        return label(f"{metric} ({en})", f"{metric}（{zh}）", lang)
+    en, zh = MEASURE_LABELS[measure]
+    return label(f"{name} {en}", f"{name} {zh}", lang)
+
+
+def settlement_format(layout: Layout, key: str) -> str | None:
+    """The number format of a Settlement column."""
+    money = money_format(layout.contract.decimals)
+    measure, _, name = key.partition(":")
+    if key in ("uncapped", "to_date", "paid_before", "bonus", "base", "total", "cum_bonus"):
+        return money
+    if measure == "payout":
+        return money
+    if measure in ("attainment", "own") or key == "w":
+        return PERCENT
+    if measure == "factor" or key == "m":
+        return RATIO
+    if measure in ("actual", "target", "baseline"):
+        unit = layout.contract.kpi(name).unit
+        return money if unit == "currency" else (PERCENT if unit == "percent" else "#,##0.####")
+    return None
+
+
+def template_schema(
+    contract: Contract, lang: Lang = "both", adjustment_rows: int = 0
+) -> TemplateSchema:
+    """The template schema of one contract: sheets, defined names and every cell.
+
+    Args:
+        contract: the contract whose KPIs, guardrails and periods shape the sheets.
+        lang: label language: ``en``, ``zh`` or ``both``.
+        adjustment_rows: adjustments to make room for (spare rows are added).
+
+    Returns:
+        The schema the builder, the reader and the validator share.
+    """
+    layout = Layout(contract, adjustment_rows)
+    cells = [
+        *_quote_cells(layout, lang),
+        *_kpi_cells(layout, lang),
+        *_tier_cells(layout, lang),
+        *_guardrail_cells(layout, lang),
+        *_actual_cells(layout, lang),
+        *_settlement_cells(layout, lang),
+        *_ratecard_cells(lang),
+        *[
+            CellSpec(META, cell(i, 1), f"meta.{key}", "fixed", "text")
+            for i, key in enumerate(META_KEYS)
+        ],
+    ]
+    sheets = _sheets(layout)
+    return TemplateSchema(
+        SCHEMA_ID, SCHEMA_VERSION, contract.id, sheets, template_names(layout), tuple(cells)
+    )
+
+
+def _sheets(layout: Layout) -> tuple[SheetSpec, ...]:
+    n_set = len(layout.settlement_columns)
+    return (
+        SheetSpec(QUOTE, freeze=(2, 0), widths=((0, 34), (1, 26), (2, 16), (3, 16), (5, 40))),
+        SheetSpec(
+            KPIS,
+            freeze=(1, 1),
+            widths=((0, 12), (1, 24), (2, 18), (14, 40), (15, 40)),
+            header_row=0,
+            headers=tuple(f[0] for f in KPI_FIELDS),
+        ),
+        SheetSpec(TIERS, freeze=(2, 0), widths=tuple((c, 12.0) for c in range(2 * layout.k))),
+        SheetSpec(
+            GUARDRAILS,
+            freeze=(1, 0),
+            widths=((0, 16), (1, 16), (2, 16)),
+            header_row=0,
+            headers=tuple(f[0] for f in GUARDRAIL_FIELDS),
+        ),
+        SheetSpec(
+            ACTUALS,
+            freeze=(1, 1),
+            widths=((0, 12),),
+            header_row=0,
+            headers=("period", *layout.metrics),
+        ),
+        SheetSpec(
+            SETTLEMENT,
+            freeze=(1, 1),
+            widths=tuple((c, 14.0) for c in range(n_set)),
+            header_row=0,
+            headers=layout.settlement_columns,
+        ),
+        SheetSpec(RATECARD, freeze=(2, 0), widths=((0, 24), (1, 16))),
+        SheetSpec(META, state="veryHidden", widths=((0, 16), (1, 70))),
+    )
+
+
+def _quote_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
+    d = layout.contract.decimals
+    money = money_format(d)
+    cells = [CellSpec(QUOTE, "A1", "label.quote_title", "fixed", "text")]
+    for key, _en, _zh, kind, choices in QUOTE_FIELDS:
+        row = layout.quote_row(key)
+        cells.append(CellSpec(QUOTE, cell(row, 0), f"label.quote.{key}", "fixed", "text"))
+        fmt = money if key in ("base", "pool", "period_cap", "contract_cap") else None
+        fmt = "yyyy-mm-dd" if kind == "date" else fmt
+        cells.append(
+            CellSpec(
+                QUOTE,
+                cell(row, 1),
+                f"quote.{key}",
+                "input",
+                kind,
+                number_format=fmt,
+                validation=choices,
+            )
+        )
+    row = layout.summary_row
+    cells.append(CellSpec(QUOTE, cell(row, 0), "label.fee_summary", "fixed", "text"))
+    for i, key in enumerate(("base", "bonus", "total")):
+        ref = f"{SETTLEMENT}!{layout.total(key, True)}"  # type: ignore[arg-type]
+        cells.append(CellSpec(QUOTE, cell(row + 1 + i, 0), f"label.total_{key}", "fixed", "text"))
+        cells.append(
+            CellSpec(
+                QUOTE,
+                cell(row + 1 + i, 1),
+                f"quote.total_{key}",
+                "formula",
+                native=ref,
+                udf=ref,
+                number_format=money,
+            )
+        )
+    head = layout.per_period_row
+    cells.append(CellSpec(QUOTE, cell(head - 1, 0), "label.per_period", "fixed", "text"))
+    for c, key in enumerate(("period", "base", "bonus", "total")):
+        cells.append(CellSpec(QUOTE, cell(head, c), f"label.per_period.{key}", "fixed", "text"))
+    for p in range(1, layout.n + 1):
+        cells.append(CellSpec(QUOTE, cell(head + p, 0), f"quote.period[{p}]", "fixed", "text"))
+        for c, key in enumerate(("base", "bonus", "total"), start=1):
+            ref = f"{SETTLEMENT}!{layout.s(key, p)}"
+            cells.append(
+                CellSpec(
+                    QUOTE,
+                    cell(head + p, c),
+                    f"quote.{key}[{p}]",
+                    "formula",
+                    native=ref,
+                    udf=ref,
+                    number_format=money,
+                )
+            )
+    cells.append(CellSpec(QUOTE, cell(1, layout.pricing_col), "label.pricing", "fixed", "text"))
+    cells.append(
+        CellSpec(QUOTE, cell(3, layout.pricing_col), "label.pricing_note", "fixed", "text")
+    )
+    return cells
+
+
+def _kpi_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
+    cells = []
+    for c, (key, _en, _zh, _kind, _choices) in enumerate(KPI_FIELDS):
+        cells.append(CellSpec(KPIS, cell(0, c), f"label.kpi.{key}", "fixed", "text"))
+    for k in range(layout.k):
+        for c, (key, _en, _zh, kind, choices) in enumerate(KPI_FIELDS):
+            fmt = PERCENT if key == "weight" else None
+            cells.append(
+                CellSpec(
+                    KPIS,
+                    cell(1 + k, c),
+                    f"kpis[{k}].{key}",
+                    "input",
+                    kind,
+                    number_format=fmt,
+                    validation=choices,
+                )
+            )
+    head = layout.target_header_row
+    cells.append(CellSpec(KPIS, cell(head - 1, 0), "label.targets", "fixed", "text"))
+    cells.append(CellSpec(KPIS, cell(head, 0), "label.targets.period", "fixed", "text"))
+    for k in range(layout.k):
+        for key, _en, _zh in TARGET_FIELDS:
+            col = layout.target_col(k, key)
+            cells.append(
+                CellSpec(KPIS, cell(head, col), f"label.targets[{k}].{key}", "fixed", "text")
+            )
+    for p in range(1, layout.n + 1):
+        row = layout.target_row(p)
+        cells.append(CellSpec(KPIS, cell(row, 0), f"targets.period[{p}]", "fixed", "text"))
+        for k in range(layout.k):
+            for key, _en, _zh in TARGET_FIELDS:
+                ref = cell(row, layout.target_col(k, key))
+                where = f"kpis[{k}].{key}[{p}]"
+                if key == "effective":
+                    formula = cf.effective_target(layout, k, p)
+                    cells.append(CellSpec(KPIS, ref, where, "formula", native=formula, udf=formula))
+                else:
+                    cells.append(CellSpec(KPIS, ref, where, "input", "number"))
+    return cells
+
+
+def _tier_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
+    cells = []
+    for k in range(layout.k):
+        cells.append(CellSpec(TIERS, cell(0, 2 * k), f"tiers[{k}].code", "fixed", "text"))
+        cells.append(CellSpec(TIERS, cell(1, 2 * k), f"label.tiers[{k}].from", "fixed", "text"))
+        cells.append(CellSpec(TIERS, cell(1, 2 * k + 1), f"label.tiers[{k}].rate", "fixed", "text"))
+        for i in range(layout.tier_counts[k]):
+            for c, key in enumerate(("from", "rate")):
+                cells.append(
+                    CellSpec(
+                        TIERS,
+                        cell(layout.tier_first_row + i, 2 * k + c),
+                        f"kpis[{k}].tiers[{i}].{key}",
+                        "input",
+                        "number",
+                    )
+                )
+    return cells
+
+
+def _guardrail_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
+    cells = []
+    for c, (key, _en, _zh, _kind, _choices) in enumerate(GUARDRAIL_FIELDS):
+        cells.append(CellSpec(GUARDRAILS, cell(0, c), f"label.guardrail.{key}", "fixed", "text"))
+    for j in range(layout.g):
+        for c, (key, _en, _zh, kind, choices) in enumerate(GUARDRAIL_FIELDS):
+            cells.append(
+                CellSpec(
+                    GUARDRAILS,
+                    cell(1 + j, c),
+                    f"guardrails[{j}].{key}",
+                    "input",
+                    kind,
+                    validation=choices,
+                )
+            )
+    return cells
+
+
+def _actual_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
+    cells = [CellSpec(ACTUALS, "A1", "actuals.header.period", "fixed", "text")]
+    for m in layout.metrics:
+        cells.append(
+            CellSpec(ACTUALS, cell(0, layout.actual_col(m)), f"actuals.header.{m}", "fixed", "text")
+        )
+    for p in range(1, layout.n + 1):
+        cells.append(CellSpec(ACTUALS, cell(p, 0), f"actuals.period[{p}]", "fixed", "text"))
+        for m in layout.metrics:
+            cells.append(
+                CellSpec(
+                    ACTUALS, cell(p, layout.actual_col(m)), f"actuals[{p}].{m}", "input", "number"
+                )
+            )
+    head = layout.adjustment_header_row
+    cells.append(CellSpec(ACTUALS, cell(head - 1, 0), "label.adjustments", "fixed", "text"))
+    for c, key in enumerate(ADJUSTMENT_HEADER):
+        cells.append(CellSpec(ACTUALS, cell(head, c), f"adjustments.header.{key}", "fixed", "text"))
+    for i in range(layout.adjustment_rows):
+        for c, key in enumerate(ADJUSTMENT_HEADER):
+            kind: ValueType = "number" if key == "value" else "text"
+            ref = cell(head + 1 + i, c)
+            cells.append(CellSpec(ACTUALS, ref, f"adjustments[{i}].{key}", "input", kind))
+    return cells
+
+
+def _settlement_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
+    cells = []
+    for c, key in enumerate(layout.settlement_columns):
+        cells.append(CellSpec(SETTLEMENT, cell(0, c), f"label.settlement.{key}", "fixed", "text"))
+    for p in range(1, layout.n + 1):
+        for key in layout.settlement_columns:
+            ref = layout.s(key, p)
+            where = f"settlement[{p}].{key}"
+            if key == "period":
+                cells.append(CellSpec(SETTLEMENT, ref, where, "fixed", "text"))
+            elif key == "p":
+                cells.append(CellSpec(SETTLEMENT, ref, where, "fixed", "integer"))
+            else:
+                kind = "bool" if key in ("miss", "exit") else "number"
+                cells.append(
+                    CellSpec(
+                        SETTLEMENT,
+                        ref,
+                        where,
+                        "formula",
+                        kind,  # type: ignore[arg-type]
+                        native=cf.settlement_formula(layout, key, p, "native"),
+                        udf=cf.settlement_formula(layout, key, p, "udf"),
+                        number_format=settlement_format(layout, key),
+                    )
+                )
+    money = money_format(layout.contract.decimals)
+    cells.append(
+        CellSpec(SETTLEMENT, cell(layout.total_row, 0), "label.total_row", "fixed", "text")
+    )
+    totals: tuple[Literal["base", "bonus", "total"], ...] = ("base", "bonus", "total")
+    for key in totals:
+        cells.append(
+            CellSpec(
+                SETTLEMENT,
+                layout.total(key),
+                f"settlement.total.{key}",
+                "formula",
+                native=cf.total_formula(layout, key, "native"),
+                udf=cf.total_formula(layout, key, "udf"),
+                number_format=money,
+            )
+        )
+    return cells
+
+
+def _ratecard_cells(lang: Lang) -> list[CellSpec]:
+    cells = [CellSpec(RATECARD, "A1", "label.ratecard_note", "fixed", "text")]
+    for c, (key, _en, _zh) in enumerate(RATECARD_HEADER):
+        cells.append(CellSpec(RATECARD, cell(1, c), f"label.ratecard.{key}", "fixed", "text"))
+    return cells
+
+
+def fixed_label(key: str, layout: Layout, lang: Lang) -> str | None:  # noqa: C901, PLR0911
+    # One branch per label family (quote, kpi, tiers, ...): flat and easy to scan.
+    """The text of a label cell, by its schema key (None when the key is not a label)."""
+    if not key.startswith("label."):
+        return None
+    name = key.removeprefix("label.")
+    fields = {f[0]: f for f in QUOTE_FIELDS}
+    kpi_fields = {f[0]: f for f in KPI_FIELDS}
+    guard_fields = {f[0]: f for f in GUARDRAIL_FIELDS}
+    target_fields = {f[0]: f for f in TARGET_FIELDS}
+    if name in LABELS:
+        return label(*LABELS[name], lang)
+    kind, _, rest = name.partition(".")
+    if kind == "quote" and rest in fields:
+        return label(fields[rest][1], fields[rest][2], lang)
+    if name in ("total_bonus", "total_total"):
+        return label(*LABELS["total_fee" if name == "total_total" else name], lang)
+    if kind == "kpi":
+        return label(kpi_fields[rest][1], kpi_fields[rest][2], lang)
+    if kind == "guardrail":
+        return label(guard_fields[rest][1], guard_fields[rest][2], lang)
+    if kind == "settlement":
+        return settlement_label(layout, rest, lang)
+    if kind == "per_period":
+        names = {
+            "period": LABELS["period"],
+            "base": LABELS["total_base"],
+            "bonus": LABELS["total_bonus"],
+            "total": LABELS["total_fee"],
+        }
+        return label(*names[rest], lang)
+    if kind == "ratecard":
+        en, zh = {f[0]: (f[1], f[2]) for f in RATECARD_HEADER}[rest]
+        return label(en, zh, lang)
+    if name == "targets.period":
+        return label(*LABELS["period"], lang)
+    if kind.startswith("targets["):
+        k = int(kind[len("targets[") : -1])
+        field = target_fields[rest]
+        code = layout.contract.kpis[k].code
+        return label(f"{code} {field[1]}", f"{code} {field[2]}", lang)
+    if kind.startswith("tiers["):
+        return label("from", "起点", lang) if rest == "from" else label("rate", "系数", lang)
+    return name
+
+
+def template_json_schema() -> dict[str, Any]:
+    """The JSON Schema of a template schema document (``kpixl schema template``)."""
+    from pydantic import TypeAdapter
+
+    schema: dict[str, Any] = TypeAdapter(TemplateSchema).json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "kpixl workbook template schema"
+    return schema

@@ -1,0 +1,116 @@
+"""Recalculate a workbook with headless LibreOffice (test helper; also used by scripts)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+from pathlib import Path
+
+TIMEOUT_SECONDS = 120
+INSTALL_HINT = "install it with scripts/install_libreoffice.sh (CI runs it before the tests)"
+
+# Without these two settings LibreOffice keeps the cached values stored in the file
+# ("never recalculate" is its default for files it did not write itself).
+_FORCE_RECALC = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry"
+ xmlns:xs="http://www.w3.org/2001/XMLSchema"
+ xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load">\
+<prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load">\
+<prop oor:name="ODFRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+</oor:items>
+"""
+
+
+def soffice_path() -> str | None:
+    """Find the LibreOffice binary.
+
+    Returns:
+        The path of ``soffice`` (or ``libreoffice``) on PATH, or None when not installed.
+    """
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def recalc_with_libreoffice(src: Path, out_dir: Path) -> Path:
+    """Open a workbook in LibreOffice, recalculate every formula and save it as xlsx.
+
+    Args:
+        src: the workbook to recalculate (not modified).
+        out_dir: folder for the result; must not be the folder of ``src``.
+
+    Returns:
+        The recalculated copy, ``out_dir / (src.stem + ".xlsx")``.
+    """
+    return convert_with_libreoffice(src, out_dir, "xlsx")
+
+
+def convert_with_libreoffice(src: Path, out_dir: Path, target: str) -> Path:
+    """Convert a workbook with ``soffice --convert-to TARGET`` after a forced recalculation.
+
+    Args:
+        src: the input file.
+        out_dir: folder for the result; must not be the folder of ``src``.
+        target: the ``--convert-to`` argument, e.g. ``xlsx`` or ``pdf`` (filter options allowed).
+
+    Returns:
+        The converted file.
+    """
+    soffice = soffice_path()
+    if soffice is None:
+        raise RuntimeError(f"LibreOffice (soffice) is not installed; {INSTALL_HINT}")
+    src, out_dir = src.resolve(), out_dir.resolve()
+    if src.parent == out_dir:
+        raise ValueError(f"out_dir must differ from the folder of {src} (it would be overwritten)")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result = out_dir / f"{src.stem}.{target.split(':', 1)[0]}"
+    result.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory(prefix="kpixl-lo-profile-") as profile:
+        _write_profile(Path(profile))
+        command = [
+            soffice,
+            "--headless",
+            "--norestore",
+            "--nolockcheck",
+            f"-env:UserInstallation={Path(profile).as_uri()}",
+            "--convert-to",
+            target,
+            "--outdir",
+            str(out_dir),
+            str(src),
+        ]
+        output = _run(command)
+    if not result.is_file():
+        raise RuntimeError(f"soffice did not write {result}; its output was:\n{output}")
+    return result
+
+
+def _write_profile(profile: Path) -> None:
+    user = profile / "user"
+    user.mkdir(parents=True)
+    (user / "registrymodifications.xcu").write_text(_FORCE_RECALC, encoding="utf-8")
+
+
+def _run(command: list[str]) -> str:
+    """Run soffice in its own process group so a timeout kills soffice.bin too."""
+    with subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    ) as process:
+        try:
+            output, _ = process.communicate(timeout=TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired as exc:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            raise RuntimeError(
+                f"soffice did not finish within {TIMEOUT_SECONDS} s: {' '.join(command)}"
+            ) from exc
+    if process.returncode != 0:
+        raise RuntimeError(f"soffice exited with {process.returncode}:\n{output}")
+    return output

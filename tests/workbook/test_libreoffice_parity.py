@@ -1,0 +1,78 @@
+"""The native workbook recalculated by LibreOffice gives the engine's money to the cent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from kpixl.actuals import Actuals
+from kpixl.engine.settle import settle
+from kpixl.model import Contract
+from kpixl.workbook.build import build_workbook
+from kpixl.workbook.layout import Layout
+from kpixl.workbook.patch import patch_cached_values
+from kpixl.workbook.template import template_schema
+from tests.libreoffice import recalc_with_libreoffice
+from tests.workbook.contracts import case
+
+MONEY = ("uncapped", "paid_before", "bonus", "base", "total", "cum_bonus")
+
+
+def check_libreoffice(
+    contract: Contract, actuals: Actuals, adjustments: object, tmp_path: Path
+) -> None:
+    # Cached values are zeroed first, so the numbers checked can only come from LibreOffice.
+    built = tmp_path / "built.xlsx"
+    build_workbook(contract, actuals, adjustments, mode="native", out=built)  # type: ignore[arg-type]
+    zeros = {
+        "Settlement": {
+            spec.ref: 0
+            for spec in template_schema(contract).formula_cells()
+            if spec.sheet == "Settlement"
+        }
+    }
+    src = tmp_path / "src" / "native.xlsx"
+    src.parent.mkdir()
+    assert patch_cached_values(built, src, zeros).ok
+    out = recalc_with_libreoffice(src, tmp_path / "lo")
+    sheet = openpyxl.load_workbook(out, data_only=True)["Settlement"]
+    layout = Layout(contract)
+    result = settle(contract, actuals, adjustments)  # type: ignore[arg-type]
+    for period in result.periods:
+        p = period.index
+        for key in ("bonus", "base", "total", "cumulative_bonus"):
+            column = "cum_bonus" if key == "cumulative_bonus" else key
+            assert sheet[layout.s(column, p)].value == pytest.approx(
+                getattr(period, key), abs=0.005
+            )
+        assert sheet[layout.s("uncapped", p)].value == pytest.approx(
+            period.bonus_before_caps, abs=0.005
+        )
+        assert bool(sheet[layout.s("exit", p)].value) is period.exit_eligible
+        for kpi in period.kpis:
+            assert sheet[layout.s(f"payout:{kpi.code}", p)].value == pytest.approx(
+                kpi.payout, abs=0.005
+            )
+    for key in ("base", "bonus", "total"):
+        total = sheet[layout.total(key)].value  # type: ignore[arg-type]
+        assert total == pytest.approx(getattr(result.totals, key), abs=0.005)
+
+
+@pytest.mark.libreoffice
+@pytest.mark.slow
+@pytest.mark.parametrize("settlement", ["period", "cumulative"])
+def test_spec_example_in_libreoffice(
+    spec_contract: Contract, spec_actuals: Actuals, tmp_path: Path, settlement: str
+) -> None:
+    contract = spec_contract.model_copy(update={"settlement": settlement})
+    check_libreoffice(contract, spec_actuals, None, tmp_path)
+
+
+@pytest.mark.libreoffice
+@pytest.mark.slow
+@pytest.mark.parametrize("i", [1, 2, 3, 7, 10, 11])
+def test_generated_in_libreoffice(i: int, tmp_path: Path) -> None:
+    c = case(i)
+    check_libreoffice(c.contract, c.actuals, c.adjustments, tmp_path)
