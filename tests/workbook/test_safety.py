@@ -51,7 +51,10 @@ if pkg is not None:
                     pkg.xml(name)
             except WorkbookError as exc:
                 issues += exc.issues
+status = Path("/proc/self/status")
+hwm = [line for line in status.read_text().splitlines() if line.startswith("VmHWM:")]
 print(json.dumps({{"opened": pkg is not None, "seconds": time.monotonic() - start,
+                  "peak_kib": int(hwm[0].split()[1]) if hwm else None,
                   "issues": [[i.code, i.severity, i.location] for i in issues]}}))
 """
 
@@ -75,8 +78,12 @@ def guarded(path: Path, tmp_path: Path) -> tuple[dict[str, object], float, int]:
     assert proc.returncode == 0, err.read_text()
     report = json.loads(out.read_text())
     seconds = max(usage.ru_utime + usage.ru_stime, report["seconds"])
-    # ru_maxrss is in kilobytes on Linux.
-    return report, seconds, usage.ru_maxrss * 1024
+    # The kernel's high-water mark of the child's own image (VmHWM, KiB). ru_maxrss would also
+    # count the pytest process the child was forked from, before it exec'd Python: hundreds of
+    # MB late in a long suite, which say nothing about the file.
+    peak_kib = report["peak_kib"] or usage.ru_maxrss
+    assert isinstance(peak_kib, int)
+    return report, seconds, peak_kib * 1024
 
 
 def codes(issues: list[Issue]) -> set[str]:

@@ -1,0 +1,399 @@
+"""Validate a workbook: safe to open, still the standard template, formulas intact, caches honest.
+
+The checks run in order and each stops the ones that need what it could not establish:
+package safety (nothing else runs on a refused file), hazards, "is this a kpixl workbook",
+the contract inputs (business rules of SPEC §3, located to cells), then structure, formula
+integrity and cached values against the template schema rebuilt from those inputs.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kpixl.errors import Issue, KpixlError
+from kpixl.workbook.build import fingerprint, formula_text, input_values
+from kpixl.workbook.cached import ActualsGrid, actuals_grid, cached_values, resolved
+from kpixl.workbook.hazards import scan_hazards
+from kpixl.workbook.layout import (
+    META,
+    SCHEMA_ID,
+    SCHEMA_VERSION,
+    Lang,
+    Layout,
+    Mode,
+    TemplateSchema,
+)
+from kpixl.workbook.read import read_book
+from kpixl.workbook.safety import DEFAULT_LIMITS, Limits, open_package
+from kpixl.workbook.template import META_KEYS, fixed_label, template_schema
+
+NOT_KPIXL = "KX301"
+SCHEMA_MISMATCH = "KX303"
+BAD_META = "KX304"
+MISSING_SHEET = "KX310"
+SHEET_ORDER = "KX311"
+EXTRA_SHEET = "KX312"
+DEFINED_NAME = "KX313"
+LABEL_CHANGED = "KX314"
+INPUT_TYPE = "KX315"
+VALIDATION_REMOVED = "KX316"
+ROW_MOVED = "KX317"
+CONSTANT_OVER_FORMULA = "KX401"
+FORMULA_DELETED = "KX402"
+FORMULA_EDITED = "KX403"
+FINGERPRINT = "KX404"
+CACHE_MISMATCH = "KX405"
+CACHE_MISSING = "KX406"
+#: Relative tolerance for cached numbers: well below a cent on any amount kpixl handles.
+CACHE_TOLERANCE = 1e-9
+_PREFIX = re.compile(r"_xl(?:fn|ws|udf)\.", re.IGNORECASE)
+_STRING = re.compile(r'("(?:[^"]|"")*")')
+
+
+@dataclass(frozen=True)
+class Book:
+    """One workbook opened twice: formulas and inputs, and the values cached beside formulas."""
+
+    label: str
+    formulas: Any
+    values: Any
+
+
+def validate_workbook(
+    path: Path, limits: Limits = DEFAULT_LIMITS, label: str | None = None
+) -> list[Issue]:
+    """Every issue found in one workbook, errors and warnings, each located to its cell.
+
+    Args:
+        path: the .xlsx file (any file: a non-workbook is reported, never raised).
+        limits: package safety ceilings.
+        label: how locations name the file; defaults to the path as given.
+
+    Returns:
+        The issues; an empty list means the workbook is clean.
+    """
+    name = label or str(path)
+    package, issues = open_package(Path(path), limits, name)
+    if package is None:
+        return issues
+    with package:
+        issues += scan_hazards(package, name, expected_hidden=(META,))
+    book, more = _open(Path(path), name)
+    issues += more
+    if book is None:
+        return issues
+    issues += check_book(book)
+    return issues
+
+
+def _open(path: Path, name: str) -> tuple[Book | None, list[Issue]]:
+    import openpyxl
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            formulas = openpyxl.load_workbook(path, data_only=False, keep_links=False)
+            values = openpyxl.load_workbook(path, data_only=True, keep_links=False)
+        # openpyxl raises anything from KeyError to TypeError on odd files: "cannot read" all.
+        except Exception as e:  # noqa: BLE001
+            issue = Issue(name, "KX721", f"cannot read workbook: {type(e).__name__}: {e}")
+            return None, [issue]
+    notes = [Issue(name, "KX722", f"openpyxl: {w.message}", "warning") for w in caught]
+    return Book(name, formulas, values), notes
+
+
+def check_book(book: Book) -> list[Issue]:
+    """The template checks on an opened workbook (everything after package safety)."""
+    meta = _meta(book)
+    if meta is None:
+        return [Issue(book.label, NOT_KPIXL, "not a kpixl workbook (no _kpixl sheet)")]
+    issues = _check_meta(book.label, meta)
+    mode: Mode = "udf" if meta.get("formula_mode") == "udf" else "native"
+    lang: Lang = "en" if meta.get("lang") == "en" else "zh" if meta.get("lang") == "zh" else "both"
+    try:
+        contract, actuals, adjustments = read_book(book.formulas, book.label)
+    except KpixlError as e:
+        return issues + e.issues
+    try:
+        adjustment_rows = int(meta.get("adjustment_rows") or 0)
+    except ValueError:
+        adjustment_rows = 0
+    schema = template_schema(contract, lang, adjustment_rows)
+    layout = Layout(contract, adjustment_rows)
+    try:
+        data = resolved(contract, actuals, adjustments)
+        grid = actuals_grid(contract, actuals, adjustments)
+    except KpixlError as e:  # actuals that break SPEC §4: reported, and no cache to compare
+        issues += e.issues
+        data, grid = None, actuals_grid(contract, None, None)
+    issues += _check_structure(book, schema)
+    issues += _check_cells(book, schema, layout, grid, lang)
+    broken = _check_formulas(book, schema, mode, meta)
+    issues += broken
+    if data is None:
+        return issues
+    # A cell whose formula was replaced by a constant has no cache to judge: one issue is enough.
+    replaced = {i.location for i in broken if i.code in (CONSTANT_OVER_FORMULA, FORMULA_DELETED)}
+    expected = cached_values(layout, grid, data)
+    caches = _check_caches(book, schema, expected)
+    return issues + [i for i in caches if i.location not in replaced]
+
+
+def _meta(book: Book) -> dict[str, str] | None:
+    if META not in book.formulas.sheetnames:
+        return None
+    sheet = book.formulas[META]
+    return {
+        str(row[0]): "" if row[1] is None else str(row[1])
+        for row in sheet.iter_rows(min_col=1, max_col=2, values_only=True)
+        if row[0] is not None
+    }
+
+
+def _check_meta(label: str, meta: dict[str, str]) -> list[Issue]:
+    where = f"{label}:{META}"
+    issues = []
+    if meta.get("schema_id") != SCHEMA_ID:
+        issues.append(
+            Issue(where, SCHEMA_MISMATCH, f"schema id {meta.get('schema_id')!r} is not {SCHEMA_ID}")
+        )
+    elif meta.get("schema_version") != SCHEMA_VERSION:
+        issues.append(
+            Issue(
+                where,
+                SCHEMA_MISMATCH,
+                f"schema version {meta.get('schema_version')!r}; this kpixl reads {SCHEMA_VERSION}",
+            )
+        )
+    missing = [key for key in META_KEYS if key not in meta]
+    if missing:
+        issues.append(Issue(where, BAD_META, f"missing entries: {', '.join(missing)}"))
+    if meta.get("formula_mode") not in ("native", "udf"):
+        issues.append(Issue(where, BAD_META, "formula_mode must be native or udf"))
+    return issues
+
+
+def _check_structure(book: Book, schema: TemplateSchema) -> list[Issue]:
+    issues = []
+    expected = [sheet.name for sheet in schema.sheets]
+    present = list(book.formulas.sheetnames)
+    for name in expected:
+        if name not in present:
+            issues.append(Issue(book.label, MISSING_SHEET, f"sheet {name} is missing"))
+    ours = [name for name in present if name in expected]
+    if ours != [name for name in expected if name in present]:
+        issues.append(
+            Issue(book.label, SHEET_ORDER, f"sheets are out of order: {', '.join(ours)}", "warning")
+        )
+    for name in present:
+        if name not in expected:
+            issues.append(
+                Issue(
+                    f"{book.label}:{name}",
+                    EXTRA_SHEET,
+                    "sheet is not part of the template",
+                    "warning",
+                )
+            )
+    defined = _defined_names(book.formulas)
+    for name, target in schema.names.items():
+        got = defined.get(name)
+        if got is None:
+            issues.append(Issue(book.label, DEFINED_NAME, f"defined name {name} is missing"))
+        elif _normal(got) != _normal(target):
+            issues.append(
+                Issue(
+                    book.label, DEFINED_NAME, f"defined name {name} points at {got}, not {target}"
+                )
+            )
+    return issues
+
+
+def _defined_names(workbook: Any) -> dict[str, str]:
+    return {name: str(item.attr_text) for name, item in workbook.defined_names.items()}
+
+
+def _check_cells(
+    book: Book,
+    schema: TemplateSchema,
+    layout: Layout,
+    grid: ActualsGrid,
+    lang: Lang,
+) -> list[Issue]:
+    issues: list[Issue] = []
+    fixed = input_values(layout, grid)
+    for spec in schema.cells:
+        if spec.kind == "formula" or spec.sheet not in book.formulas.sheetnames:
+            continue
+        value = book.formulas[spec.sheet][spec.ref].value
+        where = f"{book.label}:{spec.sheet}!{spec.ref}"
+        if spec.kind == "fixed":
+            issues += _check_fixed(
+                spec.key, value, fixed_label(spec.key, layout, lang), fixed, where
+            )
+        elif spec.kind == "input":
+            issues += _check_input(
+                book, spec.sheet, spec.ref, spec.value_type, spec.validation, value, where
+            )
+    return issues
+
+
+def _check_fixed(
+    key: str, value: Any, text: str | None, fixed: dict[str, Any], where: str
+) -> list[Issue]:
+    if text is not None:  # a label: users may reword one, so a change is only a warning
+        if text and value != text:
+            return [Issue(where, LABEL_CHANGED, f"label {value!r} should read {text!r}", "warning")]
+        return []
+    expected = fixed.get(key)
+    if expected is None or value == expected:
+        return []
+    if ".period" in key or "period[" in key:
+        message = (
+            f"holds {value!r} where the row of period {expected} belongs: "
+            "a row was deleted, inserted or moved"
+        )
+        return [Issue(where, ROW_MOVED, message)]
+    return [Issue(where, LABEL_CHANGED, f"holds {value!r}; the template has {expected!r}")]
+
+
+def _check_input(
+    book: Book,
+    sheet: str,
+    ref: str,
+    value_type: str,
+    validation: tuple[str, ...] | None,
+    value: Any,
+    where: str,
+) -> list[Issue]:
+    import datetime as dt
+
+    issues = []
+    if isinstance(value, str) and value.startswith("="):
+        issues.append(Issue(where, INPUT_TYPE, "an input cell holds a formula", "warning"))
+    elif value is not None and value != "":
+        ok = {
+            "number": isinstance(value, int | float) and not isinstance(value, bool),
+            "integer": isinstance(value, int)
+            and not isinstance(value, bool)
+            or isinstance(value, float)
+            and value.is_integer(),
+            "date": isinstance(value, dt.date),
+            "bool": isinstance(value, bool),
+            "text": isinstance(value, str),
+        }.get(value_type, True)
+        if not ok:
+            issues.append(Issue(where, INPUT_TYPE, f"expects {value_type}, holds {value!r}"))
+    if validation and not _has_list_validation(book.formulas[sheet], ref):
+        issues.append(
+            Issue(
+                where, VALIDATION_REMOVED, "the dropdown of allowed values was removed", "warning"
+            )
+        )
+    return issues
+
+
+def _has_list_validation(sheet: Any, ref: str) -> bool:
+    return any(
+        rule.type == "list" and ref in rule.sqref for rule in sheet.data_validations.dataValidation
+    )
+
+
+def _check_formulas(
+    book: Book, schema: TemplateSchema, mode: Mode, meta: dict[str, str]
+) -> list[Issue]:
+    issues = []
+    for spec in schema.formula_cells():
+        if spec.sheet not in book.formulas.sheetnames:
+            continue
+        where = f"{book.label}:{spec.sheet}!{spec.ref}"
+        value = book.formulas[spec.sheet][spec.ref].value
+        expected = formula_text(spec, mode)
+        text = getattr(value, "text", value)  # array formulas come back as objects with .text
+        if value is None or value == "":
+            issues.append(Issue(where, FORMULA_DELETED, "the template's formula was deleted"))
+        elif not (isinstance(text, str) and text.startswith("=")):
+            issues.append(
+                Issue(
+                    where,
+                    CONSTANT_OVER_FORMULA,
+                    f"the constant {value!r} was typed over the formula {expected}",
+                )
+            )
+        elif _normal(text) != _normal(expected):
+            issues.append(
+                Issue(
+                    where, FORMULA_EDITED, f"formula {text} differs from the template's {expected}"
+                )
+            )
+    if meta.get("fingerprint") != fingerprint(schema, mode):
+        issues.append(
+            Issue(
+                f"{book.label}:{META}",
+                FINGERPRINT,
+                "the formula fingerprint does not match the "
+                "template: the workbook's record of its formulas was changed",
+            )
+        )
+    return issues
+
+
+def _normal(formula: str) -> str:
+    """A formula in a form where formatting differences vanish (same cell, so A1 is relative)."""
+    text = _PREFIX.sub("", formula.strip().removeprefix("="))
+    parts = _STRING.split(text)
+    return "".join(p if p.startswith('"') else re.sub(r"\s+", "", p).upper() for p in parts)
+
+
+def _check_caches(
+    book: Book, schema: TemplateSchema, expected: dict[str, dict[str, Any]]
+) -> list[Issue]:
+    issues = []
+    for spec in schema.formula_cells():
+        if spec.sheet not in book.values.sheetnames:
+            continue
+        want = expected.get(spec.sheet, {}).get(spec.ref)
+        got = book.values[spec.sheet][spec.ref].value
+        if not _same(got, want):
+            where = f"{book.label}:{spec.sheet}!{spec.ref}"
+            if got is None and want not in (None, ""):
+                issues.append(
+                    Issue(
+                        where,
+                        CACHE_MISSING,
+                        f"no cached value (expected {want!r}): recalculate with `kpixl recalc`",
+                        "warning",
+                    )
+                )
+            else:
+                issues.append(
+                    Issue(
+                        where,
+                        CACHE_MISMATCH,
+                        f"cached value {got!r} differs from the "
+                        f"recomputed {want!r}: forged or stale",
+                    )
+                )
+    return issues
+
+
+def _same(got: Any, want: Any) -> bool:
+    if want is None or want == "":
+        return got is None or got == ""
+    if isinstance(want, bool) or isinstance(got, bool):
+        return bool(got) == bool(want) and isinstance(got, bool) == isinstance(want, bool)
+    if isinstance(want, int | float) and isinstance(got, int | float):
+        return abs(got - want) <= CACHE_TOLERANCE * max(1.0, abs(want))
+    return bool(got == want)
+
+
+def summarise(issues: Iterable[Issue]) -> tuple[int, int]:
+    """(errors, warnings) among the issues."""
+    items = list(issues)
+    errors = sum(1 for issue in items if issue.severity == "error")
+    return errors, len(items) - errors

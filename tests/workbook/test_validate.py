@@ -1,0 +1,144 @@
+"""The validator: clean on fresh workbooks, each kind of tampering found at its cell."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from kpixl.actuals import Actuals
+from kpixl.errors import Issue
+from kpixl.model import Contract
+from kpixl.workbook.build import build_workbook
+from kpixl.workbook.layout import SETTLEMENT, Layout
+from kpixl.workbook.patch import patch_cached_values
+from kpixl.workbook.template import template_schema
+from kpixl.workbook.validate import validate_workbook
+
+MODES = ("native", "udf")
+
+
+def built(tmp_path: Path, contract: Contract, actuals: Actuals, mode: str) -> Path:
+    path = tmp_path / f"quote-{mode}.xlsx"
+    build_workbook(contract, actuals, None, mode=mode, out=path)  # type: ignore[arg-type]
+    return path
+
+
+def errors(issues: list[Issue]) -> list[Issue]:
+    return [issue for issue in issues if issue.severity == "error"]
+
+
+def formula_cell(contract: Contract, key: str) -> str:
+    (spec,) = [c for c in template_schema(contract).cells if c.key == key]
+    return spec.ref
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("settlement", ["period", "cumulative"])
+def test_a_fresh_workbook_validates_clean(
+    tmp_path: Path, spec_contract: Contract, spec_actuals: Actuals, mode: str, settlement: str
+) -> None:
+    contract = spec_contract.model_copy(update={"settlement": settlement})
+    assert validate_workbook(built(tmp_path, contract, spec_actuals, mode)) == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_constant_typed_over_a_formula_is_found_at_its_cell(
+    tmp_path: Path, spec_contract: Contract, spec_actuals: Actuals, mode: str
+) -> None:
+    path = built(tmp_path, spec_contract, spec_actuals, mode)
+    ref = formula_cell(spec_contract, "settlement[2].bonus")
+    book = openpyxl.load_workbook(path)
+    book[SETTLEMENT][ref] = 99999
+    book.save(path)
+    found = errors(validate_workbook(path))
+    assert [(i.location, i.code) for i in found if i.code.startswith("KX40")] == [
+        (f"{path}:{SETTLEMENT}!{ref}", "KX401")
+    ]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_edited_curve_formula_is_found_at_its_cell(
+    tmp_path: Path, spec_contract: Contract, spec_actuals: Actuals, mode: str
+) -> None:
+    path = built(tmp_path, spec_contract, spec_actuals, mode)
+    ref = formula_cell(spec_contract, "settlement[3].factor:roas")
+    book = openpyxl.load_workbook(path)
+    cell = book[SETTLEMENT][ref]
+    cell.value = "=1.3"
+    book.save(path)
+    found = [i for i in validate_workbook(path) if i.code == "KX403"]
+    assert [i.location for i in found] == [f"{path}:{SETTLEMENT}!{ref}"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_deleted_row_is_found(
+    tmp_path: Path, spec_contract: Contract, spec_actuals: Actuals, mode: str
+) -> None:
+    path = built(tmp_path, spec_contract, spec_actuals, mode)
+    book = openpyxl.load_workbook(path)
+    book[SETTLEMENT].delete_rows(4)  # the row of period 2027-03
+    book.save(path)
+    moved = [i for i in validate_workbook(path) if i.code == "KX317"]
+    assert moved[0].location == f"{path}:{SETTLEMENT}!A4"
+    assert "2027-03" in moved[0].message
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_forged_cached_value_is_the_only_issue(
+    tmp_path: Path, spec_contract: Contract, spec_actuals: Actuals, mode: str
+) -> None:
+    path = built(tmp_path, spec_contract, spec_actuals, mode)
+    ref = Layout(spec_contract).total("total")
+    forged = tmp_path / "forged.xlsx"
+    patch_cached_values(path, forged, {SETTLEMENT: {ref: 150000.0}})
+    issues = validate_workbook(forged)
+    assert [(i.location, i.code, i.severity) for i in issues] == [
+        (f"{forged}:{SETTLEMENT}!{ref}", "KX405", "error")
+    ]
+    assert "120090.49" in issues[0].message
+
+
+def test_an_edited_fingerprint_is_found(
+    tmp_path: Path, spec_contract: Contract, spec_actuals: Actuals
+) -> None:
+    path = built(tmp_path, spec_contract, spec_actuals, "native")
+    book = openpyxl.load_workbook(path)
+    meta = book["_kpixl"]
+    for row in meta.iter_rows():
+        if row[0].value == "fingerprint":
+            row[1].value = "0" * 64
+    book.save(path)
+    assert "KX404" in {i.code for i in errors(validate_workbook(path))}
+
+
+def test_business_rules_are_located_to_cells(
+    tmp_path: Path, spec_contract: Contract, spec_actuals: Actuals
+) -> None:
+    path = built(tmp_path, spec_contract, spec_actuals, "native")
+    book = openpyxl.load_workbook(path)
+    book["Actuals"]["B3"] = "lots"
+    book.save(path)
+    found = errors(validate_workbook(path))
+    assert any("period 2027-02, column gmv" in i.location and i.code == "KX204" for i in found), found
+
+
+def test_any_file_gives_issues_not_a_traceback(tmp_path: Path) -> None:
+    other = tmp_path / "plain.xlsx"
+    book = openpyxl.Workbook()
+    book.active["A1"] = "hello"
+    book.save(other)
+    assert [i.code for i in validate_workbook(other)] == ["KX301"]
+    empty = tmp_path / "empty.xlsx"
+    empty.write_bytes(b"")
+    assert [i.code for i in validate_workbook(empty)] == ["KX701"]
+
+
+def test_every_corpus_file_gives_a_result(corpus: Path) -> None:
+    files = sorted(p for p in corpus.rglob("*") if p.suffix in (".xlsx", ".xlsm"))
+    assert len(files) > 100
+    for path in files:
+        issues = validate_workbook(path)
+        assert issues, path  # none of them is a kpixl workbook
+        assert all(isinstance(i, Issue) for i in issues)
