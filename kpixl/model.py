@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from kpixl.errors import ContractError, Issue
+from kpixl.ratecard import QuoteInputs
 
 ZERO_DECIMAL_CURRENCIES = frozenset(
     {"JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XOF", "XAF", "PYG", "RWF"}
@@ -241,6 +242,8 @@ class Contract(Model):
     guardrails: tuple[Guardrail, ...] = ()
     min_input: MinInput | None = None
     exit: ExitClause | None = None
+    # Sales inputs the fee was priced from (SPEC §6); `fee` stays the contract's truth.
+    quote: QuoteInputs | None = None
 
     @field_validator("start", mode="before")
     @classmethod

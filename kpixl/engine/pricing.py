@@ -1,0 +1,240 @@
+"""Quote pricing (SPEC §6): list price from a rate card, then base, pool and period cap."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from kpixl.engine.rounding import excel_round
+from kpixl.errors import Issue
+from kpixl.model import Contract, Fee
+from kpixl.ratecard import (
+    CODE_FEE_CONTRADICTS_QUOTE,
+    CODE_QUOTE_RULE,
+    ROLES,
+    QuoteInputs,
+    RateCard,
+    RateCardError,
+)
+
+PeriodKind = Literal["month", "quarter"]
+MONTHS_PER_PERIOD: dict[str, int] = {"month": 1, "quarter": 3}
+
+
+@dataclass(frozen=True, slots=True)
+class PriceLines:
+    """Every intermediate figure of the list price, for showing the arithmetic line by line."""
+
+    team_cost: float
+    platform_factor: float
+    market_multiplier: float
+    category_factor: float
+    adjusted_team_cost: float
+    integration_fee: float
+    add_on_fees: tuple[tuple[str, float], ...]
+    language_fees: float
+    subtotal: float
+    term_discount: float
+    monthly_list: float
+    months: int
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    """A priced quote: list price, base fee, bonus pool and period cap per settlement period."""
+
+    list: float
+    base: float
+    pool: float
+    period_cap: float | None
+    lines: PriceLines
+
+
+def price_lines(
+    rate_card: RateCard, inputs: QuoteInputs, period: PeriodKind = "month", decimals: int = 2
+) -> PriceLines:
+    """The SPEC §6 list-price arithmetic, each factor kept apart.
+
+    Args:
+        rate_card: the prices.
+        inputs: the sales inputs; ``platform`` and ``markets`` must be set (see ``quote_for``).
+        period: ``month`` or ``quarter`` (three monthly list prices).
+        decimals: the currency's decimals.
+
+    Returns:
+        The figures; ``monthly_list`` is already rounded to the currency.
+
+    Raises:
+        RateCardError: an unset platform, an add-on the card does not price, no term tier.
+    """
+    issues = _unpriceable(rate_card, inputs)
+    if issues:
+        raise RateCardError.from_issues(issues)
+    platform = inputs.platform or "other"
+    markets = inputs.markets or 1
+    team_cost = math.fsum(
+        getattr(rate_card.roles, role) * getattr(inputs.team, role) for role in ROLES
+    )
+    platform_factor = rate_card.platforms[platform]
+    market_multiplier = 1 + rate_card.market_surcharge * (markets - 1)
+    category_factor = getattr(rate_card.categories, inputs.category_class)
+    integration_fee = getattr(rate_card.integrations, inputs.integration)
+    add_ons = tuple((name, rate_card.add_ons[name]) for name in inputs.add_ons)
+    language_fees = rate_card.language_fee * inputs.languages
+    adjusted = team_cost * platform_factor * market_multiplier * category_factor
+    subtotal = (
+        adjusted
+        + integration_fee
+        + math.fsum(fee for _, fee in add_ons)
+        + language_fees
+    )
+    discount = rate_card.term_discount(inputs.term_months)
+    monthly = excel_round(subtotal * (1 - discount), decimals)
+    return PriceLines(
+        team_cost,
+        platform_factor,
+        market_multiplier,
+        category_factor,
+        adjusted,
+        integration_fee,
+        add_ons,
+        language_fees,
+        subtotal,
+        discount,
+        monthly,
+        MONTHS_PER_PERIOD[period],
+    )
+
+
+def _unpriceable(rate_card: RateCard, inputs: QuoteInputs) -> list[Issue]:
+    issues = []
+    if inputs.platform is None:
+        issues.append(Issue("quote.platform", CODE_QUOTE_RULE, "no platform to price"))
+    for i, name in enumerate(inputs.add_ons):
+        if name not in rate_card.add_ons:
+            known = ", ".join(rate_card.add_ons) or "none"
+            message = f"the rate card has no add-on {name!r} (it prices: {known})"
+            issues.append(Issue(f"quote.add_ons[{i}]", CODE_QUOTE_RULE, message))
+    return issues
+
+
+def list_price(
+    rate_card: RateCard, inputs: QuoteInputs, period: PeriodKind = "month", decimals: int = 2
+) -> float:
+    """The list price per settlement period (SPEC §6).
+
+    A quarter's list price is ROUND(3 · monthly list, d): three rounded monthly prices.
+
+    Args:
+        rate_card: the prices.
+        inputs: the sales inputs, ``platform`` and ``markets`` set.
+        period: ``month`` or ``quarter``.
+        decimals: the currency's decimals.
+
+    Returns:
+        The list price, rounded to the currency.
+    """
+    lines = price_lines(rate_card, inputs, period, decimals)
+    return excel_round(lines.monthly_list * lines.months, decimals)
+
+
+def price_quote(
+    rate_card: RateCard, inputs: QuoteInputs, period: PeriodKind = "month", decimals: int = 2
+) -> Price:
+    """List price, base fee, bonus pool and period cap of a quote (SPEC §6).
+
+    Args:
+        rate_card: the prices.
+        inputs: the sales inputs, ``platform`` and ``markets`` set.
+        period: ``month`` or ``quarter``.
+        decimals: the currency's decimals.
+
+    Returns:
+        base = ROUND(list · s, d), pool = ROUND(list · (1 − s) · r, d),
+        period_cap = ROUND(pool · cap_ratio, d) or None without a cap ratio.
+    """
+    lines = price_lines(rate_card, inputs, period, decimals)
+    listed = excel_round(lines.monthly_list * lines.months, decimals)
+    base = excel_round(listed * inputs.base_share, decimals)
+    pool = excel_round(listed * (1 - inputs.base_share) * inputs.risk_premium, decimals)
+    cap = None if inputs.cap_ratio is None else excel_round(pool * inputs.cap_ratio, decimals)
+    return Price(listed, base, pool, cap, lines)
+
+
+def quote_for(contract: Contract) -> QuoteInputs:
+    """The contract's quote inputs with platform and markets filled in from the contract.
+
+    Args:
+        contract: a contract with a ``quote`` section.
+
+    Returns:
+        The inputs ready to price.
+
+    Raises:
+        RateCardError: no quote section, or a quote platform other than the contract's.
+    """
+    quote = contract.quote
+    if quote is None:
+        issue = Issue("quote", CODE_QUOTE_RULE, f"contract {contract.id} has no quote section")
+        raise RateCardError.from_issues([issue])
+    if quote.platform is not None and quote.platform != contract.platform:
+        message = f"{quote.platform!r} contradicts the contract's platform {contract.platform!r}"
+        raise RateCardError.from_issues([Issue("quote.platform", CODE_QUOTE_RULE, message)])
+    markets = quote.markets or max(1, len(contract.markets))
+    return quote.model_copy(update={"platform": contract.platform, "markets": markets})
+
+
+def price_contract(rate_card: RateCard, contract: Contract) -> Price:
+    """Price a contract's quote section with a rate card in the contract's currency.
+
+    Args:
+        rate_card: the prices.
+        contract: a contract with a ``quote`` section.
+
+    Returns:
+        The price per settlement period of the contract.
+
+    Raises:
+        RateCardError: no quote, a currency mismatch, or inputs the card cannot price.
+    """
+    if rate_card.currency != contract.currency:
+        message = (
+            f"the rate card is in {rate_card.currency}, the contract in {contract.currency}; "
+            "use a rate card in the contract's currency"
+        )
+        raise RateCardError.from_issues([Issue("rate card: currency", CODE_QUOTE_RULE, message)])
+    return price_quote(rate_card, quote_for(contract), contract.period, contract.decimals)
+
+
+def fee_contradictions(contract: Contract, price: Price) -> list[Issue]:
+    """Where the contract's ``fee`` differs from the price its quote section gives.
+
+    ``fee`` wins (it is what the engine settles and the workbook shows); a difference of more
+    than 0 is a contradiction the caller refuses.
+
+    Args:
+        contract: the contract.
+        price: the price of its quote section.
+
+    Returns:
+        One issue per differing amount (base, pool, and period_cap when a cap ratio is set).
+    """
+    d = contract.decimals
+    fee: Fee = contract.fee
+    pairs: list[tuple[str, float | None, float]] = [
+        ("base", fee.base, price.base),
+        ("pool", fee.pool, price.pool),
+    ]
+    if price.period_cap is not None:
+        pairs.append(("period_cap", fee.period_cap, price.period_cap))
+    issues = []
+    for key, stated, derived in pairs:
+        if stated != derived:
+            shown = "(none)" if stated is None else f"{stated:g}"
+            message = (
+                f"fee.{key} {shown} differs from the price the quote section gives "
+                f"({derived:.{d}f})"
+            )
+            issues.append(Issue(f"fee.{key}", CODE_FEE_CONTRADICTS_QUOTE, message))
+    return issues
