@@ -198,12 +198,16 @@ class _Formats:
 
     def __init__(self, book: Workbook) -> None:
         self.book = book
-        self.cache: dict[tuple[str | None, bool, bool], Any] = {}
+        self.cache: dict[tuple[str | None, bool, bool, bool], Any] = {}
 
-    def get(self, number_format: str | None, locked: bool, bold: bool = False) -> Any:
-        key = (number_format, locked, bold)
+    def get(
+        self, number_format: str | None, locked: bool, bold: bool = False, wrap: bool = False
+    ) -> Any:
+        key = (number_format, locked, bold, wrap)
         if key not in self.cache:
             props: dict[str, Any] = {"locked": locked, "bold": bold}
+            if wrap:
+                props.update({"text_wrap": True, "valign": "top"})
             if number_format:
                 props["num_format"] = number_format
             if not locked:
@@ -274,7 +278,9 @@ def _write(
             sheet.write_string(spec.ref.replace("B", "A", 1), spec.key.removeprefix("meta."))
         elif spec.kind == "fixed" and spec.key.startswith("label."):
             text = fixed_label(spec.key, layout, lang) or ""
-            sheet.write_string(spec.ref, text, formats.get(None, True, bold=True))
+            # Settlement headers are long bilingual labels over narrow number columns: wrap them.
+            wrap = spec.sheet == SETTLEMENT and spec.key.startswith("label.settlement.")
+            sheet.write_string(spec.ref, text, formats.get(None, True, bold=True, wrap=wrap))
         else:
             _write_value(sheet, spec, inputs.get(spec.key), formats)
     _finish(book, sheets, schema, layout)
@@ -308,6 +314,7 @@ def _finish(
     _chart(book, sheets[QUOTE], layout)
     for name in (KPIS, TIERS, ACTUALS, SETTLEMENT, META):
         sheets[name].set_landscape()
+    sheets[SETTLEMENT].set_row(0, 48)  # three lines of wrapped bilingual header
 
 
 def _chart(book: Workbook, sheet: Worksheet, layout: Layout) -> None:
