@@ -16,12 +16,21 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
+	@mkdir -p $(OUT)
 	@for contract in $(EXAMPLES)/*.yaml; do \
-		stem=$${contract%.yaml}; adj=""; \
+		stem=$${contract%.yaml}; id=$$(basename $$stem); adj=""; \
 		if [ -f $$stem.adjustments.csv ]; then adj="--adjustments $$stem.adjustments.csv"; fi; \
 		echo "== kpixl settle $$contract $$stem.actuals.csv $$adj"; \
 		$(BIN)/kpixl settle $$contract $$stem.actuals.csv $$adj || exit $$?; \
+		for mode in native udf; do \
+			$(BIN)/kpixl quote $$contract --actuals $$stem.actuals.csv $$adj \
+				--formulas $$mode -o $(OUT)/$$id-$$mode.xlsx || exit $$?; \
+		done; \
 	done
+	@echo "== kpixl validate $(OUT)/*.xlsx"
+	@$(BIN)/kpixl validate $(OUT)/*.xlsx
+	@echo "== kpixl scenarios $(EXAMPLES)/acme-amz-us.yaml"
+	@$(BIN)/kpixl scenarios $(EXAMPLES)/acme-amz-us.yaml
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -270,7 +270,8 @@ def validate_command(
         sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
     else:
         for issue in issues:
-            sys.stdout.write(f"{issue.location}: {issue.code} [{issue.severity}] {issue.message}\n")
+            note = "(warning) " if issue.severity == "warning" else ""
+            sys.stdout.write(f"{issue.location}: {issue.code} {note}{issue.message}\n")
         errors = sum(1 for issue in issues if issue.severity == "error")
         warnings = len(issues) - errors
         clean = sum(1 for _path, items in found if not items)

@@ -122,3 +122,41 @@ def test_every_bad_actuals_file_exits_1_naming_period_and_column(tmp_path: Path)
         assert isinstance(result.exception, SystemExit), name
         assert f"{bad}: " in result.stderr, name
         assert words in result.stderr, (name, result.stderr)
+
+
+def test_quote_validate_recalc_round_trip(tmp_path: Path) -> None:
+    book = tmp_path / "quote.xlsx"
+    built = runner.invoke(app, ["quote", CONTRACT, "--actuals", ACTUALS, "-o", str(book)])
+    assert built.exit_code == 0, built.stderr
+    clean = runner.invoke(app, ["validate", str(book)])
+    assert clean.exit_code == 0
+    assert clean.stdout == ""
+    assert "1 clean, 0 error(s), 0 warning(s)" in clean.stderr
+    again = tmp_path / "again.xlsx"
+    recalc = runner.invoke(app, ["recalc", str(book), "-o", str(again)])
+    assert recalc.exit_code == 0, recalc.stderr
+    assert runner.invoke(app, ["validate", str(again)]).exit_code == 0
+
+
+def test_validate_reports_ruff_style_lines_and_json(tmp_path: Path) -> None:
+    bogus = tmp_path / "bogus.xlsx"
+    bogus.write_bytes(b"not a zip")
+    text = runner.invoke(app, ["validate", str(bogus)])
+    assert text.exit_code == 1
+    assert text.stdout.startswith(f"{bogus}: KX702 ")
+    as_json = runner.invoke(app, ["validate", str(bogus), "--format", "json"])
+    assert as_json.exit_code == 1
+    (row,) = json.loads(as_json.stdout)
+    assert row["file"] == str(bogus)
+    assert (row["code"], row["severity"], row["sheet"], row["cell"]) == ("KX702", "error", None, None)
+
+
+def test_quote_with_bad_actuals_exits_1_without_writing(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(Path(ACTUALS).read_text("utf-8").replace("62000", "x"), encoding="utf-8")
+    book = tmp_path / "quote.xlsx"
+    result = runner.invoke(app, ["quote", CONTRACT, "--actuals", str(bad), "-o", str(book)])
+    assert result.exit_code == 1
+    assert "period 2027-01, column ad_sales: KX204" in result.stderr
+    assert not book.exists()
+    assert list(tmp_path.iterdir()) == [bad]

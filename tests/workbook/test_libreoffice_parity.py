@@ -76,3 +76,21 @@ def test_spec_example_in_libreoffice(
 def test_generated_in_libreoffice(i: int, tmp_path: Path) -> None:
     c = case(i)
     check_libreoffice(c.contract, c.actuals, c.adjustments, tmp_path)
+
+
+@pytest.mark.libreoffice
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["shopee-vn-fashion", "tiktok-us-beauty", "internal-team-plan"])
+def test_bundled_examples_in_libreoffice(name: str, tmp_path: Path) -> None:
+    # VND with adjustments, quarterly cumulative with clawback, an in-house plan with no base.
+    from kpixl.actuals import read_actuals, read_adjustments
+    from kpixl.model import load_contract
+    from tests.conftest import EXAMPLES
+
+    adjustments = EXAMPLES / f"{name}.adjustments.csv"
+    check_libreoffice(
+        load_contract(EXAMPLES / f"{name}.yaml"),
+        read_actuals(EXAMPLES / f"{name}.actuals.csv"),
+        read_adjustments(adjustments) if adjustments.exists() else None,
+        tmp_path,
+    )
