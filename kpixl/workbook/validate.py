@@ -57,11 +57,11 @@ _STRING = re.compile(r'("(?:[^"]|"")*")')
 
 @dataclass(frozen=True)
 class Book:
-    """One workbook opened twice: formulas and inputs, and the values cached beside formulas."""
+    """One workbook: its formulas and inputs, and the values cached beside its formulas."""
 
     label: str
     formulas: Any
-    values: Any
+    values: dict[str, dict[str, Any]]
 
 
 def validate_workbook(
@@ -98,13 +98,31 @@ def _open(path: Path, name: str) -> tuple[Book | None, list[Issue]]:
         warnings.simplefilter("always")
         try:
             formulas = openpyxl.load_workbook(path, data_only=False, keep_links=False)
-            values = openpyxl.load_workbook(path, data_only=True, keep_links=False)
+            values = _cached_values(openpyxl.load_workbook(path, read_only=True, data_only=True))
         # openpyxl raises anything from KeyError to TypeError on odd files: "cannot read" all.
         except Exception as e:  # noqa: BLE001
             issue = Issue(name, "KX721", f"cannot read workbook: {type(e).__name__}: {e}")
             return None, [issue]
     notes = [Issue(name, "KX722", f"openpyxl: {w.message}", "warning") for w in caught]
     return Book(name, formulas, values), notes
+
+
+def _cached_values(book: Any) -> dict[str, dict[str, Any]]:
+    """Every non-empty cached value, by sheet and A1 address (streamed: read-only mode)."""
+    from openpyxl.utils import get_column_letter
+
+    try:
+        values: dict[str, dict[str, Any]] = {}
+        for sheet in book.worksheets:
+            cells = values.setdefault(sheet.title, {})
+            sheet.reset_dimensions()  # never trust <dimension>: a lying one would pad every row
+            for r, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+                for c, value in enumerate(row, start=1):
+                    if value is not None:
+                        cells[f"{get_column_letter(c)}{r}"] = value
+        return values
+    finally:
+        book.close()
 
 
 def check_book(book: Book) -> list[Issue]:
@@ -325,7 +343,7 @@ def _check_formulas(
                     f"the constant {value!r} was typed over the formula {expected}",
                 )
             )
-        elif _normal(text) != _normal(expected):
+        elif text != f"={expected}" and _normal(text) != _normal(expected):
             issues.append(
                 Issue(
                     where, FORMULA_EDITED, f"formula {text} differs from the template's {expected}"
@@ -355,10 +373,10 @@ def _check_caches(
 ) -> list[Issue]:
     issues = []
     for spec in schema.formula_cells():
-        if spec.sheet not in book.values.sheetnames:
+        if spec.sheet not in book.values:
             continue
         want = expected.get(spec.sheet, {}).get(spec.ref)
-        got = book.values[spec.sheet][spec.ref].value
+        got = book.values[spec.sheet].get(spec.ref)
         if not _same(got, want):
             where = f"{book.label}:{spec.sheet}!{spec.ref}"
             if got is None and want not in (None, ""):

@@ -142,3 +142,18 @@ def test_every_corpus_file_gives_a_result(corpus: Path) -> None:
         issues = validate_workbook(path)
         assert issues, path  # none of them is a kpixl workbook
         assert all(isinstance(i, Issue) for i in issues)
+
+
+def test_a_lying_dimension_does_not_blow_up_validation(tmp_path: Path) -> None:
+    import resource
+    import time
+
+    from tests.workbook import hostile
+
+    path = hostile.lying_dimension(tmp_path / "lying.xlsx")
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    codes = {i.code for i in validate_workbook(path)}
+    assert time.perf_counter() - start < 5
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200 * 1024  # KiB
+    assert {"KX616", "KX301"} <= codes
