@@ -34,7 +34,7 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check kpixl/engine kpixl/model.py kpixl/actuals.py
+	$(BIN)/ruff format --check kpixl udfs tests benchmarks scripts
 	$(BIN)/mypy
 
 test: $(STAMP)

@@ -24,7 +24,10 @@ def curves(draw: st.DrawFn, mode: str | None, monotone: bool = True) -> dict[str
                           min_size=count, max_size=count))  # fmt: skip
     if monotone:
         rates = sorted(rates)
-    return {"mode": mode, "tiers": [{"from": f, "rate": r} for f, r in zip(starts, rates, strict=True)]}
+    return {
+        "mode": mode,
+        "tiers": [{"from": f, "rate": r} for f, r in zip(starts, rates, strict=True)],
+    }
 
 
 @st.composite

@@ -157,7 +157,10 @@ def test_adjustments_replace_values_and_keep_the_audit_trail(
     assert (record.period, record.metric, record.original, record.adjusted) == (
         "2027-02", "return_rate", 0.09, 0.07,
     )  # fmt: skip
-    assert (record.reason, record.approved_by) == ("Carrier damage excluded (ticket 4411)", "CFO Li")
+    assert (record.reason, record.approved_by) == (
+        "Carrier damage excluded (ticket 4411)",
+        "CFO Li",
+    )
     assert result.to_dict()["adjustments"][0]["approved_by"] == "CFO Li"
 
 
@@ -186,7 +189,9 @@ def test_bad_adjustments_are_named(
 def test_an_adjustment_twice_is_refused(tmp_path: Path, spec_contract: Contract) -> None:
     actuals = write(tmp_path, "\n".join([HEADER, ROW1]))
     line = "2027-01,gmv,1,why,CFO"
-    adjustments = write(tmp_path, f"period,metric,value,reason,approved_by\n{line}\n{line}\n", "j.csv")
+    adjustments = write(
+        tmp_path, f"period,metric,value,reason,approved_by\n{line}\n{line}\n", "j.csv"
+    )
     with pytest.raises(ActualsError, match="adjusted twice"):
         resolve(spec_contract, read_actuals(actuals), read_adjustments(adjustments))
 

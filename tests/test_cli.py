@@ -48,7 +48,9 @@ def test_bad_actuals_exit_1_naming_the_place(tmp_path: Path) -> None:
     bad.write_text(Path(ACTUALS).read_text("utf-8").replace("62000", "sixty"), encoding="utf-8")
     result = runner.invoke(app, ["settle", CONTRACT, str(bad)])
     assert result.exit_code == 1
-    assert f"{bad}: period 2027-01, column ad_sales: KX204 is not a number: 'sixty'" in result.stderr
+    assert (
+        f"{bad}: period 2027-01, column ad_sales: KX204 is not a number: 'sixty'" in result.stderr
+    )
     assert result.stdout == ""
 
 
@@ -148,7 +150,12 @@ def test_validate_reports_ruff_style_lines_and_json(tmp_path: Path) -> None:
     assert as_json.exit_code == 1
     (row,) = json.loads(as_json.stdout)
     assert row["file"] == str(bogus)
-    assert (row["code"], row["severity"], row["sheet"], row["cell"]) == ("KX702", "error", None, None)
+    assert (row["code"], row["severity"], row["sheet"], row["cell"]) == (
+        "KX702",
+        "error",
+        None,
+        None,
+    )
 
 
 def test_quote_with_bad_actuals_exits_1_without_writing(tmp_path: Path) -> None:

@@ -41,12 +41,22 @@ def test_spec_example_loads(spec_data: dict[str, Any]) -> None:
         (lambda d: d.update(colour="red"), "c.yaml: colour", "unknown key"),
         (lambda d: d["kpis"][0].update(wieght=0.5), "c.yaml: kpis[0].wieght", "unknown key"),
         (lambda d: d["kpis"][1]["curve"]["tiers"].reverse(), "c.yaml: kpis[1].curve", "sorted"),
-        (lambda d: d["kpis"][1]["curve"]["tiers"][1].update({"from": 0.8}), "kpis[1].curve", "unique"),
-        (lambda d: d["kpis"][1]["curve"]["tiers"][0].update(rate=-1), "kpis[1].curve.tiers[0].rate",
-         "greater than or equal to 0"),
+        (
+            lambda d: d["kpis"][1]["curve"]["tiers"][1].update({"from": 0.8}),
+            "kpis[1].curve",
+            "unique",
+        ),
+        (
+            lambda d: d["kpis"][1]["curve"]["tiers"][0].update(rate=-1),
+            "kpis[1].curve.tiers[0].rate",
+            "greater than or equal to 0",
+        ),
         (lambda d: d["kpis"][1]["curve"].update(tiers=[]), "kpis[1].curve", "at least one tier"),
-        (lambda d: d["kpis"][2]["curve"].update(tiers=[{"from": 1, "rate": 1}]), "kpis[2].curve",
-         "at least two"),
+        (
+            lambda d: d["kpis"][2]["curve"].update(tiers=[{"from": 1, "rate": 1}]),
+            "kpis[2].curve",
+            "at least two",
+        ),
         (lambda d: d["kpis"][0].update(weight=0.6), "c.yaml: (top)", "weights must sum to 1"),
         (lambda d: d["kpis"][1].update(code="gmv"), "c.yaml: (top)", "repeated: gmv"),
         (lambda d: d.update(revenue_kpi="sales"), "c.yaml: (top)", "names no KPI"),
@@ -58,9 +68,21 @@ def test_spec_example_loads(spec_data: dict[str, Any]) -> None:
         (lambda d: d["kpis"][2].update(baseline=0.05), "kpis[2].target", "below baseline"),
         (lambda d: d["kpis"][0].update(threshold=2), "c.yaml: kpis[0]", "attainment_cap"),
         (lambda d: d["fee"].update(base=-1), "c.yaml: fee.base", "greater than or equal to 0"),
-        (lambda d: d["fee"].update(period_cap=-5), "c.yaml: fee.period_cap", "greater than or equal"),
-        (lambda d: d["guardrails"][1].update(multiplier=1.5), "guardrails[1].multiplier", "less than"),
-        (lambda d: d["guardrails"][1].pop("multiplier"), "c.yaml: guardrails[1]", "needs a 'multiplier'"),
+        (
+            lambda d: d["fee"].update(period_cap=-5),
+            "c.yaml: fee.period_cap",
+            "greater than or equal",
+        ),
+        (
+            lambda d: d["guardrails"][1].update(multiplier=1.5),
+            "guardrails[1].multiplier",
+            "less than",
+        ),
+        (
+            lambda d: d["guardrails"][1].pop("multiplier"),
+            "c.yaml: guardrails[1]",
+            "needs a 'multiplier'",
+        ),
         (lambda d: d.update(platform="ebay"), "c.yaml: platform", "amazon"),
         (lambda d: d.update(id="bad id!"), "c.yaml: id", "pattern"),
         (lambda d: d.update(periods=0), "c.yaml: periods", "greater than or equal to 1"),
@@ -87,7 +109,10 @@ def test_every_problem_is_reported_at_once(spec_data: dict[str, Any]) -> None:
     data["kpis"][0]["wieght"] = 1
     with pytest.raises(ContractError) as caught:
         contract_from_data(data, "c.yaml")
-    assert {i.location for i in caught.value.issues} == {"c.yaml: fee.base", "c.yaml: kpis[0].wieght"}
+    assert {i.location for i in caught.value.issues} == {
+        "c.yaml: fee.base",
+        "c.yaml: kpis[0].wieght",
+    }
     assert {i.code for i in caught.value.issues} == {"KX102"}
 
 

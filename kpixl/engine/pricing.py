@@ -83,12 +83,7 @@ def price_lines(
     add_ons = tuple((name, rate_card.add_ons[name]) for name in inputs.add_ons)
     language_fees = rate_card.language_fee * inputs.languages
     adjusted = team_cost * platform_factor * market_multiplier * category_factor
-    subtotal = (
-        adjusted
-        + integration_fee
-        + math.fsum(fee for _, fee in add_ons)
-        + language_fees
-    )
+    subtotal = adjusted + integration_fee + math.fsum(fee for _, fee in add_ons) + language_fees
     discount = rate_card.term_discount(inputs.term_months)
     monthly = excel_round(subtotal * (1 - discount), decimals)
     return PriceLines(

@@ -54,8 +54,7 @@ class _Collector:
         """Record a package-level or one-off finding."""
         self.issues.append(Issue(location, code, message, severity))
 
-    def add_cell(self, sheet: str, cell: str, code: str, message: str,
-                 severity: Severity) -> None:
+    def add_cell(self, sheet: str, cell: str, code: str, message: str, severity: Severity) -> None:
         """Record a cell finding unless this sheet already listed enough of this code."""
         key = (sheet, code)
         self.counts[key] = self.counts.get(key, 0) + 1
@@ -67,8 +66,9 @@ class _Collector:
         for (sheet, code), count in self.counts.items():
             if count > MAX_CELLS_PER_CODE:
                 extra = count - MAX_CELLS_PER_CODE
-                self.add(f"{self.label}:{sheet}", code, f"{extra} more cells with {code}",
-                         "warning")
+                self.add(
+                    f"{self.label}:{sheet}", code, f"{extra} more cells with {code}", "warning"
+                )
         return self.issues
 
 
@@ -82,8 +82,9 @@ class _Sheet:
     kind: str
 
 
-def scan_hazards(pkg: SafePackage, label: str | None = None,
-                 expected_hidden: Collection[str] = ()) -> list[Issue]:
+def scan_hazards(
+    pkg: SafePackage, label: str | None = None, expected_hidden: Collection[str] = ()
+) -> list[Issue]:
     """Report dangerous content of a package from its raw parts (no openpyxl).
 
     Args:
@@ -103,8 +104,11 @@ def scan_hazards(pkg: SafePackage, label: str | None = None,
         parsed = _guard(out, _read_workbook, pkg, workbook)
         if parsed is not None:
             sheets, names = parsed
-    worksheets = {sheet.part: sheet.name for sheet in sheets
-                  if sheet.kind == "worksheet" and sheet.part is not None}
+    worksheets = {
+        sheet.part: sheet.name
+        for sheet in sheets
+        if sheet.kind == "worksheet" and sheet.part is not None
+    }
     _guard(out, _scan_relationships, pkg, worksheets, out)
     _scan_sheets_declared(sheets, expected_hidden, out)
     _scan_defined_names(names, out)
@@ -192,13 +196,13 @@ def _workbook_part(pkg: SafePackage) -> str | None:
                 return stored
     stored = pkg.find("xl/workbook.xml")
     if stored is None:
-        raise WorkbookError.from_issues([Issue(pkg.label, "KX714", "not a spreadsheet package: "
-                                               "no workbook part")])
+        raise WorkbookError.from_issues(
+            [Issue(pkg.label, "KX714", "not a spreadsheet package: no workbook part")]
+        )
     return stored
 
 
-def _read_workbook(pkg: SafePackage,
-                   workbook: str) -> tuple[list[_Sheet], list[tuple[str, str]]]:
+def _read_workbook(pkg: SafePackage, workbook: str) -> tuple[list[_Sheet], list[tuple[str, str]]]:
     """List the sheets (name, state, part, kind) and defined names (name, text)."""
     targets = {rel.rid: rel for rel in _relationships(pkg, workbook)}
     sheets: list[_Sheet] = []
@@ -223,8 +227,9 @@ def _scan_parts(pkg: SafePackage, out: _Collector) -> None:
         out.add(out.label, "KX609", f"VBA macro project {name}")
     if not vba:
         _guard(out, _scan_content_types, pkg, out)
-    activex = [name for low, name in folded if low.startswith("xl/activex/")
-               and not low.endswith(".rels")]
+    activex = [
+        name for low, name in folded if low.startswith("xl/activex/") and not low.endswith(".rels")
+    ]
     if activex:
         out.add(out.label, "KX610", f"{len(activex)} ActiveX control parts ({activex[0]}, ...)")
     for low, name in folded:
@@ -233,8 +238,13 @@ def _scan_parts(pkg: SafePackage, out: _Collector) -> None:
         elif low.startswith("xl/macrosheets/") and low.endswith(".xml"):
             out.add(out.label, "KX617", f"Excel 4.0 (XLM) macro sheet {name}")
         elif low == "xl/connections.xml":
-            out.add(out.label, "KX618", "data connections (xl/connections.xml) can refresh "
-                                        "the workbook from outside sources", "warning")
+            out.add(
+                out.label,
+                "KX618",
+                "data connections (xl/connections.xml) can refresh "
+                "the workbook from outside sources",
+                "warning",
+            )
         elif low.startswith("xl/externallinks/") and low.endswith(".xml"):
             _guard(out, _scan_external_link, pkg, name, out)
 
@@ -284,14 +294,19 @@ def _scan_relationships(pkg: SafePackage, worksheets: dict[str, str], out: _Coll
             if _local(elem.tag) != "Relationship" or not rel.external:
                 continue
             if rel.kind != "hyperlink":
-                out.add(where, "KX602", f"{rel.kind} relationship of {source or 'package'} "
-                                        f"points outside the workbook: {rel.target[:200]}")
+                out.add(
+                    where,
+                    "KX602",
+                    f"{rel.kind} relationship of {source or 'package'} "
+                    f"points outside the workbook: {rel.target[:200]}",
+                )
             elif sheet is None:
                 out.add(where, "KX603", f"hyperlink in {source} to {rel.target[:200]}", "warning")
 
 
-def _scan_sheets_declared(sheets: list[_Sheet], expected_hidden: Collection[str],
-                          out: _Collector) -> None:
+def _scan_sheets_declared(
+    sheets: list[_Sheet], expected_hidden: Collection[str], out: _Collector
+) -> None:
     """Report hidden and very hidden sheets, and macro sheets declared in the workbook."""
     for sheet in sheets:
         where = f"{out.label}:{sheet.name}"
@@ -300,8 +315,12 @@ def _scan_sheets_declared(sheets: list[_Sheet], expected_hidden: Collection[str]
         if sheet.state == "hidden":
             out.add(where, "KX612", f"sheet {sheet.name!r} is hidden", "warning")
         elif sheet.state == "veryHidden":
-            out.add(where, "KX613", f"sheet {sheet.name!r} is very hidden (only VBA or the XML "
-                                    "can show it)", "warning")
+            out.add(
+                where,
+                "KX613",
+                f"sheet {sheet.name!r} is very hidden (only VBA or the XML can show it)",
+                "warning",
+            )
 
 
 def _scan_defined_names(names: list[tuple[str, str]], out: _Collector) -> None:
@@ -309,8 +328,9 @@ def _scan_defined_names(names: list[tuple[str, str]], out: _Collector) -> None:
     for name, text in names:
         where = f"{out.label}:{name}"
         if _EXTERNAL.search(_STRING.sub('""', text)):
-            out.add(where, "KX614", f"defined name {name} points outside the workbook: "
-                                    f"{text[:200]}")
+            out.add(
+                where, "KX614", f"defined name {name} points outside the workbook: {text[:200]}"
+            )
         for code, message, severity in formula_hazards(text):
             if code != "KX619":
                 out.add(where, code, f"defined name {name}: {message}", severity)
@@ -349,8 +369,9 @@ def injection_risk(text: str) -> bool:
     return first in _INJECTION_STARTS and not _HARMLESS.match(text)
 
 
-def _ends(pkg: SafePackage,
-          part: str) -> Iterator[tuple[ET.Element, str, list[str], list[ET.Element]]]:
+def _ends(
+    pkg: SafePackage, part: str
+) -> Iterator[tuple[ET.Element, str, list[str], list[ET.Element]]]:
     """Stream (element, local tag, ancestor tags, ancestors) at each end tag, then drop it."""
     stack: list[ET.Element] = []
     tags: list[str] = []
@@ -405,12 +426,16 @@ class _CellState:
     dimension: str | None = None
 
 
-def _scan_worksheet(pkg: SafePackage, part: str, sheet: str, shared: dict[int, str],
-                    out: _Collector) -> None:
+def _scan_worksheet(
+    pkg: SafePackage, part: str, sheet: str, shared: dict[int, str], out: _Collector
+) -> None:
     """Stream one worksheet: formulas, injection-prone text and the <dimension> claim."""
     state = _CellState()
-    links = {rel.rid: rel.target for rel in _relationships(pkg, part)
-             if rel.external and rel.kind == "hyperlink"}
+    links = {
+        rel.rid: rel.target
+        for rel in _relationships(pkg, part)
+        if rel.external and rel.kind == "hyperlink"
+    }
     for elem, tag, parents, ancestors in _ends(pkg, part):
         if tag == "c":
             row = _row_number(ancestors[-1] if parents and parents[-1] == "row" else None, state)
@@ -429,8 +454,9 @@ def _scan_worksheet(pkg: SafePackage, part: str, sheet: str, shared: dict[int, s
             state.dimension = elem.get("ref")
         elif tag == "hyperlink" and (_attr(elem, "id") or "") in links:
             target = links[_attr(elem, "id") or ""]
-            out.add_cell(sheet, elem.get("ref", "?"), "KX603",
-                         f"hyperlink to {target[:200]}", "warning")
+            out.add_cell(
+                sheet, elem.get("ref", "?"), "KX603", f"hyperlink to {target[:200]}", "warning"
+            )
     _check_dimension(state, sheet, out)
 
 
@@ -440,16 +466,27 @@ def _row_number(row: ET.Element | None, state: _CellState) -> int:
     return int(number) if number.isdigit() else state.last_row + 1
 
 
-def _finish_cell(elem: ET.Element, cell: str, state: _CellState, sheet: str,
-                 shared: dict[int, str], out: _Collector) -> None:
+def _finish_cell(
+    elem: ET.Element,
+    cell: str,
+    state: _CellState,
+    sheet: str,
+    shared: dict[int, str],
+    out: _Collector,
+) -> None:
     """Check one cell once its children have been seen, then reset the cell state."""
     if state.formula:
         for code, message, severity in formula_hazards(state.formula):
             out.add_cell(sheet, cell, code, message, severity)
     text = _cell_text(elem.get("t", "n"), state, shared)
     if text is not None and injection_risk(text):
-        out.add_cell(sheet, cell, "KX615", f"text {text[:40]!r} would start a formula when "
-                                           "exported (formula injection)", "warning")
+        out.add_cell(
+            sheet,
+            cell,
+            "KX615",
+            f"text {text[:40]!r} would start a formula when exported (formula injection)",
+            "warning",
+        )
     state.formula = None
     state.value = None
     state.inline = []
@@ -509,7 +546,12 @@ def _check_dimension(state: _CellState, sheet: str, out: _Collector) -> None:
     claimed = _column_number(match.group(1)) * int(match.group(2))
     held = state.max_column * state.max_row
     if claimed > DIMENSION_SLACK_FACTOR * held + DIMENSION_SLACK_CELLS:
-        out.add(where, "KX616", f"<dimension ref={state.dimension!r}> claims {claimed} cells but "
-                                f"the sheet holds data up to "
-                                f"{_column_letters(state.max_column) or 'A'}{state.max_row}; "
-                                "readers that trust it allocate for nothing", "warning")
+        out.add(
+            where,
+            "KX616",
+            f"<dimension ref={state.dimension!r}> claims {claimed} cells but "
+            f"the sheet holds data up to "
+            f"{_column_letters(state.max_column) or 'A'}{state.max_row}; "
+            "readers that trust it allocate for nothing",
+            "warning",
+        )

@@ -106,8 +106,11 @@ class _CappedReader(io.RawIOBase):
             raise _error(self._label, "KX717", f"part {self._name} is corrupt: {exc}") from exc
         self.count += len(data)
         if self.count > self._declared:
-            raise _error(self._label, "KX716", f"part {self._name} holds more than the "
-                         f"{self._declared} bytes its header declares")
+            raise _error(
+                self._label,
+                "KX716",
+                f"part {self._name} holds more than the {self._declared} bytes its header declares",
+            )
         if self.count > self._cap:
             raise _error(self._label, "KX708", f"part {self._name} exceeds {self._cap} bytes")
         view[: len(data)] = data
@@ -122,8 +125,9 @@ class _CappedReader(io.RawIOBase):
 class SafePackage:
     """A zip package whose central directory passed the checks; every read is capped."""
 
-    def __init__(self, archive: zipfile.ZipFile, handle: IO[bytes], limits: Limits,
-                 label: str) -> None:
+    def __init__(
+        self, archive: zipfile.ZipFile, handle: IO[bytes], limits: Limits, label: str
+    ) -> None:
         self._archive = archive
         self._handle = handle
         self.limits = limits
@@ -192,13 +196,15 @@ class SafePackage:
         self._refuse_doctype(name, data[: self.limits.max_prolog_bytes], len(data))
         try:
             root: ET.Element = DefusedET.fromstring(
-                data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+                data, forbid_dtd=True, forbid_entities=True, forbid_external=True
+            )
         except (DefusedXmlException, ET.ParseError) as exc:
             raise _error(self.label, "KX719", f"part {name} is not acceptable XML: {exc}") from exc
         return root
 
-    def iterparse(self, name: str,
-                  events: tuple[str, ...] = ("end",)) -> Iterator[tuple[str, ET.Element]]:
+    def iterparse(
+        self, name: str, events: tuple[str, ...] = ("end",)
+    ) -> Iterator[tuple[str, ET.Element]]:
         """Stream a part's XML events without building the whole tree.
 
         The caller clears elements it is done with, so memory stays bounded by one row.
@@ -215,13 +221,15 @@ class SafePackage:
         self._refuse_doctype(name, head, self.size(name))
         with self.open_stream(name) as stream:
             try:
-                yield from DefusedET.iterparse(stream, events, forbid_dtd=True,
-                                               forbid_entities=True, forbid_external=True)
+                yield from DefusedET.iterparse(
+                    stream, events, forbid_dtd=True, forbid_entities=True, forbid_external=True
+                )
             except WorkbookError:
                 raise
             except (DefusedXmlException, ET.ParseError) as exc:
-                raise _error(self.label, "KX719",
-                             f"part {name} is not acceptable XML: {exc}") from exc
+                raise _error(
+                    self.label, "KX719", f"part {name} is not acceptable XML: {exc}"
+                ) from exc
 
     def close(self) -> None:
         """Release the zip file."""
@@ -231,8 +239,12 @@ class SafePackage:
     def __enter__(self) -> SafePackage:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
     def _info(self, name: str) -> zipfile.ZipInfo:
@@ -315,7 +327,10 @@ def _prolog_verdict(text: str, pos: int, head_len: int, complete: bool) -> tuple
         return None if complete else _unfinished_prolog(head_len, complete)
     if text.startswith("<!", pos):
         # DOCTYPE (any case) or any other markup declaration: entities need one, so refuse all.
-        return "KX718", f"declares {text[pos:pos + 9]!r} before its root element; DTDs are refused"
+        return (
+            "KX718",
+            f"declares {text[pos : pos + 9]!r} before its root element; DTDs are refused",
+        )
     return None
 
 
@@ -326,8 +341,9 @@ def _unfinished_prolog(head_len: int, complete: bool) -> tuple[str, str] | None:
     return "KX718", f"has an XML prolog longer than {head_len} bytes; refused unscanned"
 
 
-def open_package(path: Path, limits: Limits = DEFAULT_LIMITS,
-                 label: str | None = None) -> tuple[SafePackage | None, list[Issue]]:
+def open_package(
+    path: Path, limits: Limits = DEFAULT_LIMITS, label: str | None = None
+) -> tuple[SafePackage | None, list[Issue]]:
     """Check an untrusted xlsx package from its zip directory before anything is decompressed.
 
     Args:
@@ -355,8 +371,9 @@ def open_package(path: Path, limits: Limits = DEFAULT_LIMITS,
     return package, issues
 
 
-def _open_handle(handle: IO[bytes], limits: Limits,
-                 label: str) -> tuple[SafePackage | None, list[Issue]]:
+def _open_handle(
+    handle: IO[bytes], limits: Limits, label: str
+) -> tuple[SafePackage | None, list[Issue]]:
     """Run the file, directory, entry and prolog checks on an open file."""
     directory, issues = _check_file(handle, limits, label)
     if directory is None:
@@ -397,40 +414,57 @@ def _has_errors(issues: list[Issue]) -> bool:
     return any(issue.severity == "error" for issue in issues)
 
 
-def _check_file(handle: IO[bytes], limits: Limits,
-                label: str) -> tuple[_Directory | None, list[Issue]]:
+def _check_file(
+    handle: IO[bytes], limits: Limits, label: str
+) -> tuple[_Directory | None, list[Issue]]:
     """Check size and magic bytes and find the central directory, reading nothing compressed."""
     size = os.fstat(handle.fileno()).st_size
     if size == 0:
         return None, [_issue(label, "KX701", "empty file")]
     if size > limits.max_file_bytes:
-        return None, [_issue(label, "KX706", f"file has {size} bytes, more than the "
-                                             f"{limits.max_file_bytes} allowed")]
+        return None, [
+            _issue(
+                label,
+                "KX706",
+                f"file has {size} bytes, more than the {limits.max_file_bytes} allowed",
+            )
+        ]
     magic = handle.read(len(OLE_MAGIC))
     if magic == OLE_MAGIC:
         return None, [_ole_issue(handle, label)]
     directory = _find_directory(handle, size)
     if directory is None:
         if magic.startswith(_LOCAL_SIG):
-            return None, [_issue(label, "KX703", "truncated zip: no end-of-central-directory "
-                                                 "record (the file was cut short)")]
+            return None, [
+                _issue(
+                    label,
+                    "KX703",
+                    "truncated zip: no end-of-central-directory record (the file was cut short)",
+                )
+            ]
         return None, [_issue(label, "KX702", "not a zip package (an .xlsx is a zip file)")]
     return directory, _check_directory(directory, size, limits, label)
 
 
-def _check_directory(directory: _Directory, size: int, limits: Limits,
-                     label: str) -> list[Issue]:
+def _check_directory(directory: _Directory, size: int, limits: Limits, label: str) -> list[Issue]:
     """Bound the central directory before zipfile turns every record into an object."""
     issues: list[Issue] = []
     if directory.entries > limits.max_entries:
-        issues.append(_issue(label, "KX707", f"{directory.entries} zip entries, more than the "
-                                             f"{limits.max_entries} allowed"))
+        issues.append(
+            _issue(
+                label,
+                "KX707",
+                f"{directory.entries} zip entries, more than the {limits.max_entries} allowed",
+            )
+        )
     if directory.size > limits.max_entries * limits.max_directory_bytes_per_entry:
-        issues.append(_issue(label, "KX707", f"central directory of {directory.size} bytes is "
-                                             "too large"))
+        issues.append(
+            _issue(label, "KX707", f"central directory of {directory.size} bytes is too large")
+        )
     if directory.start < 0 or directory.start + directory.size > size:
-        issues.append(_issue(label, "KX703", "truncated zip: the central directory lies "
-                                             "outside the file"))
+        issues.append(
+            _issue(label, "KX703", "truncated zip: the central directory lies outside the file")
+        )
     return issues
 
 
@@ -444,7 +478,7 @@ def _find_directory(handle: IO[bytes], size: int) -> _Directory | None:
         pos = tail.rfind(_EOCD_SIG, 0, pos)
     if pos < 0:
         return None
-    entries, cd_size, cd_offset = struct.unpack("<10xHII", tail[pos:pos + 20])
+    entries, cd_size, cd_offset = struct.unpack("<10xHII", tail[pos : pos + 20])
     eocd_at = size - tail_len + pos
     if entries == 0xFFFF or 0xFFFFFFFF in (cd_size, cd_offset):
         return _find_zip64_directory(handle, eocd_at)
@@ -474,10 +508,15 @@ def _ole_issue(handle: IO[bytes], label: str) -> Issue:
     """Say whether an OLE compound file is likely an encrypted xlsx or a legacy .xls."""
     # Encrypted OOXML wraps the real package in these streams; directory names are UTF-16LE.
     if _contains(handle, "EncryptedPackage".encode("utf-16-le")):
-        return _issue(label, "KX704", "encrypted (password-protected) workbook in an OLE "
-                                      "container; save it without a password")
-    return _issue(label, "KX705", "OLE compound file, likely a legacy .xls (BIFF) workbook; "
-                                  "save it as .xlsx")
+        return _issue(
+            label,
+            "KX704",
+            "encrypted (password-protected) workbook in an OLE "
+            "container; save it without a password",
+        )
+    return _issue(
+        label, "KX705", "OLE compound file, likely a legacy .xls (BIFF) workbook; save it as .xlsx"
+    )
 
 
 def _contains(handle: IO[bytes], needle: bytes) -> bool:
@@ -487,7 +526,7 @@ def _contains(handle: IO[bytes], needle: bytes) -> bool:
     while chunk := handle.read(_CHUNK):
         if needle in carry + chunk:
             return True
-        carry = chunk[-len(needle):]
+        carry = chunk[-len(needle) :]
     return False
 
 
@@ -495,18 +534,30 @@ def _check_entries(infos: list[zipfile.ZipInfo], limits: Limits, label: str) -> 
     """Check count, declared sizes, ratios, methods and names of every entry."""
     issues: list[Issue] = []
     if len(infos) > limits.max_entries:
-        issues.append(_issue(label, "KX707", f"{len(infos)} zip entries, more than the "
-                                             f"{limits.max_entries} allowed"))
+        issues.append(
+            _issue(
+                label,
+                "KX707",
+                f"{len(infos)} zip entries, more than the {limits.max_entries} allowed",
+            )
+        )
     for info in infos:
         issues += _check_entry(info, limits, label)
     total = sum(info.file_size for info in infos)
     if total > limits.max_total_bytes:
-        issues.append(_issue(label, "KX710", f"parts declare {total} bytes uncompressed in all, "
-                                             f"more than the {limits.max_total_bytes} allowed"))
+        issues.append(
+            _issue(
+                label,
+                "KX710",
+                f"parts declare {total} bytes uncompressed in all, "
+                f"more than the {limits.max_total_bytes} allowed",
+            )
+        )
     issues += _check_names([info.filename for info in infos], label)
     if not any(_fold(info.filename) == "[content_types].xml" for info in infos):
-        issues.append(_issue(label, "KX714", "not an Office Open XML package: "
-                                             "[Content_Types].xml is missing"))
+        issues.append(
+            _issue(label, "KX714", "not an Office Open XML package: [Content_Types].xml is missing")
+        )
     return issues
 
 
@@ -517,18 +568,40 @@ def _check_entry(info: zipfile.ZipInfo, limits: Limits, label: str) -> list[Issu
     if info.flag_bits & 0x1:
         issues.append(_issue(label, "KX713", f"part {name} is encrypted at zip level"))
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-        issues.append(_issue(label, "KX713", f"part {name} uses compression method "
-                                             f"{info.compress_type}; xlsx uses deflate"))
+        issues.append(
+            _issue(
+                label,
+                "KX713",
+                f"part {name} uses compression method {info.compress_type}; xlsx uses deflate",
+            )
+        )
     if info.compress_type == zipfile.ZIP_STORED and info.compress_size != info.file_size:
-        issues.append(_issue(label, "KX716", f"stored part {name} declares {info.file_size} "
-                                             f"bytes but holds {info.compress_size}"))
+        issues.append(
+            _issue(
+                label,
+                "KX716",
+                f"stored part {name} declares {info.file_size} "
+                f"bytes but holds {info.compress_size}",
+            )
+        )
     if info.file_size > limits.max_part_bytes:
-        issues.append(_issue(label, "KX708", f"part {name} declares {info.file_size} bytes, more "
-                                             f"than the {limits.max_part_bytes} allowed"))
+        issues.append(
+            _issue(
+                label,
+                "KX708",
+                f"part {name} declares {info.file_size} bytes, more "
+                f"than the {limits.max_part_bytes} allowed",
+            )
+        )
     ratio = info.file_size / max(info.compress_size, 1)
     if info.file_size > limits.ratio_min_bytes and ratio > limits.max_ratio:
-        issues.append(_issue(label, "KX709", f"part {name} expands {ratio:.0f}x "
-                                             f"(limit {limits.max_ratio:.0f}x): a zip bomb"))
+        issues.append(
+            _issue(
+                label,
+                "KX709",
+                f"part {name} expands {ratio:.0f}x (limit {limits.max_ratio:.0f}x): a zip bomb",
+            )
+        )
     return issues
 
 
@@ -541,26 +614,45 @@ def _check_names(names: list[str], label: str) -> list[Issue]:
         key = _fold(name)
         if key in seen and key not in reported:
             reported.add(key)
-            issues.append(_issue(label, "KX711", f"duplicate part names {seen[key]!r} and "
-                                                 f"{name!r}: readers disagree on which is used"))
+            issues.append(
+                _issue(
+                    label,
+                    "KX711",
+                    f"duplicate part names {seen[key]!r} and "
+                    f"{name!r}: readers disagree on which is used",
+                )
+            )
         seen.setdefault(key, name)
         parts = name.replace("\\", "/").split("/")
         if name.startswith(("/", "\\")) or ".." in parts or ":" in parts[0]:
-            issues.append(_issue(label, "KX715", f"part name {name!r} escapes the package "
-                                                 "if extracted", "warning"))
+            issues.append(
+                _issue(
+                    label,
+                    "KX715",
+                    f"part name {name!r} escapes the package if extracted",
+                    "warning",
+                )
+            )
     return issues
 
 
-def _check_overlaps(handle: IO[bytes], infos: list[zipfile.ZipInfo], directory: _Directory,
-                    label: str) -> list[Issue]:
+def _check_overlaps(
+    handle: IO[bytes], infos: list[zipfile.ZipInfo], directory: _Directory, label: str
+) -> list[Issue]:
     """Report entries whose data runs into another entry or the central directory."""
     spans: list[tuple[int, int, str]] = []
     for info in infos:
         handle.seek(info.header_offset)
         header = handle.read(_LOCAL_HEADER_LEN)
         if len(header) < _LOCAL_HEADER_LEN or not header.startswith(_LOCAL_SIG):
-            return [_issue(label, "KX703", f"corrupt zip: part {info.filename} has no local "
-                                           "header where the directory says")]
+            return [
+                _issue(
+                    label,
+                    "KX703",
+                    f"corrupt zip: part {info.filename} has no local "
+                    "header where the directory says",
+                )
+            ]
         name_len, extra_len = struct.unpack("<26xHH", header)
         end = info.header_offset + _LOCAL_HEADER_LEN + name_len + extra_len + info.compress_size
         spans.append((info.header_offset, end, info.filename))
@@ -570,14 +662,21 @@ def _check_overlaps(handle: IO[bytes], infos: list[zipfile.ZipInfo], directory: 
     issues: list[Issue] = []
     for (start, end, name), next_start, next_name in zip(spans, limits, limit_names, strict=True):
         if end > next_start:
-            issues.append(_issue(label, "KX712", f"part {name} (bytes {start}-{end}) overlaps "
-                                                 f"{next_name}: an overlapping-entries zip bomb "
-                                                 "or a corrupt file"))
+            issues.append(
+                _issue(
+                    label,
+                    "KX712",
+                    f"part {name} (bytes {start}-{end}) overlaps "
+                    f"{next_name}: an overlapping-entries zip bomb "
+                    "or a corrupt file",
+                )
+            )
     return issues
 
 
-def _check_parts(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits: Limits,
-                 label: str) -> list[Issue]:
+def _check_parts(
+    archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits: Limits, label: str
+) -> list[Issue]:
     """Refuse any XML part whose prolog declares a DOCTYPE, decompressing only its first bytes."""
     issues: list[Issue] = []
     for info in infos:
@@ -597,8 +696,13 @@ def _check_parts(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits:
     return issues
 
 
-def load_openpyxl(path: Path, limits: Limits = DEFAULT_LIMITS, label: str | None = None,
-                  read_only: bool = True, data_only: bool = True) -> tuple[Any | None, list[Issue]]:
+def load_openpyxl(
+    path: Path,
+    limits: Limits = DEFAULT_LIMITS,
+    label: str | None = None,
+    read_only: bool = True,
+    data_only: bool = True,
+) -> tuple[Any | None, list[Issue]]:
     """Open a workbook with openpyxl after the package checks, turning every failure into issues.
 
     Args:
@@ -622,12 +726,14 @@ def load_openpyxl(path: Path, limits: Limits = DEFAULT_LIMITS, label: str | None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            workbook = openpyxl.load_workbook(path, read_only=read_only, data_only=data_only,
-                                              keep_links=False)
+            workbook = openpyxl.load_workbook(
+                path, read_only=read_only, data_only=data_only, keep_links=False
+            )
         # openpyxl raises anything from KeyError to TypeError on odd files; all mean "cannot read".
         except Exception as exc:  # noqa: BLE001
             workbook = None
-            issues.append(_issue(name, "KX721", f"cannot read workbook: "
-                                                f"{type(exc).__name__}: {exc}"))
+            issues.append(
+                _issue(name, "KX721", f"cannot read workbook: {type(exc).__name__}: {exc}")
+            )
     issues += [_issue(name, "KX722", f"openpyxl: {w.message}", "warning") for w in caught]
     return workbook, issues

@@ -70,7 +70,9 @@ def test_stepped_and_linear_agree_at_tier_points(data: st.DataObject) -> None:
     froms = [t["from"] for t in curve["tiers"]]
     rates = [t["rate"] for t in curve["tiers"]]
     points = np.array(froms)
-    assert list(factor(points, froms, rates, "stepped")) == list(factor(points, froms, rates, "linear"))
+    assert list(factor(points, froms, rates, "stepped")) == list(
+        factor(points, froms, rates, "linear")
+    )
 
 
 @given(attainments, attainments)
@@ -108,12 +110,14 @@ def test_cumulative_with_identical_periods_equals_period_settlement(data: st.Dat
 
 @settings(max_examples=100, deadline=None)
 @given(st.data())
-def test_cumulative_with_identical_periods_is_within_rounding_of_period(data: st.DataObject) -> None:
+def test_cumulative_with_identical_periods_is_within_rounding_of_period(
+    data: st.DataObject,
+) -> None:
     mapping = data.draw(contract_data(settlement="period", caps=False))
     actuals = data.draw(actuals_for(mapping, constant=True))
     by_period = settle(contract_from_data(mapping), actuals)
     cumulative = settle(contract_from_data({**mapping, "settlement": "cumulative"}), actuals)
-    unit = 10.0 ** -by_period.decimals
+    unit = 10.0**-by_period.decimals
     for a, b in zip(cumulative.periods, by_period.periods, strict=True):
         # Each period's payouts round once per KPI, the to-date payouts once in all: the two
         # can drift by at most half a unit per KPI and period, plus the bonus roundings.

@@ -44,8 +44,9 @@ def number(ref: str, value: float) -> str:
     return f'<c r="{ref}"><v>{value}</v></c>'
 
 
-def worksheet(cells: Iterable[str], dimension: str | None = None, tail: str = "",
-              prolog: str = DECL) -> str:
+def worksheet(
+    cells: Iterable[str], dimension: str | None = None, tail: str = "", prolog: str = DECL
+) -> str:
     """A worksheet part: cells grouped into rows by their reference, then optional tail XML."""
     rows: dict[int, list[str]] = {}
     for cell in cells:
@@ -53,8 +54,10 @@ def worksheet(cells: Iterable[str], dimension: str | None = None, tail: str = ""
         rows.setdefault(int(match.group(1)) if match else 1, []).append(cell)
     body = "".join(f'<row r="{n}">{"".join(rows[n])}</row>' for n in sorted(rows))
     dim = f'<dimension ref="{dimension}"/>' if dimension else ""
-    return (f'{prolog}<worksheet xmlns="{MAIN}" xmlns:r="{DOC_REL}">{dim}'
-            f"<sheetData>{body}</sheetData>{tail}</worksheet>")
+    return (
+        f'{prolog}<worksheet xmlns="{MAIN}" xmlns:r="{DOC_REL}">{dim}'
+        f"<sheetData>{body}</sheetData>{tail}</worksheet>"
+    )
 
 
 @dataclass
@@ -84,7 +87,8 @@ def _rels(rels: Iterable[tuple[str, str, str]]) -> str:
     """A relationships part from (type, target, mode) triples, numbered rId1..."""
     items = "".join(
         f'<Relationship Id="rId{i}" Type="{kind}" Target={quoteattr(target)}'
-        + (f' TargetMode="{mode}"' if mode else "") + "/>"
+        + (f' TargetMode="{mode}"' if mode else "")
+        + "/>"
         for i, (kind, target, mode) in enumerate(rels, 1)
     )
     return f'{DECL}<Relationships xmlns="{PKG_REL}">{items}</Relationships>'
@@ -97,20 +101,30 @@ def book_parts(book: Book) -> dict[str, bytes]:
     if book.strings is not None:
         rels.append((f"{DOC_REL}/sharedStrings", "sharedStrings.xml", ""))
     rels += book.workbook_rels
-    sheets = "".join(f'<sheet name={quoteattr(s.name)} sheetId="{i}" state="{s.state}" '
-                     f'r:id="rId{i}"/>' for i, s in enumerate(book.sheets, 1))
-    names = "".join(f"<definedName name={quoteattr(n)}>{escape(t)}</definedName>"
-                    for n, t in book.names.items())
-    workbook = (f'{DECL}<workbook xmlns="{MAIN}" xmlns:r="{DOC_REL}"><sheets>{sheets}</sheets>'
-                + (f"<definedNames>{names}</definedNames>" if names else "") + "</workbook>")
+    sheets = "".join(
+        f'<sheet name={quoteattr(s.name)} sheetId="{i}" state="{s.state}" r:id="rId{i}"/>'
+        for i, s in enumerate(book.sheets, 1)
+    )
+    names = "".join(
+        f"<definedName name={quoteattr(n)}>{escape(t)}</definedName>" for n, t in book.names.items()
+    )
+    workbook = (
+        f'{DECL}<workbook xmlns="{MAIN}" xmlns:r="{DOC_REL}"><sheets>{sheets}</sheets>'
+        + (f"<definedNames>{names}</definedNames>" if names else "")
+        + "</workbook>"
+    )
     ws_content = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
-    overrides = "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
-                        f'ContentType="{ws_content}"/>' for i in range(1, len(book.sheets) + 1))
-    types = (f'{DECL}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-             '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
-             'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
-             f'<Override PartName="/xl/workbook.xml" ContentType="{book.main_type}"/>'
-             f"{overrides}</Types>")
+    overrides = "".join(
+        f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="{ws_content}"/>'
+        for i in range(1, len(book.sheets) + 1)
+    )
+    types = (
+        f'{DECL}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+        'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/xl/workbook.xml" ContentType="{book.main_type}"/>'
+        f"{overrides}</Types>"
+    )
     parts = {
         "_rels/.rels": _rels([(f"{DOC_REL}/officeDocument", "xl/workbook.xml", "")]),
         "xl/workbook.xml": workbook,
@@ -124,8 +138,9 @@ def book_parts(book: Book) -> dict[str, bytes]:
             parts[f"xl/worksheets/_rels/sheet{i}.xml.rels"] = _rels(sheet.rels)
     if book.strings is not None:
         items = "".join(f'<si><t xml:space="preserve">{escape(s)}</t></si>' for s in book.strings)
-        parts["xl/sharedStrings.xml"] = (f'{DECL}<sst xmlns="{MAIN}" count="{len(book.strings)}">'
-                                         f"{items}</sst>")
+        parts["xl/sharedStrings.xml"] = (
+            f'{DECL}<sst xmlns="{MAIN}" count="{len(book.strings)}">{items}</sst>'
+        )
     encoded = {name: text.encode("utf-8") for name, text in parts.items()}
     return {**encoded, **book.parts}
 
@@ -174,19 +189,49 @@ def write_raw_zip(path: Path, entries: list[RawEntry]) -> Path:
         offsets.append(len(body))
         if entry.alias is not None:
             continue
-        body += struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, entry.flags, entry.method, 0,
-                            0x21, entry.crc, len(entry.data), entry.size, len(name), 0)
+        body += struct.pack(
+            "<4sHHHHHIIIHH",
+            b"PK\x03\x04",
+            20,
+            entry.flags,
+            entry.method,
+            0,
+            0x21,
+            entry.crc,
+            len(entry.data),
+            entry.size,
+            len(name),
+            0,
+        )
         body += name + entry.data
     for entry, offset in zip(entries, offsets, strict=True):
         name = entry.name.encode("utf-8")
         target = entry if entry.alias is None else entries[entry.alias]
         where = offset if entry.alias is None else offsets[entry.alias]
-        central += struct.pack("<4sHHHHHHIIIHHHHHII", b"PK\x01\x02", 20, 20, entry.flags,
-                               entry.method, 0, 0x21, target.crc, len(target.data), target.size,
-                               len(name), 0, 0, 0, 0, 0, where)
+        central += struct.pack(
+            "<4sHHHHHHIIIHHHHHII",
+            b"PK\x01\x02",
+            20,
+            20,
+            entry.flags,
+            entry.method,
+            0,
+            0x21,
+            target.crc,
+            len(target.data),
+            target.size,
+            len(name),
+            0,
+            0,
+            0,
+            0,
+            0,
+            where,
+        )
         central += name
-    end = struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, len(entries), len(entries),
-                      len(central), len(body), 0)
+    end = struct.pack(
+        "<4sHHHHIIH", b"PK\x05\x06", 0, 0, len(entries), len(entries), len(central), len(body), 0
+    )
     path.write_bytes(bytes(body + central + end))
     return path
 
@@ -209,23 +254,30 @@ def with_part(path: Path, name: str, payload: str | bytes, book: Book | None = N
 def billion_laughs(path: Path) -> Path:
     """Nested entities expanding to 10^9 'lol's, in the shared strings part."""
     entities = '<!ENTITY lol0 "lol">' + "".join(
-        f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10))
-    xml = (f'<?xml version="1.0"?><!DOCTYPE sst [{entities}]>'
-           f'<sst xmlns="{MAIN}"><si><t>&lol9;</t></si></sst>')
+        f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10)
+    )
+    xml = (
+        f'<?xml version="1.0"?><!DOCTYPE sst [{entities}]>'
+        f'<sst xmlns="{MAIN}"><si><t>&lol9;</t></si></sst>'
+    )
     return with_part(path, "xl/sharedStrings.xml", xml, Book(strings=["x"]))
 
 
 def quadratic_blowup(path: Path) -> Path:
     """One 50 kB entity referenced 50 000 times: 2.5 GB of text without any nesting."""
-    xml = (f'<?xml version="1.0"?><!DOCTYPE sst [<!ENTITY a "{"a" * 50_000}">]>'
-           f'<sst xmlns="{MAIN}"><si><t>{"&a;" * 50_000}</t></si></sst>')
+    xml = (
+        f'<?xml version="1.0"?><!DOCTYPE sst [<!ENTITY a "{"a" * 50_000}">]>'
+        f'<sst xmlns="{MAIN}"><si><t>{"&a;" * 50_000}</t></si></sst>'
+    )
     return with_part(path, "xl/sharedStrings.xml", xml, Book(strings=["x"]))
 
 
 def external_entity(path: Path) -> Path:
     """An XXE: a SYSTEM entity that would read /etc/passwd into a cell."""
-    xml = ('<?xml version="1.0"?><!DOCTYPE sst [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
-           f'<sst xmlns="{MAIN}"><si><t>&xxe;</t></si></sst>')
+    xml = (
+        '<?xml version="1.0"?><!DOCTYPE sst [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+        f'<sst xmlns="{MAIN}"><si><t>&xxe;</t></si></sst>'
+    )
     return with_part(path, "xl/sharedStrings.xml", xml, Book(strings=["x"]))
 
 
@@ -262,8 +314,11 @@ def overlapping_bomb(path: Path, copies: int = 60) -> Path:
 
 def duplicate_entries(path: Path, variant: str) -> Path:
     """Two workbook parts whose names collide exactly, by case, or by slash direction."""
-    other = {"exact": "xl/workbook.xml", "case": "XL/Workbook.xml",
-             "backslash": "xl\\workbook.xml"}[variant]
+    other = {
+        "exact": "xl/workbook.xml",
+        "case": "XL/Workbook.xml",
+        "backslash": "xl\\workbook.xml",
+    }[variant]
     entries = raw_book()
     entries.append(deflated(other, f'{DECL}<workbook xmlns="{MAIN}"/>'.encode()))
     return write_raw_zip(path, entries)
@@ -289,46 +344,67 @@ def ole_file(path: Path, encrypted: bool) -> Path:
     header = OLE_MAGIC + bytes(504)
     entries = b"".join(
         (n.encode("utf-16-le") + bytes(64 - 2 * len(n)))[:64]
-        + struct.pack("<H", 2 * len(n) + 2) + bytes(62) for n in ["Root Entry", *names])
+        + struct.pack("<H", 2 * len(n) + 2)
+        + bytes(62)
+        for n in ["Root Entry", *names]
+    )
     path.write_bytes(header + entries.ljust(4096, b"\0"))
     return path
 
 
 def dde(path: Path) -> Path:
     """A DDE link part and a DDE formula that would launch a command."""
-    link = (f'{DECL}<externalLink xmlns="{MAIN}"><ddeLink ddeService="cmd" ddeTopic="/c calc">'
-            '<ddeItems><ddeItem name="A0"/></ddeItems></ddeLink></externalLink>')
+    link = (
+        f'{DECL}<externalLink xmlns="{MAIN}"><ddeLink ddeService="cmd" ddeTopic="/c calc">'
+        '<ddeItems><ddeItem name="A0"/></ddeItems></ddeLink></externalLink>'
+    )
     sheet = Sheet("Data", worksheet([formula("B2", "cmd|'/c calc'!A0")]))
-    book = Book(sheets=[sheet], workbook_rels=[(f"{DOC_REL}/externalLink",
-                                                "externalLinks/externalLink1.xml", "")])
+    book = Book(
+        sheets=[sheet],
+        workbook_rels=[(f"{DOC_REL}/externalLink", "externalLinks/externalLink1.xml", "")],
+    )
     book.parts["xl/externalLinks/externalLink1.xml"] = link.encode()
     return write_xlsx(path, book)
 
 
 def external_link(path: Path) -> Path:
     """A link to another workbook, used by a formula and a defined name."""
-    link = (f'{DECL}<externalLink xmlns="{MAIN}" xmlns:r="{DOC_REL}"><externalBook r:id="rId1">'
-            '<sheetNames><sheetName val="Rates"/></sheetNames></externalBook></externalLink>')
+    link = (
+        f'{DECL}<externalLink xmlns="{MAIN}" xmlns:r="{DOC_REL}"><externalBook r:id="rId1">'
+        '<sheetNames><sheetName val="Rates"/></sheetNames></externalBook></externalLink>'
+    )
     path_type = f"{DOC_REL}/externalLinkPath"
     sheet = Sheet("Data", worksheet([formula("C3", "[1]Rates!A1*2")]))
-    book = Book(sheets=[sheet], names={"Rate": "[1]Rates!$A$1"},
-                workbook_rels=[(f"{DOC_REL}/externalLink", "externalLinks/externalLink1.xml", "")])
+    book = Book(
+        sheets=[sheet],
+        names={"Rate": "[1]Rates!$A$1"},
+        workbook_rels=[(f"{DOC_REL}/externalLink", "externalLinks/externalLink1.xml", "")],
+    )
     book.parts["xl/externalLinks/externalLink1.xml"] = link.encode()
     book.parts["xl/externalLinks/_rels/externalLink1.xml.rels"] = _rels(
-        [(path_type, "file:///C:/finance/rates.xlsx", "External")]).encode()
+        [(path_type, "file:///C:/finance/rates.xlsx", "External")]
+    ).encode()
     return write_xlsx(path, book)
 
 
 def macro_enabled(path: Path) -> Path:
     """An .xlsm with a vbaProject.bin part and the macro-enabled content type."""
-    book = Book(main_type=MACRO_WORKBOOK_TYPE,
-                workbook_rels=[("http://schemas.microsoft.com/office/2006/relationships/"
-                                "vbaProject", "vbaProject.bin", "")])
-    book.parts["xl/vbaProject.bin"] = OLE_MAGIC + b"Attribute VB_Name = \"Module1\""
+    book = Book(
+        main_type=MACRO_WORKBOOK_TYPE,
+        workbook_rels=[
+            (
+                "http://schemas.microsoft.com/office/2006/relationships/vbaProject",
+                "vbaProject.bin",
+                "",
+            )
+        ],
+    )
+    book.parts["xl/vbaProject.bin"] = OLE_MAGIC + b'Attribute VB_Name = "Module1"'
     return write_xlsx(path, book)
 
 
 def lying_dimension(path: Path) -> Path:
     """A sheet claiming A1:XFD1048576 while it holds one cell."""
-    return write_xlsx(path, Book(sheets=[Sheet("Data", worksheet([number("A1", 1)],
-                                                                 "A1:XFD1048576"))]))
+    return write_xlsx(
+        path, Book(sheets=[Sheet("Data", worksheet([number("A1", 1)], "A1:XFD1048576"))])
+    )

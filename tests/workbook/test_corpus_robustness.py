@@ -12,8 +12,11 @@ from kpixl.workbook.hazards import scan_hazards
 from kpixl.workbook.safety import load_openpyxl, open_package
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
-FILES = sorted(p for p in CORPUS.rglob("*") if p.suffix in {".xlsx", ".xlsm"}) if CORPUS.is_dir() \
+FILES = (
+    sorted(p for p in CORPUS.rglob("*") if p.suffix in {".xlsx", ".xlsm"})
+    if CORPUS.is_dir()
     else []
+)
 CODE = re.compile(r"^KX[67]\d\d$")
 # What the scan must find in files whose nature is known from their upstream tests.
 KNOWN = {

@@ -51,20 +51,36 @@ def test_dangerous_functions_are_located_to_their_cells(tmp_path: Path) -> None:
 
 
 def test_formula_injection_in_shared_and_inline_strings(tmp_path: Path) -> None:
-    strings = ["ok", "=HYPERLINK(\"http://evil\")", "@SUM(1)", "-2+3", "-42", "+", "\tx",
-               "_x000D_=1", "note - fine"]
+    strings = [
+        "ok",
+        '=HYPERLINK("http://evil")',
+        "@SUM(1)",
+        "-2+3",
+        "-42",
+        "+",
+        "\tx",
+        "_x000D_=1",
+        "note - fine",
+    ]
     cells = [shared(f"B{i + 1}", i) for i in range(len(strings))]
     cells += [inline("C1", "+cmd"), inline("C2", "fine"), number("D1", -5)]
     book = Book(sheets=[Sheet("Actuals", worksheet(cells))], strings=strings)
     issues = scan(hostile.write_xlsx(tmp_path / "i.xlsx", book))
     assert {i.location for i in issues if i.code == "KX615"} == {
-        f"i.xlsx:Actuals!{cell}" for cell in ("B2", "B3", "B4", "B7", "B8", "C1")}
+        f"i.xlsx:Actuals!{cell}" for cell in ("B2", "B3", "B4", "B7", "B8", "C1")
+    }
     assert {i.severity for i in issues} == {"warning"}
 
 
 def test_hidden_sheets_unless_expected(tmp_path: Path) -> None:
-    book = Book(sheets=[Sheet("Quote"), Sheet("Old", state="hidden"),
-                        Sheet("_kpixl", state="veryHidden"), Sheet("Spy", state="veryHidden")])
+    book = Book(
+        sheets=[
+            Sheet("Quote"),
+            Sheet("Old", state="hidden"),
+            Sheet("_kpixl", state="veryHidden"),
+            Sheet("Spy", state="veryHidden"),
+        ]
+    )
     path = hostile.write_xlsx(tmp_path / "h.xlsx", book)
     assert found(scan(path, expected_hidden={"_kpixl"})) == {
         ("h.xlsx:Old", "KX612", "warning"),
@@ -100,11 +116,17 @@ def test_package_parts_activex_embeddings_macrosheets(tmp_path: Path) -> None:
     book.parts["xl/connections.xml"] = b"<connections/>"
     issues = scan(hostile.write_xlsx(tmp_path / "p.xlsx", book))
     assert {(i.code, i.severity) for i in issues} == {
-        ("KX610", "error"), ("KX611", "error"), ("KX617", "error"), ("KX618", "warning")}
+        ("KX610", "error"),
+        ("KX611", "error"),
+        ("KX617", "error"),
+        ("KX618", "warning"),
+    }
 
 
 def test_macro_content_type_without_vba_part(tmp_path: Path) -> None:
-    issues = scan(hostile.write_xlsx(tmp_path / "m.xlsm", Book(main_type=hostile.MACRO_WORKBOOK_TYPE)))
+    issues = scan(
+        hostile.write_xlsx(tmp_path / "m.xlsm", Book(main_type=hostile.MACRO_WORKBOOK_TYPE))
+    )
     assert [(i.code, i.location) for i in issues] == [("KX609", "m.xlsm")]
 
 
@@ -112,9 +134,14 @@ def test_external_relationships_and_hyperlinks(tmp_path: Path) -> None:
     hyperlink = f"{DOC_REL}/hyperlink"
     ole = f"{DOC_REL}/oleObject"
     tail = '<hyperlinks><hyperlink ref="B4" r:id="rId1"/></hyperlinks>'
-    sheet = Sheet("Quote", worksheet([number("B4", 1)], tail=tail),
-                  rels=[(hyperlink, "https://example.com/terms", "External"),
-                        (ole, "file:///C:/evil.bin", "External")])
+    sheet = Sheet(
+        "Quote",
+        worksheet([number("B4", 1)], tail=tail),
+        rels=[
+            (hyperlink, "https://example.com/terms", "External"),
+            (ole, "file:///C:/evil.bin", "External"),
+        ],
+    )
     issues = scan(hostile.write_xlsx(tmp_path / "r.xlsx", Book(sheets=[sheet])))
     assert found(issues) == {
         ("r.xlsx:Quote!B4", "KX603", "warning"),
@@ -128,23 +155,30 @@ def test_lying_and_honest_dimensions(tmp_path: Path) -> None:
     broken = worksheet([number("A1", 1)], "nonsense")
     book = Book(sheets=[Sheet("Honest", honest), Sheet("Liar", lying), Sheet("Broken", broken)])
     issues = scan(hostile.write_xlsx(tmp_path / "d.xlsx", book))
-    assert found(issues) == {("d.xlsx:Liar", "KX616", "warning"),
-                             ("d.xlsx:Broken", "KX616", "warning")}
+    assert found(issues) == {
+        ("d.xlsx:Liar", "KX616", "warning"),
+        ("d.xlsx:Broken", "KX616", "warning"),
+    }
 
 
 def test_cells_without_references_are_located_by_position(tmp_path: Path) -> None:
     xml = worksheet([]).replace(
         "<sheetData></sheetData>",
         '<sheetData><row r="3"><c><v>1</v></c><c t="inlineStr"><is><t>=1+1</t></is></c></row>'
-        '<row><c><f>INDIRECT("A1")</f></c></row></sheetData>')
+        '<row><c><f>INDIRECT("A1")</f></c></row></sheetData>',
+    )
     issues = scan(hostile.write_xlsx(tmp_path / "p.xlsx", Book(sheets=[Sheet("S", xml)])))
-    assert found(issues) == {("p.xlsx:S!B3", "KX615", "warning"),
-                             ("p.xlsx:S!A4", "KX607", "warning")}
+    assert found(issues) == {
+        ("p.xlsx:S!B3", "KX615", "warning"),
+        ("p.xlsx:S!A4", "KX607", "warning"),
+    }
 
 
 def test_repeated_findings_are_capped_per_sheet(tmp_path: Path) -> None:
     cells = [inline(f"A{row}", "=1") for row in range(1, 31)]
-    issues = scan(hostile.write_xlsx(tmp_path / "c.xlsx", Book(sheets=[Sheet("S", worksheet(cells))])))
+    issues = scan(
+        hostile.write_xlsx(tmp_path / "c.xlsx", Book(sheets=[Sheet("S", worksheet(cells))]))
+    )
     assert len([i for i in issues if i.location.startswith("c.xlsx:S!")]) == MAX_CELLS_PER_CODE
     assert [i.message for i in issues if i.location == "c.xlsx:S"] == ["10 more cells with KX615"]
 
@@ -157,25 +191,39 @@ def test_broken_workbook_part_still_reports_package_hazards(tmp_path: Path) -> N
     assert {i.code for i in issues} == {"KX609", "KX719"}
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("SUM(A1:A3)", []),
-    ("cmd|'/c calc'!A0", ["KX605"]),
-    ('"a|b"&A1', []),
-    ("'a|b'!A1", []),
-    ("_xlfn.WEBSERVICE(A1)", ["KX606"]),
-    ("MYCALL(1)", []),
-    ("Table1[Amount]", []),
-    ("[1]Sheet1!A1", ["KX619"]),
-    ("'\\\\server\\share\\[b.xlsx]S'!A1", ["KX619"]),
-    ('HYPERLINK("https://x","y")', ["KX608"]),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("SUM(A1:A3)", []),
+        ("cmd|'/c calc'!A0", ["KX605"]),
+        ('"a|b"&A1', []),
+        ("'a|b'!A1", []),
+        ("_xlfn.WEBSERVICE(A1)", ["KX606"]),
+        ("MYCALL(1)", []),
+        ("Table1[Amount]", []),
+        ("[1]Sheet1!A1", ["KX619"]),
+        ("'\\\\server\\share\\[b.xlsx]S'!A1", ["KX619"]),
+        ('HYPERLINK("https://x","y")', ["KX608"]),
+    ],
+)
 def test_formula_hazards(text: str, expected: list[str]) -> None:
     assert [code for code, _message, _severity in formula_hazards(text)] == expected
 
 
-@pytest.mark.parametrize(("text", "risky"), [
-    ("=1+1", True), ("@SUM(A1)", True), ("\r", True), ("-1+2", True), ("_x0009_x", True),
-    ("-5", False), ("+1.5e3", False), ("-", False), ("", False), ("a=b", False),
-])
+@pytest.mark.parametrize(
+    ("text", "risky"),
+    [
+        ("=1+1", True),
+        ("@SUM(A1)", True),
+        ("\r", True),
+        ("-1+2", True),
+        ("_x0009_x", True),
+        ("-5", False),
+        ("+1.5e3", False),
+        ("-", False),
+        ("", False),
+        ("a=b", False),
+    ],
+)
 def test_injection_risk(text: str, risky: bool) -> None:
     assert injection_risk(text) is risky

@@ -71,8 +71,9 @@ def guarded(path: Path, tmp_path: Path) -> tuple[dict[str, object], float, int]:
     out, err = tmp_path / "child.out", tmp_path / "child.err"
     code = CHILD.format(limit=ADDRESS_SPACE)
     with out.open("wb") as stdout, err.open("wb") as stderr:
-        proc = subprocess.Popen([sys.executable, "-c", code, str(path)], stdout=stdout,
-                                stderr=stderr)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code, str(path)], stdout=stdout, stderr=stderr
+        )
         _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     assert proc.returncode == 0, err.read_text()
@@ -105,8 +106,7 @@ HOSTILE: dict[str, tuple[Callable[[Path], Path], set[str], bool]] = {
     "overlapping_bomb": (hostile.overlapping_bomb, {"KX712", "KX710"}, False),
     "duplicate_exact": (lambda p: hostile.duplicate_entries(p, "exact"), {"KX711"}, False),
     "duplicate_case": (lambda p: hostile.duplicate_entries(p, "case"), {"KX711"}, False),
-    "duplicate_backslash": (lambda p: hostile.duplicate_entries(p, "backslash"), {"KX711"},
-                            False),
+    "duplicate_backslash": (lambda p: hostile.duplicate_entries(p, "backslash"), {"KX711"}, False),
     "lying_header": (hostile.lying_header, {"KX717"}, False),
     "truncated": (hostile.truncated, {"KX703"}, False),
     "ole_encrypted": (lambda p: hostile.ole_file(p, encrypted=True), {"KX704"}, False),
@@ -152,13 +152,13 @@ def test_zip_bomb_really_inflates_to_a_gibibyte(bomb: Path) -> None:
             assert part.read(8 << 20) == bytes(8 << 20)  # a real inflation through zipfile
     raw = bomb.read_bytes()
     start = info.header_offset + 30 + len(info.filename)
-    stream = raw[start:start + info.compress_size]
+    stream = raw[start : start + info.compress_size]
     # A full flush ends with an empty stored block, whose bytes are 00 00 FF FF.
     segment = stream.index(b"\x00\x00\xff\xff") + 4
     assert zlib.decompressobj(-15).decompress(stream[:segment]) == bytes(1 << 20)
     count = info.file_size >> 20
-    assert stream[segment:segment * count] == stream[segment:2 * segment] * (count - 1)
-    assert zlib.decompress(stream[segment * count:], -15) == b""  # the closing empty block
+    assert stream[segment : segment * count] == stream[segment : 2 * segment] * (count - 1)
+    assert zlib.decompress(stream[segment * count :], -15) == b""  # the closing empty block
     assert count << 20 == info.file_size >= 1 << 30
     assert bomb.stat().st_size < 2 << 20
 
@@ -215,8 +215,9 @@ def test_lying_header_lets_no_more_bytes_through(tmp_path: Path) -> None:
     # The header claims 100 bytes and carries the CRC of those 100: readers must stop there.
     payload = bytes(1 << 20)
     entries = hostile.raw_book()
-    entries.append(hostile.deflated("xl/media/image1.png", payload, size=100,
-                                    crc=zlib.crc32(payload[:100])))
+    entries.append(
+        hostile.deflated("xl/media/image1.png", payload, size=100, crc=zlib.crc32(payload[:100]))
+    )
     path = hostile.write_raw_zip(tmp_path / "liar.xlsx", entries)
     pkg, issues = open_package(path)
     assert pkg is not None
@@ -243,14 +244,20 @@ def test_missing_part_is_an_issue_not_a_key_error(tmp_path: Path) -> None:
     assert pkg.find("/XL/Workbook.xml") == "xl/workbook.xml"
 
 
-@pytest.mark.parametrize("prolog", [
-    '<?xml version="1.0"?>\n<!doctype sst SYSTEM "http://evil/x.dtd">',
-    '<?xml version="1.0"?><!-- note --><?pi x?>\n<!DOCTYPE sst []>',
-    '<!ENTITY x "y">',
-])
+@pytest.mark.parametrize(
+    "prolog",
+    [
+        '<?xml version="1.0"?>\n<!doctype sst SYSTEM "http://evil/x.dtd">',
+        '<?xml version="1.0"?><!-- note --><?pi x?>\n<!DOCTYPE sst []>',
+        '<!ENTITY x "y">',
+    ],
+)
 def test_any_doctype_in_the_prolog_is_refused(prolog: str, tmp_path: Path) -> None:
-    path = hostile.with_part(tmp_path / "dtd.xlsx", "xl/worksheets/sheet1.xml",
-                             hostile.worksheet([hostile.number("A1", 1)], prolog=prolog))
+    path = hostile.with_part(
+        tmp_path / "dtd.xlsx",
+        "xl/worksheets/sheet1.xml",
+        hostile.worksheet([hostile.number("A1", 1)], prolog=prolog),
+    )
     pkg, issues = open_package(path)
     assert pkg is None
     assert [(i.code, i.location) for i in issues] == [("KX718", "dtd.xlsx")]
@@ -259,8 +266,11 @@ def test_any_doctype_in_the_prolog_is_refused(prolog: str, tmp_path: Path) -> No
 
 def test_doctype_in_utf16_part_is_refused(tmp_path: Path) -> None:
     xml = '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>'
-    path = hostile.with_part(tmp_path / "u16.xlsx", "xl/styles.xml",
-                             "\ufeff".encode("utf-16-le") + xml.encode("utf-16-le"))
+    path = hostile.with_part(
+        tmp_path / "u16.xlsx",
+        "xl/styles.xml",
+        "\ufeff".encode("utf-16-le") + xml.encode("utf-16-le"),
+    )
     pkg, issues = open_package(path)
     assert pkg is None
     assert codes(issues) == {"KX718"}
@@ -268,25 +278,31 @@ def test_doctype_in_utf16_part_is_refused(tmp_path: Path) -> None:
 
 def test_prolog_longer_than_the_scan_window_is_refused(tmp_path: Path) -> None:
     prolog = '<?xml version="1.0"?>' + "<!--" + "x" * 70_000 + "-->"
-    path = hostile.with_part(tmp_path / "long.xlsx", "xl/worksheets/sheet1.xml",
-                             hostile.worksheet([hostile.number("A1", 1)], prolog=prolog))
+    path = hostile.with_part(
+        tmp_path / "long.xlsx",
+        "xl/worksheets/sheet1.xml",
+        hostile.worksheet([hostile.number("A1", 1)], prolog=prolog),
+    )
     pkg, issues = open_package(path)
     assert pkg is None
     assert codes(issues) == {"KX718"}
     assert "longer than 65536 bytes" in issues[0].message
 
 
-@pytest.mark.parametrize(("head", "complete", "refused"), [
-    (b'<?xml version="1.0"?>\r\n<worksheet/>', True, False),
-    (b"\xef\xbb\xbf<!-- c --><?pi?><sst/>", True, False),
-    (b"<!DOCTYPE x><x/>", True, True),
-    (b"  <!doctype x><x/>", True, True),
-    ("\ufeff<!DOCTYPE x><x/>".encode("utf-16-le"), True, True),
-    ("<!DOCTYPE x><x/>".encode("utf-16-be"), True, True),
-    (b'<?xml version="1.0"?><!-- unfinished', False, True),
-    (b'<?xml version="1.0"?>', False, True),
-    (b'<?xml version="1.0"?>', True, False),
-])
+@pytest.mark.parametrize(
+    ("head", "complete", "refused"),
+    [
+        (b'<?xml version="1.0"?>\r\n<worksheet/>', True, False),
+        (b"\xef\xbb\xbf<!-- c --><?pi?><sst/>", True, False),
+        (b"<!DOCTYPE x><x/>", True, True),
+        (b"  <!doctype x><x/>", True, True),
+        ("\ufeff<!DOCTYPE x><x/>".encode("utf-16-le"), True, True),
+        ("<!DOCTYPE x><x/>".encode("utf-16-be"), True, True),
+        (b'<?xml version="1.0"?><!-- unfinished', False, True),
+        (b'<?xml version="1.0"?>', False, True),
+        (b'<?xml version="1.0"?>', True, False),
+    ],
+)
 def test_prolog_scan(head: bytes, complete: bool, refused: bool) -> None:
     problem = prolog_problem(head, complete)
     assert (problem is not None) is refused

@@ -121,7 +121,9 @@ def test_business_rules_are_located_to_cells(
     book["Actuals"]["B3"] = "lots"
     book.save(path)
     found = errors(validate_workbook(path))
-    assert any("period 2027-02, column gmv" in i.location and i.code == "KX204" for i in found), found
+    assert any("period 2027-02, column gmv" in i.location and i.code == "KX204" for i in found), (
+        found
+    )
 
 
 def test_any_file_gives_issues_not_a_traceback(tmp_path: Path) -> None:
