@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import zlib
 from typing import Any
 
 from kpixl.actuals import Actuals
@@ -68,7 +69,8 @@ def contract_data(i: int, periods: int = 12, kpis: int = 8, seed: int = 7) -> di
 
 def actuals_rows(data: dict[str, Any], seed: int = 7) -> tuple[list[str], list[list[Any]]]:
     """Header and rows of actuals for a generated contract: around target, with misses."""
-    rng = random.Random(hash(data["id"]) ^ seed)
+    # crc32, not hash(): str hashes change with PYTHONHASHSEED, between processes and runs.
+    rng = random.Random(zlib.crc32(data["id"].encode()) ^ seed)
     header = ["period"]
     for kpi in data["kpis"]:
         header.extend(kpi.get("ratio") or [kpi["metric"]])
