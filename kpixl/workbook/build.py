@@ -193,6 +193,18 @@ def _kpi_inputs(layout: Layout, k: int) -> dict[str, Any]:
     return out
 
 
+class _TemplateSheet(Worksheet):  # type: ignore[misc]  # XlsxWriter ships no type hints
+    """A worksheet for template formulas, which use no function Excel stores as ``_xlfn.``.
+
+    XlsxWriter runs some 30 regular expressions over every formula to prefix Excel 365's
+    dynamic-array functions; on a template of a few thousand formulas that was half of the
+    build. The template uses none of them (a test checks), so stripping ``=`` is all there is.
+    """
+
+    def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
+        return formula.removeprefix("{").removeprefix("=").removesuffix("}")
+
+
 class _Formats:
     """XlsxWriter formats, created once per number format and lock state."""
 
@@ -243,7 +255,7 @@ def _write(
     book.set_calc_mode("auto")
     sheets: dict[str, Worksheet] = {}
     for sheet_spec in schema.sheets:
-        sheet = book.add_worksheet(sheet_spec.name)
+        sheet = book.add_worksheet(sheet_spec.name, worksheet_class=_TemplateSheet)
         sheets[sheet_spec.name] = sheet
         for col, width in sheet_spec.widths:
             sheet.set_column(col, col, width)

@@ -107,3 +107,23 @@ def test_read_back_generated(tmp_path: Path) -> None:
         contract, actuals, adjustments = read_workbook(out)
         expected = settle(c.contract, c.actuals, c.adjustments)
         assert settle(contract, actuals, adjustments).to_dict() == expected.to_dict()
+
+
+def test_template_formulas_need_no_future_function_prefixes(spec_contract: Contract) -> None:
+    # The builder skips XlsxWriter's _xlfn. rewriting: prove it would have changed nothing.
+    from xlsxwriter.worksheet import Worksheet
+
+    from kpixl.workbook.build import _TemplateSheet, formula_text
+    from kpixl.workbook.template import template_schema
+    from tests.workbook.contracts import case
+
+    plain, fast = Worksheet(), _TemplateSheet()
+    contracts = [spec_contract, *(case(i).contract for i in range(0, 50, 7))]
+    checked = 0
+    for contract in contracts:
+        for spec in template_schema(contract).formula_cells():
+            for mode in ("native", "udf"):
+                text = "=" + formula_text(spec, mode)  # type: ignore[arg-type]
+                assert fast._prepare_formula(text) == plain._prepare_formula(text), text
+                checked += 1
+    assert checked > 1000
