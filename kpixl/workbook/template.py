@@ -116,6 +116,12 @@ def settlement_format(layout: Layout, key: str) -> str | None:
     return None
 
 
+#: Recent schemas by (contract as JSON, lang, adjustment rows): building a workbook and then
+#: validating it (kpixl batch) asks twice for the same schema, which costs ~30 ms to make.
+_RECENT: dict[tuple[str, str, int], TemplateSchema] = {}
+_RECENT_SIZE = 8
+
+
 def template_schema(
     contract: Contract, lang: Lang = "both", adjustment_rows: int = 0
 ) -> TemplateSchema:
@@ -127,8 +133,19 @@ def template_schema(
         adjustment_rows: adjustments to make room for (spare rows are added).
 
     Returns:
-        The schema the builder, the reader and the validator share.
+        The schema the builder, the reader and the validator share (immutable, so shared).
     """
+    key = (contract.model_dump_json(), lang, adjustment_rows)
+    schema = _RECENT.get(key)
+    if schema is None:
+        schema = _make_schema(contract, lang, adjustment_rows)
+        if len(_RECENT) >= _RECENT_SIZE:
+            _RECENT.pop(next(iter(_RECENT)))
+        _RECENT[key] = schema
+    return schema
+
+
+def _make_schema(contract: Contract, lang: Lang, adjustment_rows: int) -> TemplateSchema:
     layout = Layout(contract, adjustment_rows)
     cells = [
         *_quote_cells(layout, lang),
