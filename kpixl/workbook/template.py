@@ -135,7 +135,9 @@ def template_schema(
     Returns:
         The schema the builder, the reader and the validator share (immutable, so shared).
     """
-    key = (contract.model_dump_json(), lang, adjustment_rows)
+    # A workbook's reader states the currency's decimals explicitly: key on the same form.
+    canonical = contract.model_copy(update={"currency_decimals": contract.decimals})
+    key = (canonical.model_dump_json(), lang, adjustment_rows)
     schema = _RECENT.get(key)
     if schema is None:
         schema = _make_schema(contract, lang, adjustment_rows)

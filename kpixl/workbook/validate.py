@@ -65,7 +65,11 @@ class Book:
 
 
 def validate_workbook(
-    path: Path, limits: Limits = DEFAULT_LIMITS, label: str | None = None
+    path: Path,
+    limits: Limits = DEFAULT_LIMITS,
+    label: str | None = None,
+    *,
+    hazards: bool = True,
 ) -> list[Issue]:
     """Every issue found in one workbook, errors and warnings, each located to its cell.
 
@@ -73,6 +77,8 @@ def validate_workbook(
         path: the .xlsx file (any file: a non-workbook is reported, never raised).
         limits: package safety ceilings.
         label: how locations name the file; defaults to the path as given.
+        hazards: scan for hazards (external links, macros, ...); kpixl batch checks the files
+            it has just written against the template only, and skips this.
 
     Returns:
         The issues; an empty list means the workbook is clean.
@@ -82,7 +88,8 @@ def validate_workbook(
     if package is None:
         return issues
     with package:
-        issues += scan_hazards(package, name, expected_hidden=(META,))
+        if hazards:
+            issues += scan_hazards(package, name, expected_hidden=(META,))
     book, more = _open(Path(path), name)
     issues += more
     if book is None:
