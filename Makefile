@@ -29,6 +29,8 @@ demo: $(STAMP)
 	done
 	@echo "== kpixl validate $(OUT)/*.xlsx"
 	@$(BIN)/kpixl validate $(OUT)/*.xlsx
+	@echo "== kpixl batch $(EXAMPLES) -o $(OUT)/batch"
+	@$(BIN)/kpixl batch $(EXAMPLES) -o $(OUT)/batch
 	@echo "== kpixl scenarios $(EXAMPLES)/acme-amz-us.yaml"
 	@$(BIN)/kpixl scenarios $(EXAMPLES)/acme-amz-us.yaml
 
