@@ -259,11 +259,19 @@ def validate_command(
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="text (one line per issue) or json.")
     ] = OutputFormat.text,
+    template: Annotated[
+        Path | None,
+        typer.Option(help="The signed contract file: every term in the workbook must equal it."),
+    ] = None,
 ) -> None:
     """Check workbooks: safe to open, the standard template, formulas intact, caches honest."""
     from kpixl.workbook.validate import validate_workbook
 
-    found = [(path, validate_workbook(path)) for path in workbooks]
+    try:
+        signed = None if template is None else load_contract(template)
+    except KpixlError as e:
+        fail(e)
+    found = [(path, validate_workbook(path, expected=signed)) for path in workbooks]
     issues = [issue for _path, items in found for issue in items]
     if output_format is OutputFormat.json:
         rows = [_issue_row(str(path), issue) for path, items in found for issue in items]

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kpixl.errors import Issue, KpixlError
+from kpixl.model import Contract
 from kpixl.workbook.build import fingerprint, formula_text, input_values
 from kpixl.workbook.cached import ActualsGrid, actuals_grid, cached_values, resolved
 from kpixl.workbook.hazards import scan_hazards
@@ -43,6 +44,10 @@ LABEL_CHANGED = "KX314"
 INPUT_TYPE = "KX315"
 VALIDATION_REMOVED = "KX316"
 ROW_MOVED = "KX317"
+INPUT_CHANGED = "KX320"
+SHAPE_CHANGED = "KX321"
+#: Sheets whose inputs are the contract's terms (Actuals are finance's, so not compared).
+TERMS_SHEETS = ("Quote", "KPIs", "Tiers", "Guardrails")
 CONSTANT_OVER_FORMULA = "KX401"
 FORMULA_DELETED = "KX402"
 FORMULA_EDITED = "KX403"
@@ -70,6 +75,7 @@ def validate_workbook(
     label: str | None = None,
     *,
     hazards: bool = True,
+    expected: Contract | None = None,
 ) -> list[Issue]:
     """Every issue found in one workbook, errors and warnings, each located to its cell.
 
@@ -79,6 +85,8 @@ def validate_workbook(
         label: how locations name the file; defaults to the path as given.
         hazards: scan for hazards (external links, macros, ...); kpixl batch checks the files
             it has just written against the template only, and skips this.
+        expected: the signed contract: every term the workbook holds (fees, KPIs, tiers,
+            guardrails, ...) must equal it, so a retyped weight or target is found.
 
     Returns:
         The issues; an empty list means the workbook is clean.
@@ -94,7 +102,7 @@ def validate_workbook(
     issues += more
     if book is None:
         return issues
-    issues += check_book(book)
+    issues += check_book(book, expected)
     return issues
 
 
@@ -132,7 +140,7 @@ def _cached_values(book: Any) -> dict[str, dict[str, Any]]:
         book.close()
 
 
-def check_book(book: Book) -> list[Issue]:
+def check_book(book: Book, expected: Contract | None = None) -> list[Issue]:
     """The template checks on an opened workbook (everything after package safety)."""
     meta = _meta(book)
     if meta is None:
@@ -158,14 +166,16 @@ def check_book(book: Book) -> list[Issue]:
         data, grid = None, actuals_grid(contract, None, None)
     issues += _check_structure(book, schema)
     issues += _check_cells(book, schema, layout, grid, lang)
+    if expected is not None:
+        issues += _check_terms(book, schema, expected, lang, adjustment_rows, grid)
     broken = _check_formulas(book, schema, mode, meta)
     issues += broken
     if data is None:
         return issues
     # A cell whose formula was replaced by a constant has no cache to judge: one issue is enough.
     replaced = {i.location for i in broken if i.code in (CONSTANT_OVER_FORMULA, FORMULA_DELETED)}
-    expected = cached_values(layout, grid, data)
-    caches = _check_caches(book, schema, expected)
+    recomputed = cached_values(layout, grid, data)
+    caches = _check_caches(book, schema, recomputed)
     return issues + [i for i in caches if i.location not in replaced]
 
 
@@ -285,6 +295,52 @@ def _check_fixed(
         )
         return [Issue(where, ROW_MOVED, message)]
     return [Issue(where, LABEL_CHANGED, f"holds {value!r}; the template has {expected!r}")]
+
+
+def _check_terms(
+    book: Book,
+    schema: TemplateSchema,
+    expected: Contract,
+    lang: Lang,
+    adjustment_rows: int,
+    grid: ActualsGrid,
+) -> list[Issue]:
+    """Every contract term in the workbook equals the signed contract's, cell by cell."""
+    signed = template_schema(expected, lang, adjustment_rows)
+    ours = {(c.key, c.ref) for c in schema.cells if c.kind == "input" and c.sheet in TERMS_SHEETS}
+    theirs = {(c.key, c.ref) for c in signed.cells if c.kind == "input" and c.sheet in TERMS_SHEETS}
+    if ours != theirs:
+        message = (
+            f"the workbook's terms are laid out for another contract than {expected.id} "
+            f"({len(schema.cells)} template cells, the contract gives {len(signed.cells)}): "
+            "KPIs, tiers, guardrails or periods were added or removed"
+        )
+        return [Issue(book.label, SHAPE_CHANGED, message)]
+    want = input_values(Layout(expected, adjustment_rows), grid)
+    issues = []
+    for spec in schema.cells:
+        if (spec.key, spec.ref) not in theirs:
+            continue
+        got = book.formulas[spec.sheet][spec.ref].value
+        if not _same_term(got, want.get(spec.key)):
+            where = f"{book.label}:{spec.sheet}!{spec.ref}"
+            message = f"holds {got!r}; the contract {expected.id} says {want.get(spec.key)!r}"
+            issues.append(Issue(where, INPUT_CHANGED, message))
+    return issues
+
+
+def _same_term(got: Any, want: Any) -> bool:
+    import datetime as dt
+
+    if isinstance(got, dt.datetime):
+        got = got.date()
+    if want is None or want == "":
+        return got is None or got == ""
+    if isinstance(want, bool) or isinstance(got, bool):
+        return got == want and isinstance(got, bool) == isinstance(want, bool)
+    if isinstance(want, int | float) and isinstance(got, int | float):
+        return float(got) == float(want)
+    return bool(str(got) == str(want))
 
 
 def _check_input(

@@ -159,3 +159,32 @@ def test_a_lying_dimension_does_not_blow_up_validation(tmp_path: Path) -> None:
     assert time.perf_counter() - start < 5
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200 * 1024  # KiB
     assert {"KX616", "KX301"} <= codes
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_terms_retyped_against_the_signed_contract_are_found(
+    tmp_path: Path, spec_contract: Contract, spec_actuals: Actuals, mode: str
+) -> None:
+    path = built(tmp_path, spec_contract, spec_actuals, mode)
+    assert validate_workbook(path, expected=spec_contract) == []
+    schema = template_schema(spec_contract)
+    refs = {c.key: c.ref for c in schema.cells if c.kind == "input"}
+    book = openpyxl.load_workbook(path)
+    # Weights moved from roas to gmv: still summing to 1, so only the contract shows it.
+    weight_gmv, weight_roas = refs["kpis[0].weight"], refs["kpis[1].weight"]
+    book["KPIs"][weight_gmv] = 0.6
+    book["KPIs"][weight_roas] = 0.2
+    book.save(path)
+    changed = [i for i in validate_workbook(path, expected=spec_contract) if i.code == "KX320"]
+    assert sorted(i.location for i in changed) == sorted(
+        [f"{path}:KPIs!{weight_gmv}", f"{path}:KPIs!{weight_roas}"]
+    )
+    assert "the contract ACME-AMZ-US-2027 says 0.5" in " ".join(i.message for i in changed)
+
+
+def test_a_workbook_for_another_contract_shape_is_refused(
+    tmp_path: Path, spec_contract: Contract, spec_actuals: Actuals
+) -> None:
+    path = built(tmp_path, spec_contract, spec_actuals, "native")
+    fewer = spec_contract.model_copy(update={"guardrails": spec_contract.guardrails[:1]})
+    assert [i.code for i in validate_workbook(path, expected=fewer)] == ["KX321"]
