@@ -78,7 +78,7 @@ def kpi_figures(
     Returns:
         The figures, one row per KPI (in contract order) and one column per settled period.
     """
-    rows = np.asarray(data.indices) - 1
+    rows = np.asarray(data.indices, dtype=np.intp) - 1
     shape = (len(contract.kpis), rows.size)
     actual, target, baseline = np.empty(shape), np.empty(shape), np.full(shape, np.nan)
     for k, kpi in enumerate(contract.kpis):

@@ -102,3 +102,16 @@ def test_frame_has_one_row_per_period_and_kpi(
     assert frame["payout"].sum() == pytest.approx(100584.61, abs=1e-6)
     row = frame[(frame["period"] == "2027-06") & (frame["kpi"] == "gmv")].iloc[0]
     assert (row["payout"], row["bonus"], row["total"]) == (18375.00, 31500.00, 40500.00)
+
+
+def test_no_actuals_yet_settles_nothing(spec_contract: Contract) -> None:
+    from kpixl.actuals import Actuals
+
+    header = ["period", "gmv", "ad_sales", "ad_spend", "gross_margin", "return_rate", "person_days"]
+    empty = Actuals.from_rows(header, [["2027-01", *[None] * 6]], "empty.csv")
+    for settlement in ("period", "cumulative"):
+        contract = spec_contract.model_copy(update={"settlement": settlement})
+        result = settle(contract, empty)
+        assert result.periods == ()
+        assert result.to_dict()["totals"] == {"base": 0.0, "bonus": 0.0, "total": 0.0}
+        assert len(result.to_frame()) == 0
