@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -610,5 +611,12 @@ def addin_status_command() -> None:
 
 
 def main() -> None:
-    """Entry point for ``python -m kpixl``."""
-    app()
+    """Entry point of the ``kpixl`` command: any file the system refuses is a clean error."""
+    try:
+        app()
+    except OSError as e:  # an unwritable output folder, a full disk, a permission
+        where = "kpixl" if e.filename is None else str(e.filename)
+        # Name the file the user asked for, not the temporary one it was being written as.
+        where = re.sub(r"\.[0-9a-f]{12}\.tmp$", "", where)
+        err.print(f"[red]error[/red] {where}: {e.strerror or e}")
+        sys.exit(EXIT_PROBLEMS)

@@ -447,6 +447,16 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
     return path.replace("from_", "from")
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML's safe loader, leaving dates as text so the model checks them and names the key."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def load_contract(path: str | Path) -> Contract:
     """Load a contract from a YAML or JSON file.
 
@@ -466,7 +476,7 @@ def load_contract(path: str | Path) -> Contract:
     except (OSError, UnicodeDecodeError) as e:
         raise ContractError.from_issues([Issue(label, "KX100", f"cannot read: {e}")]) from e
     try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.load(text, _Loader)
     except (yaml.YAMLError, json.JSONDecodeError) as e:
         raise ContractError.from_issues([Issue(label, "KX101", f"not valid YAML/JSON: {e}")]) from e
     return contract_from_data(data, label)

@@ -167,3 +167,22 @@ def test_quote_with_bad_actuals_exits_1_without_writing(tmp_path: Path) -> None:
     assert "period 2027-01, column ad_sales: KX204" in result.stderr
     assert not book.exists()
     assert list(tmp_path.iterdir()) == [bad]
+
+
+def test_an_unwritable_output_is_a_clean_error(tmp_path: Path) -> None:
+    target = tmp_path / "missing-folder" / "quote.xlsx"
+    done = subprocess.run(
+        [sys.executable, "-m", "kpixl", "quote", CONTRACT, "-o", str(target)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert f"{target}: No such file or directory" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_an_impossible_date_names_its_key(tmp_path: Path) -> None:
+    bad = tmp_path / "c.yaml"
+    bad.write_text(Path(CONTRACT).read_text("utf-8").replace("2027-01-01", "2027-13-01"), "utf-8")
+    result = runner.invoke(app, ["settle", str(bad), ACTUALS])
+    assert result.exit_code == 1
+    assert f"{bad}: start: KX102" in result.stderr
