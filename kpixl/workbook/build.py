@@ -19,12 +19,20 @@ from xlsxwriter.worksheet import Worksheet
 from kpixl.actuals import Actuals, Adjustments
 from kpixl.atomic import atomic_path
 from kpixl.model import Contract
-from kpixl.workbook.cached import ActualsGrid, CellValue, actuals_grid, cached_values, resolved
+from kpixl.workbook.cached import (
+    ActualsGrid,
+    CellValue,
+    actuals_grid,
+    cached_values,
+    default_scenario_inputs,
+    resolved,
+)
 from kpixl.workbook.layout import (
     ACTUALS,
     KPIS,
     META,
     QUOTE,
+    SCENARIO_ROWS,
     SCHEMA_ID,
     SCHEMA_VERSION,
     SETTLEMENT,
@@ -118,6 +126,10 @@ def input_values(layout: Layout, grid: ActualsGrid) -> dict[str, Any]:
         "exit_consecutive": None if contract.exit is None else contract.exit.consecutive,
     }
     out: dict[str, Any] = {f"quote.{key}": value for key, value in quote.items()}
+    scenario = default_scenario_inputs(contract)
+    out["scenario.cps_rate"] = scenario.cps_rate
+    for i, level in enumerate(scenario.levels):
+        out[f"scenario[{i}].level"] = level
     labels = contract.period_labels
     for p, label in enumerate(labels, start=1):
         out[f"quote.period[{p}]"] = label
@@ -292,6 +304,7 @@ def _write(
             text = fixed_label(spec.key, layout, lang) or ""
             # Settlement headers are long bilingual labels over narrow number columns: wrap them.
             wrap = spec.sheet == SETTLEMENT and spec.key.startswith("label.settlement.")
+            wrap = wrap or spec.key.startswith(("label.scenario.", "label.scenario_kpi["))
             sheet.write_string(spec.ref, text, formats.get(None, True, bold=True, wrap=wrap))
         else:
             _write_value(sheet, spec, inputs.get(spec.key), formats)
@@ -324,9 +337,11 @@ def _finish(
         book.define_name(name, "=" + target)
     sheets[QUOTE].activate()
     _chart(book, sheets[QUOTE], layout)
+    _scenario_chart(book, sheets[QUOTE], layout)
     for name in (KPIS, TIERS, ACTUALS, SETTLEMENT, META):
         sheets[name].set_landscape()
     sheets[SETTLEMENT].set_row(0, 48)  # three lines of wrapped bilingual header
+    sheets[QUOTE].set_row(layout.scenario_header_row, 48)  # wrapped scenario headers
 
 
 def _chart(book: Workbook, sheet: Worksheet, layout: Layout) -> None:
@@ -344,3 +359,24 @@ def _chart(book: Workbook, sheet: Worksheet, layout: Layout) -> None:
         )
     chart.set_title({"name": "Fee per period / 各期服务费"})
     sheet.insert_chart(head, 5, chart)
+
+
+def _scenario_chart(book: Workbook, sheet: Worksheet, layout: Layout) -> None:
+    """The fee per scenario level: base and bonus stacked, fixed fee and CPS as lines."""
+    first, last = layout.scenario_row(0), layout.scenario_row(SCENARIO_ROWS - 1)
+    categories = [QUOTE, first, layout.scenario_col("level"), last, layout.scenario_col("level")]
+
+    def series(key: str, name: str) -> dict[str, Any]:
+        col = layout.scenario_col(key)
+        return {"name": name, "categories": categories, "values": [QUOTE, first, col, last, col]}
+
+    columns = book.add_chart({"type": "column", "subtype": "stacked"})
+    columns.add_series(series("base", "Base / 基础"))
+    columns.add_series(series("bonus", "Bonus / 奖金"))
+    lines = book.add_chart({"type": "line"})
+    lines.add_series({**series("fixed_fee", "Fixed fee / 固定费用"), "marker": {"type": "circle"}})
+    lines.add_series({**series("cps_fee", "CPS / 纯佣金"), "marker": {"type": "diamond"}})
+    columns.combine(lines)
+    columns.set_title({"name": "Fee per scenario / 各情景服务费"})
+    columns.set_x_axis({"name": "Attainment level / 达成水平"})
+    sheet.insert_chart(layout.scenario_cps_row, layout.scenario_chart_col, columns)

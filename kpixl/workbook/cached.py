@@ -15,11 +15,22 @@ from kpixl.actuals import (
     period_index,
     resolve,
 )
-from kpixl.engine.money import apply_caps
+from kpixl.engine.curves import factor
+from kpixl.engine.money import apply_caps, payout
 from kpixl.engine.rounding import excel_round
+from kpixl.engine.scenarios import ScenarioRow, scenarios
 from kpixl.engine.settle import kpi_figures, roll_up, settle
 from kpixl.model import Contract
-from kpixl.workbook.layout import QUOTE, SETTLEMENT, Layout, cell
+from kpixl.ratecard import DEFAULT_LEVELS
+from kpixl.workbook.layout import (
+    QUOTE,
+    SCENARIO_COLUMNS,
+    SCENARIO_KPI_COLUMNS,
+    SCENARIO_ROWS,
+    SETTLEMENT,
+    Layout,
+    cell,
+)
 
 CellValue = float | bool | str
 
@@ -30,6 +41,27 @@ class ActualsGrid:
 
     values: dict[tuple[int, str], float]
     adjustments: tuple[tuple[str, str, float, str, str], ...]
+
+
+@dataclass(frozen=True)
+class ScenarioInputs:
+    """The scenario table's inputs on Quote: one level per row (None: blank) and the CPS rate."""
+
+    levels: tuple[float | None, ...]
+    cps_rate: float | None
+
+
+def default_scenario_inputs(contract: Contract) -> ScenarioInputs:
+    """The inputs a new workbook starts with: the quote's levels and CPS rate, else defaults.
+
+    The table has SCENARIO_ROWS rows: more levels than that are cut, fewer leave rows blank.
+    """
+    quote = contract.quote
+    levels: tuple[float | None, ...] = tuple(DEFAULT_LEVELS)
+    if quote is not None and quote.levels is not None:
+        levels = tuple(quote.levels)
+    padded = (*levels[:SCENARIO_ROWS], *(None,) * max(0, SCENARIO_ROWS - len(levels)))
+    return ScenarioInputs(padded, None if quote is None else quote.cps_rate)
 
 
 def actuals_grid(
@@ -61,7 +93,10 @@ def actuals_grid(
 
 
 def cached_values(
-    layout: Layout, grid: ActualsGrid, data: PeriodData | None
+    layout: Layout,
+    grid: ActualsGrid,
+    data: PeriodData | None,
+    scenario: ScenarioInputs | None = None,
 ) -> dict[str, dict[str, CellValue]]:
     """Every formula cell's value: ``{sheet: {A1: value}}``.
 
@@ -69,6 +104,8 @@ def cached_values(
         layout: the workbook layout.
         grid: what the Actuals sheet holds.
         data: the resolved actuals (adjustments applied), or None when nothing is settled.
+        scenario: the scenario table's inputs as the workbook holds them; None: the
+            contract's defaults (:func:`default_scenario_inputs`).
 
     Returns:
         Values by sheet and cell; a period without actuals holds "".
@@ -90,6 +127,69 @@ def cached_values(
     for p in range(1, layout.n + 1):
         for c, key in enumerate(("base", "bonus", "total"), start=1):
             values[QUOTE][cell(layout.per_period_row + p, c)] = rows[p][key]
+    inputs = default_scenario_inputs(contract) if scenario is None else scenario
+    values[QUOTE].update(scenario_values(layout, inputs))
+    return values
+
+
+def scenario_values(layout: Layout, inputs: ScenarioInputs) -> dict[str, CellValue]:
+    """The scenario table's formula cells, from the engine's ``scenarios()`` (SPEC §6).
+
+    Args:
+        layout: the workbook layout.
+        inputs: the levels and CPS rate the table holds.
+
+    Returns:
+        Values by Quote address; a row without a level is blank.
+    """
+    contract = layout.contract
+    known = [(i, level) for i, level in enumerate(inputs.levels) if level is not None]
+    rows = scenarios(contract, [level for _, level in known], cps_rate=inputs.cps_rate)
+    values: dict[str, CellValue] = {}
+    for i in range(SCENARIO_ROWS):
+        for key, _en, _zh in SCENARIO_COLUMNS[1:]:
+            values[layout.scenario(key, i)] = ""
+        for k in range(layout.k):
+            for key, _en, _zh in SCENARIO_KPI_COLUMNS:
+                values[layout.scenario_kpi(k, key, i)] = ""
+    for (i, _level), row in zip(known, rows, strict=True):
+        values.update(_scenario_row(layout, i, row, inputs.cps_rate is not None))
+    return values
+
+
+def _scenario_row(layout: Layout, i: int, row: ScenarioRow, has_cps: bool) -> dict[str, CellValue]:
+    contract = layout.contract
+
+    def blank(value: float | None) -> CellValue:
+        return "" if value is None else value
+
+    values: dict[str, CellValue] = {
+        layout.scenario("base", i): row.base,
+        layout.scenario("bonus", i): row.bonus,
+        layout.scenario("total", i): row.total,
+        layout.scenario("gmv", i): blank(row.gmv),
+        layout.scenario("fee_share", i): blank(row.fee_share),
+        layout.scenario("fixed_fee", i): row.fixed_fee,
+        # scenarios() falls back to the quote's rate; a blank rate cell means no CPS column.
+        layout.scenario("cps_fee", i): blank(row.cps_fee) if has_cps else "",
+    }
+    # The helper columns: what settle() computed for period 1, by the same engine functions.
+    for k, (kpi, (_code, a)) in enumerate(zip(contract.kpis, row.attainments, strict=True)):
+        curve = kpi.curve
+        f = float(
+            factor(
+                a,
+                () if curve is None else curve.froms,
+                () if curve is None else curve.rates,
+                None if curve is None else curve.mode,
+                kpi.threshold,
+                kpi.factor_cap,
+            )
+        )
+        values[layout.scenario_kpi(k, "attainment", i)] = a
+        values[layout.scenario_kpi(k, "factor", i)] = f
+        amount = payout(contract.fee.pool, kpi.weight, f, contract.decimals)
+        values[layout.scenario_kpi(k, "payout", i)] = float(amount)
     return values
 
 

@@ -7,6 +7,7 @@ sums in KPI order. Money is ROUNDed only where the engine rounds.
 
 from __future__ import annotations
 
+from kpixl.model import NON_NEGATIVE_UNITS
 from kpixl.workbook.layout import Layout, Mode, cell, column
 
 BLANK = '""'
@@ -321,3 +322,90 @@ def total_formula(layout: Layout, key: str, mode: Mode) -> str:
     col = layout.scol(key)
     span = f"{cell(1, col)}:{cell(layout.n, col)}"
     return _round(f"SUM({span})", layout, mode)
+
+
+# Scenarios (Quote, SPEC §6) ------------------------------------------------------------
+# Period 1 with every KPI at the row's level: guardrails hold (m = 1), person-days are met
+# (base = ROUND(base, d)), nothing was paid before. Cumulative settlement gives the same
+# period 1 (pool and period cap times 1, nothing paid before).
+
+#: Units whose actual cannot go below 0 (the model's rule), in a stable order for formulas.
+NON_NEGATIVE = tuple(sorted(NON_NEGATIVE_UNITS))
+
+
+def _when_level(layout: Layout, i: int, expr: str) -> str:
+    """Blank while the row's level cell holds no number."""
+    return _if_number(layout.scenario("level", i), expr, BLANK)
+
+
+def scenario_attainment(layout: Layout, k: int, i: int) -> str:
+    """KPI k's attainment at the row's level, as the engine's inverted actual gives it.
+
+    A non-negative unit cannot go below 0, so a ``lower`` KPI reaches at most attainment 2
+    (B / (B − T) with a baseline); then SPEC §5.3's floor at 0 and the attainment cap.
+    """
+    level = layout.scenario("level", i)
+    if layout.contract.kpis[k].baseline is None:
+        limit = "2"
+    else:
+        base, target = layout.target(k, "baseline", 1), layout.target(k, "effective", 1)
+        limit = f"{base}/({base}-{target})"
+    unit = layout.kpi(k, "unit")
+    non_negative = ",".join(f'{unit}="{u}"' for u in NON_NEGATIVE)
+    lower = f'AND({layout.kpi(k, "direction")}="lower",OR({non_negative}))'
+    core = f"IF({lower},MIN({level},{limit}),{level})"
+    cap = layout.kpi(k, "attainment_cap")
+    return _when_level(layout, i, _if_number(cap, f"MIN(MAX({core},0),{cap})", f"MAX({core},0)"))
+
+
+def scenario_formula(layout: Layout, key: str, i: int, mode: Mode) -> str:  # noqa: PLR0911
+    # One return per scenario column, in table order.
+    """The formula (without ``=``) of scenario row i's table column ``key``."""
+    d = _decimals(layout)
+    codes = [kpi.code for kpi in layout.contract.kpis]
+    if key == "base":
+        expr = _round(layout.quote("base"), layout, mode)
+    elif key == "bonus":
+        payouts = "+".join(layout.scenario_kpi(k, "payout", i) for k in range(len(codes)))
+        uncapped = _round(payouts, layout, mode)  # the guardrail multiplier is 1
+        expr = _caps(layout, uncapped, layout.quote("period_cap"), "0", mode)
+    elif key == "total":
+        total = f"{layout.scenario('base', i)}+{layout.scenario('bonus', i)}"
+        expr = _round(total, layout, mode)
+    elif key == "gmv":
+        revenue = BLANK
+        for k in range(len(codes) - 1, -1, -1):
+            same = f"{layout.quote('revenue_kpi')}={layout.kpi(k, 'code')}"
+            revenue = f"IF({same},{layout.target(k, 'effective', 1)},{revenue})"
+        level = layout.scenario("level", i)
+        expr = f'IF(ISNUMBER({revenue}),{revenue}*{level},"")'
+    elif key == "fee_share":
+        gmv = layout.scenario("gmv", i)
+        expr = f'IF(N({gmv})=0,"",{layout.scenario("total", i)}/{gmv})'
+    elif key == "fixed_fee":
+        expr = _round(f"{layout.quote('base')}+{layout.quote('pool')}", layout, mode)
+    elif key == "cps_fee":
+        gmv, rate = layout.scenario("gmv", i), layout.cps_rate
+        name = "KPIXL_ROUND" if mode == "udf" else "ROUND"
+        expr = f'IF(AND(ISNUMBER({rate}),ISNUMBER({gmv})),{name}({rate}*{gmv},{d}),"")'
+    else:
+        raise KeyError(key)
+    return _when_level(layout, i, expr)
+
+
+def scenario_kpi_formula(layout: Layout, k: int, key: str, i: int, mode: Mode) -> str:
+    """The formula of KPI k's scenario helper cell: attainment, factor (the Settlement
+    sheet's own curve formula on the scenario attainment) or payout."""
+    if key == "attainment":
+        return scenario_attainment(layout, k, i)
+    a = layout.scenario_kpi(k, "attainment", i)
+    if key == "factor":
+        expr = factor_udf(layout, k, a) if mode == "udf" else factor_native(layout, k, a)
+        return _when_level(layout, i, expr)
+    if key == "payout":
+        f = layout.scenario_kpi(k, "factor", i)
+        weight, pool, d = layout.kpi(k, "weight"), layout.quote("pool"), _decimals(layout)
+        if mode == "udf":
+            return _when_level(layout, i, f"KPIXL_PAYOUT({pool},{weight},{f},{d})")
+        return _when_level(layout, i, f"ROUND({pool}*{weight}*{f},{d})")
+    raise KeyError(key)

@@ -105,6 +105,25 @@ GUARDRAIL_FIELDS: tuple[tuple[str, str, str, ValueType, tuple[str, ...] | None],
 )
 ADJUSTMENT_HEADER = ("period", "metric", "value", "reason", "approved_by")
 RATECARD_HEADER = (("role", "Role", "角色"), ("monthly_cost", "Monthly cost", "月成本"))
+#: Scenario table columns on Quote (SPEC §6): key, English, Chinese.
+SCENARIO_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("level", "Attainment level", "达成水平"),
+    ("base", "Base fee", "基础服务费"),
+    ("bonus", "KPI bonus", "绩效奖金"),
+    ("total", "Total fee", "总服务费"),
+    ("gmv", "GMV", "销售额"),
+    ("fee_share", "Fee % of GMV", "费用占销售额"),
+    ("fixed_fee", "Fixed fee", "固定费用"),
+    ("cps_fee", "Pure commission (CPS)", "纯佣金"),
+)
+#: Per-KPI helper columns of the scenario table: key, English, Chinese.
+SCENARIO_KPI_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("attainment", "attainment", "达成率"),
+    ("factor", "factor", "系数"),
+    ("payout", "payout", "奖金"),
+)
+#: One scenario row per default level (SPEC §6); the level cells are inputs.
+SCENARIO_ROWS = 6
 
 LABELS: dict[str, tuple[str, str]] = {
     "quote_title": ("KPI-linked service fee quote", "KPI绑定服务费报价"),
@@ -113,8 +132,13 @@ LABELS: dict[str, tuple[str, str]] = {
     "total_bonus": ("KPI bonus", "绩效奖金"),
     "total_fee": ("Total fee", "总服务费"),
     "per_period": ("Per period", "分期明细"),
-    "pricing": ("Pricing inputs and scenarios (reserved)", "报价参数与情景（预留）"),
-    "pricing_note": ("Filled by the pricing module", "由报价模块填写"),
+    "pricing": ("Pricing inputs and scenarios", "报价参数与情景"),
+    "pricing_note": (
+        "Fee of period 1 with every KPI at the level, guardrails holding",
+        "第1期费用：所有指标处于该达成水平，风控指标均达标",
+    ),
+    "cps_rate": ("CPS rate (pure commission)", "纯佣金费率"),
+    "scenario_kpis": ("Scenario workings per KPI", "各指标情景计算"),
     "targets": ("Targets by period", "分期目标"),
     "adjustments": ("Adjustments", "调整"),
     "period": ("Period", "结算期"),
@@ -236,7 +260,46 @@ class Layout:
         """Header row of the per-period summary on Quote."""
         return self.summary_row + 5
 
-    pricing_col = 5  # column F: the reserved pricing area
+    pricing_col = 5  # column F: the pricing area
+
+    # Scenarios (Quote, pricing area) ---------------------------------------------------
+    scenario_cps_row = 4
+    scenario_header_row = 6
+    #: Column of the scenario chart: right of the table's eight columns.
+    scenario_chart_col = pricing_col + len(SCENARIO_COLUMNS) + 1
+    #: First per-KPI helper column: right of the chart (about eight columns wide).
+    scenario_kpi_first_col = scenario_chart_col + 9
+
+    @property
+    def cps_rate_cell(self) -> str:
+        """Quote-relative address of the CPS rate input, e.g. ``G5``."""
+        return cell(self.scenario_cps_row, self.pricing_col + 1)
+
+    @property
+    def cps_rate(self) -> str:
+        """Absolute reference to the CPS rate input, e.g. ``Quote!$G$5``."""
+        return f"{QUOTE}!{cell(self.scenario_cps_row, self.pricing_col + 1, True)}"
+
+    def scenario_row(self, i: int) -> int:
+        """Quote row of scenario i (0-based)."""
+        return self.scenario_header_row + 1 + i
+
+    def scenario_col(self, key: str) -> int:
+        """Quote column of a scenario table column."""
+        return self.pricing_col + [c[0] for c in SCENARIO_COLUMNS].index(key)
+
+    def scenario_kpi_col(self, k: int, key: str) -> int:
+        """Quote column of KPI k's scenario helper column."""
+        keys = [c[0] for c in SCENARIO_KPI_COLUMNS]
+        return self.scenario_kpi_first_col + k * len(keys) + keys.index(key)
+
+    def scenario(self, key: str, i: int) -> str:
+        """Quote-relative address of scenario i's cell in a table column."""
+        return cell(self.scenario_row(i), self.scenario_col(key))
+
+    def scenario_kpi(self, k: int, key: str, i: int) -> str:
+        """Quote-relative address of scenario i's helper cell of KPI k."""
+        return cell(self.scenario_row(i), self.scenario_kpi_col(k, key))
 
     # KPIs -------------------------------------------------------------------------------
     def kpi_col(self, key: str) -> int:

@@ -12,6 +12,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from kpixl.actuals import Actuals, Adjustments
 from kpixl.errors import ContractError, Issue, WorkbookError
 from kpixl.model import Contract, contract_from_data
+from kpixl.workbook.cached import ScenarioInputs
 from kpixl.workbook.layout import (
     ACTUALS,
     ADJUSTMENT_HEADER,
@@ -21,6 +22,7 @@ from kpixl.workbook.layout import (
     KPIS,
     QUOTE,
     QUOTE_FIELDS,
+    SCENARIO_ROWS,
     TIERS,
     Layout,
 )
@@ -44,13 +46,54 @@ def read_workbook(path: Path) -> tuple[Contract, Actuals, Adjustments]:
         WorkbookError: not a kpixl workbook, or its inputs break a contract rule; each issue is
             located ``file:Sheet!B7``.
     """
+    contract, actuals, adjustments, _scenario = read_workbook_inputs(path)
+    return contract, actuals, adjustments
+
+
+def read_workbook_inputs(
+    path: Path,
+) -> tuple[Contract, Actuals, Adjustments, ScenarioInputs]:
+    """Like :func:`read_workbook`, plus the scenario table's inputs (levels, CPS rate).
+
+    Args:
+        path: the .xlsx file.
+
+    Returns:
+        (contract, actuals, adjustments, scenario inputs), all as read.
+
+    Raises:
+        WorkbookError: not a kpixl workbook, or its inputs break a contract rule.
+    """
     path = Path(path)
     try:
         book = openpyxl.load_workbook(path, data_only=False, read_only=False)
     except Exception as e:  # openpyxl raises many kinds for a broken package
         issue = Issue(path.name, CODE_NOT_KPIXL, f"cannot be read as a workbook: {e}")
         raise WorkbookError.from_issues([issue]) from e
-    return read_book(book, path.name)
+    contract, actuals, adjustments = read_book(book, path.name)
+    return contract, actuals, adjustments, read_scenario_inputs(book, contract)
+
+
+def read_scenario_inputs(book: openpyxl.Workbook, contract: Contract) -> ScenarioInputs:
+    """The scenario table's levels and CPS rate; a cell without a number reads as None.
+
+    Args:
+        book: the workbook as openpyxl loaded it (formulas, not values).
+        contract: the contract the workbook holds.
+
+    Returns:
+        One level per scenario row and the CPS rate.
+    """
+    layout = Layout(contract)
+    sheet = book[QUOTE]
+    levels = tuple(_number(sheet[layout.scenario("level", i)].value) for i in range(SCENARIO_ROWS))
+    return ScenarioInputs(levels, _number(sheet[layout.cps_rate_cell].value))
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None
 
 
 def read_book(book: openpyxl.Workbook, name: str) -> tuple[Contract, Actuals, Adjustments]:

@@ -11,7 +11,7 @@ from kpixl.workbook.cached import actuals_grid, cached_values, resolved
 from kpixl.workbook.evaluate import evaluate_workbook
 from kpixl.workbook.layout import Layout
 from kpixl.workbook.patch import CellValue, PatchReport, patch_cached_values
-from kpixl.workbook.read import read_workbook
+from kpixl.workbook.read import read_workbook_inputs
 
 Engine = Literal["kpixl", "formulas"]
 
@@ -44,12 +44,12 @@ def recalc(
     if engine == "formulas":
         values = _by_sheet(evaluate_workbook(path, functions))
     else:
-        contract, actuals, adjustments = read_workbook(path)
+        contract, actuals, adjustments, scenario = read_workbook_inputs(path)
         data = resolved(contract, actuals, adjustments)
         grid = actuals_grid(contract, actuals, adjustments)
         values = {
             sheet: dict(cells)
-            for sheet, cells in cached_values(Layout(contract), grid, data).items()
+            for sheet, cells in cached_values(Layout(contract), grid, data, scenario).items()
         }
     return patch_cached_values(path, target, values)
 

@@ -19,6 +19,9 @@ from kpixl.workbook.layout import (
     QUOTE_FIELDS,
     RATECARD,
     RATECARD_HEADER,
+    SCENARIO_COLUMNS,
+    SCENARIO_KPI_COLUMNS,
+    SCENARIO_ROWS,
     SCHEMA_ID,
     SCHEMA_VERSION,
     SETTLEMENT,
@@ -171,7 +174,11 @@ def _make_schema(contract: Contract, lang: Lang, adjustment_rows: int) -> Templa
 def _sheets(layout: Layout) -> tuple[SheetSpec, ...]:
     n_set = len(layout.settlement_columns)
     return (
-        SheetSpec(QUOTE, freeze=(2, 0), widths=((0, 34), (1, 26), (2, 16), (3, 16), (5, 40))),
+        SheetSpec(
+            QUOTE,
+            freeze=(2, 0),
+            widths=((0, 34), (1, 26), (2, 16), (3, 16), (5, 40), *_scenario_widths(layout)),
+        ),
         SheetSpec(
             KPIS,
             freeze=(1, 1),
@@ -204,6 +211,13 @@ def _sheets(layout: Layout) -> tuple[SheetSpec, ...]:
         SheetSpec(RATECARD, freeze=(2, 0), widths=((0, 24), (1, 16))),
         SheetSpec(META, state="veryHidden", widths=((0, 16), (1, 70))),
     )
+
+
+def _scenario_widths(layout: Layout) -> tuple[tuple[int, float], ...]:
+    """Scenario table columns (after the level column) wide enough for amounts."""
+    first = layout.scenario_col("base")
+    last = layout.scenario_col(SCENARIO_COLUMNS[-1][0])
+    return tuple((c, 14.0) for c in range(first, last + 1))
 
 
 def _quote_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
@@ -265,6 +279,72 @@ def _quote_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
     cells.append(
         CellSpec(QUOTE, cell(3, layout.pricing_col), "label.pricing_note", "fixed", "text")
     )
+    return cells + _scenario_cells(layout)
+
+
+def _scenario_format(key: str, decimals: int) -> str:
+    """The number format of a scenario column (table or per-KPI helper)."""
+    if key in ("level", "fee_share", "attainment"):
+        return PERCENT
+    return RATIO if key == "factor" else money_format(decimals)
+
+
+def _scenario_cells(layout: Layout) -> list[CellSpec]:
+    """The scenario table of SPEC §6: a CPS rate input, then one row per level."""
+    d = layout.contract.decimals
+    col, head = layout.pricing_col, layout.scenario_header_row
+    cells = [
+        CellSpec(QUOTE, cell(layout.scenario_cps_row, col), "label.cps_rate", "fixed", "text"),
+        CellSpec(
+            QUOTE,
+            layout.cps_rate_cell,
+            "scenario.cps_rate",
+            "input",
+            number_format=PERCENT,
+        ),
+        CellSpec(
+            QUOTE,
+            cell(head - 1, layout.scenario_kpi_first_col),
+            "label.scenario_kpis",
+            "fixed",
+            "text",
+        ),
+    ]
+    for key, _en, _zh in SCENARIO_COLUMNS:
+        ref = cell(head, layout.scenario_col(key))
+        cells.append(CellSpec(QUOTE, ref, f"label.scenario.{key}", "fixed", "text"))
+    for k in range(layout.k):
+        for key, _en, _zh in SCENARIO_KPI_COLUMNS:
+            ref = cell(head, layout.scenario_kpi_col(k, key))
+            cells.append(CellSpec(QUOTE, ref, f"label.scenario_kpi[{k}].{key}", "fixed", "text"))
+    for i in range(SCENARIO_ROWS):
+        level = layout.scenario("level", i)
+        cells.append(CellSpec(QUOTE, level, f"scenario[{i}].level", "input", number_format=PERCENT))
+        for key, _en, _zh in SCENARIO_COLUMNS[1:]:
+            cells.append(
+                CellSpec(
+                    QUOTE,
+                    layout.scenario(key, i),
+                    f"scenario[{i}].{key}",
+                    "formula",
+                    native=cf.scenario_formula(layout, key, i, "native"),
+                    udf=cf.scenario_formula(layout, key, i, "udf"),
+                    number_format=_scenario_format(key, d),
+                )
+            )
+        for k, kpi in enumerate(layout.contract.kpis):
+            for key, _en, _zh in SCENARIO_KPI_COLUMNS:
+                cells.append(
+                    CellSpec(
+                        QUOTE,
+                        layout.scenario_kpi(k, key, i),
+                        f"scenario[{i}].{key}:{kpi.code}",
+                        "formula",
+                        native=cf.scenario_kpi_formula(layout, k, key, i, "native"),
+                        udf=cf.scenario_kpi_formula(layout, k, key, i, "udf"),
+                        number_format=_scenario_format(key, d),
+                    )
+                )
     return cells
 
 
@@ -428,7 +508,7 @@ def _ratecard_cells(lang: Lang) -> list[CellSpec]:
     return cells
 
 
-def fixed_label(key: str, layout: Layout, lang: Lang) -> str | None:  # noqa: C901, PLR0911
+def fixed_label(key: str, layout: Layout, lang: Lang) -> str | None:  # noqa: C901, PLR0911, PLR0912
     # One branch per label family (quote, kpi, tiers, ...): flat and easy to scan.
     """The text of a label cell, by its schema key (None when the key is not a label)."""
     if not key.startswith("label."):
@@ -459,6 +539,13 @@ def fixed_label(key: str, layout: Layout, lang: Lang) -> str | None:  # noqa: C9
             "total": LABELS["total_fee"],
         }
         return label(*names[rest], lang)
+    if kind == "scenario":
+        en, zh = {f[0]: (f[1], f[2]) for f in SCENARIO_COLUMNS}[rest]
+        return label(en, zh, lang)
+    if kind.startswith("scenario_kpi["):
+        code = layout.contract.kpis[int(kind[len("scenario_kpi[") : -1])].code
+        en, zh = {f[0]: (f[1], f[2]) for f in SCENARIO_KPI_COLUMNS}[rest]
+        return label(f"{code} {en}", f"{code} {zh}", lang)
     if kind == "ratecard":
         en, zh = {f[0]: (f[1], f[2]) for f in RATECARD_HEADER}[rest]
         return label(en, zh, lang)

@@ -24,12 +24,13 @@ from kpixl.workbook.layout import (
     META,
     SCHEMA_ID,
     SCHEMA_VERSION,
+    CellSpec,
     Lang,
     Layout,
     Mode,
     TemplateSchema,
 )
-from kpixl.workbook.read import read_book
+from kpixl.workbook.read import read_book, read_scenario_inputs
 from kpixl.workbook.safety import DEFAULT_LIMITS, Limits, open_package
 from kpixl.workbook.template import META_KEYS, fixed_label, template_schema
 
@@ -174,7 +175,8 @@ def check_book(book: Book, expected: Contract | None = None) -> list[Issue]:
         return issues
     # A cell whose formula was replaced by a constant has no cache to judge: one issue is enough.
     replaced = {i.location for i in broken if i.code in (CONSTANT_OVER_FORMULA, FORMULA_DELETED)}
-    recomputed = cached_values(layout, grid, data)
+    scenario = read_scenario_inputs(book.formulas, contract)
+    recomputed = cached_values(layout, grid, data, scenario)
     caches = _check_caches(book, schema, recomputed)
     return issues + [i for i in caches if i.location not in replaced]
 
@@ -307,8 +309,8 @@ def _check_terms(
 ) -> list[Issue]:
     """Every contract term in the workbook equals the signed contract's, cell by cell."""
     signed = template_schema(expected, lang, adjustment_rows)
-    ours = {(c.key, c.ref) for c in schema.cells if c.kind == "input" and c.sheet in TERMS_SHEETS}
-    theirs = {(c.key, c.ref) for c in signed.cells if c.kind == "input" and c.sheet in TERMS_SHEETS}
+    ours = {(c.key, c.ref) for c in schema.cells if _is_term(c)}
+    theirs = {(c.key, c.ref) for c in signed.cells if _is_term(c)}
     if ours != theirs:
         message = (
             f"the workbook's terms are laid out for another contract than {expected.id} "
@@ -327,6 +329,12 @@ def _check_terms(
             message = f"holds {got!r}; the contract {expected.id} says {want.get(spec.key)!r}"
             issues.append(Issue(where, INPUT_CHANGED, message))
     return issues
+
+
+def _is_term(spec: CellSpec) -> bool:
+    # Scenario levels and the CPS rate are what-if inputs for sales, not terms of the contract.
+    what_if = spec.key.startswith("scenario")
+    return spec.kind == "input" and spec.sheet in TERMS_SHEETS and not what_if
 
 
 def _same_term(got: Any, want: Any) -> bool:

@@ -8,6 +8,7 @@ import openpyxl
 import pytest
 
 from kpixl.actuals import Actuals
+from kpixl.engine.scenarios import scenarios
 from kpixl.engine.settle import settle
 from kpixl.model import Contract
 from kpixl.workbook.build import build_workbook
@@ -26,12 +27,10 @@ def check_libreoffice(
     # Cached values are zeroed first, so the numbers checked can only come from LibreOffice.
     built = tmp_path / "built.xlsx"
     build_workbook(contract, actuals, adjustments, mode="native", out=built)  # type: ignore[arg-type]
+    cells = template_schema(contract).formula_cells()
     zeros = {
-        "Settlement": {
-            spec.ref: 0
-            for spec in template_schema(contract).formula_cells()
-            if spec.sheet == "Settlement"
-        }
+        "Settlement": {spec.ref: 0 for spec in cells if spec.sheet == "Settlement"},
+        "Quote": {spec.ref: 0 for spec in cells if spec.key.startswith("scenario[")},
     }
     src = tmp_path / "src" / "native.xlsx"
     src.parent.mkdir()
@@ -58,6 +57,13 @@ def check_libreoffice(
     for key in ("base", "bonus", "total"):
         total = sheet[layout.total(key)].value  # type: ignore[arg-type]
         assert total == pytest.approx(getattr(result.totals, key), abs=0.005)
+    quote = openpyxl.load_workbook(out, data_only=True)["Quote"]
+    for i, row in enumerate(scenarios(contract)):
+        for key in ("base", "bonus", "total", "fixed_fee"):
+            got = quote[layout.scenario(key, i)].value
+            assert got == pytest.approx(getattr(row, key), abs=0.005), (i, key)
+        if row.gmv is not None:
+            assert quote[layout.scenario("gmv", i)].value == pytest.approx(row.gmv, rel=1e-12)
 
 
 @pytest.mark.libreoffice
@@ -68,6 +74,13 @@ def test_spec_example_in_libreoffice(
 ) -> None:
     contract = spec_contract.model_copy(update={"settlement": settlement})
     check_libreoffice(contract, spec_actuals, None, tmp_path)
+    # The scenario table of `kpixl scenarios workbooks/examples/acme-amz-us.yaml`.
+    quote = openpyxl.load_workbook(tmp_path / "lo" / "native.xlsx", data_only=True)["Quote"]
+    layout = Layout(contract)
+    totals = [quote[layout.scenario("total", i)].value for i in range(6)]
+    bonuses = [quote[layout.scenario("bonus", i)].value for i in range(6)]
+    assert totals == [9000, 9000, 20550, 30000, 36720, 40500]
+    assert bonuses == [0, 0, 11550, 21000, 27720, 31500]
 
 
 @pytest.mark.libreoffice

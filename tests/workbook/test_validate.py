@@ -188,3 +188,15 @@ def test_a_workbook_for_another_contract_shape_is_refused(
     path = built(tmp_path, spec_contract, spec_actuals, "native")
     fewer = spec_contract.model_copy(update={"guardrails": spec_contract.guardrails[:1]})
     assert [i.code for i in validate_workbook(path, expected=fewer)] == ["KX321"]
+
+
+def test_what_if_inputs_are_not_contract_terms(
+    tmp_path: Path, spec_contract: Contract, spec_actuals: Actuals
+) -> None:
+    path = built(tmp_path, spec_contract, spec_actuals, "native")
+    schema = template_schema(spec_contract)
+    (level,) = [c.ref for c in schema.cells if c.key == "scenario[1].level"]
+    book = openpyxl.load_workbook(path)
+    book["Quote"][level] = 0.6
+    book.save(path)
+    assert "KX320" not in {i.code for i in validate_workbook(path, expected=spec_contract)}
