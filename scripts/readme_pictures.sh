@@ -10,7 +10,9 @@ trap 'rm -rf "$work"' EXIT
     --actuals workbooks/examples/acme-amz-us.actuals.csv -o "$work/acme.xlsx"
 .venv/bin/python scripts/render_workbook.py "$work/acme.xlsx" "$work" --sheets Quote,Settlement --dpi 90
 mkdir -p docs/img
-/usr/bin/convert "$work/acme-Quote.png" -trim +repage -bordercolor white -border 12 docs/img/quote.png
+# The Quote sheet without the per-KPI scenario workings at its far right.
+/usr/bin/convert "$work/acme-Quote.png" -crop 2820x+0+0 +repage -trim +repage \
+    -bordercolor white -border 12 docs/img/quote.png
 settlement="$work/acme-Settlement.png"
 width=$(/usr/bin/identify -format %w "$settlement")
 left=1125   # period, #, values entered and the actuals as used
