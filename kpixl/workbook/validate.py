@@ -414,7 +414,7 @@ def _check_formulas(
                     f"the constant {value!r} was typed over the formula {expected}",
                 )
             )
-        elif text != f"={expected}" and _normal(text) != _normal(expected):
+        elif text != expected and _normal(text) != _normal(expected):
             issues.append(
                 Issue(
                     where, FORMULA_EDITED, f"formula {text} differs from the template's {expected}"
