@@ -42,7 +42,7 @@ lint: $(STAMP)
 test: $(STAMP)
 	command -v soffice >/dev/null 2>&1 || bash scripts/install_libreoffice.sh
 	$(MAKE) lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/settle.py
