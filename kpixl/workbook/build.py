@@ -19,6 +19,7 @@ from xlsxwriter.worksheet import Worksheet
 from kpixl.actuals import Actuals, Adjustments
 from kpixl.atomic import atomic_path
 from kpixl.model import Contract
+from kpixl.ratecard import ROLES, QuoteInputs, RateCard
 from kpixl.workbook.cached import (
     ActualsGrid,
     CellValue,
@@ -29,9 +30,12 @@ from kpixl.workbook.cached import (
 )
 from kpixl.workbook.layout import (
     ACTUALS,
+    CATEGORY_CLASSES,
+    INTEGRATIONS,
     KPIS,
     META,
     QUOTE,
+    RATECARD_SETTINGS,
     SCENARIO_ROWS,
     SCHEMA_ID,
     SCHEMA_VERSION,
@@ -42,6 +46,8 @@ from kpixl.workbook.layout import (
     Layout,
     Mode,
     TemplateSchema,
+    ratecard_names,
+    sample_rate_card,
 )
 from kpixl.workbook.template import fixed_label, template_schema
 
@@ -130,6 +136,9 @@ def input_values(layout: Layout, grid: ActualsGrid) -> dict[str, Any]:
     out["scenario.cps_rate"] = scenario.cps_rate
     for i, level in enumerate(scenario.levels):
         out[f"scenario[{i}].level"] = level
+    out.update(_ratecard_inputs(sample_rate_card()))
+    if scenario.pricing is not None:
+        out.update(_pricing_inputs(scenario.pricing[1]))
     labels = contract.period_labels
     for p, label in enumerate(labels, start=1):
         out[f"quote.period[{p}]"] = label
@@ -165,6 +174,45 @@ def input_values(layout: Layout, grid: ActualsGrid) -> dict[str, Any]:
             "multiplier": guardrail.multiplier,
         }
         out.update({f"guardrails[{j}].{key}": value for key, value in row.items()})
+    return out
+
+
+def _ratecard_inputs(card: RateCard) -> dict[str, Any]:
+    """The RateCard sheet's names and values, keyed by schema key."""
+    entries: dict[str, list[tuple[Any, float]]] = {
+        "roles": [(role, getattr(card.roles, role)) for role in ROLES],
+        "platforms": list(card.platforms.items()),
+        "categories": [(c, getattr(card.categories, c)) for c in CATEGORY_CLASSES],
+        "integrations": [(i, getattr(card.integrations, i)) for i in INTEGRATIONS],
+        "add_ons": list(card.add_ons.items()),
+        "term_discounts": [(t.min_months, t.discount) for t in card.term_discounts],
+        "settings": [(key, getattr(card, key)) for key in RATECARD_SETTINGS],
+    }
+    out: dict[str, Any] = {}
+    for table, rows in entries.items():
+        for i, (name, value) in enumerate(rows):
+            out[f"ratecard.{table}[{i}].name"] = name
+            out[f"ratecard.{table}[{i}].value"] = value
+    return out
+
+
+def _pricing_inputs(quote: QuoteInputs) -> dict[str, Any]:
+    """The Quote pricing inputs of a quote (platform and markets filled in), by schema key."""
+    out: dict[str, Any] = {f"pricing.team.{role}": getattr(quote.team, role) for role in ROLES}
+    for name in ratecard_names("add_ons"):
+        out[f"pricing.add_on.{name}"] = 1 if name in quote.add_ons else 0
+    for key in (
+        "platform",
+        "markets",
+        "category_class",
+        "integration",
+        "languages",
+        "term_months",
+        "base_share",
+        "risk_premium",
+        "cap_ratio",
+    ):
+        out[f"pricing.{key}"] = getattr(quote, key)
     return out
 
 
@@ -358,7 +406,8 @@ def _chart(book: Workbook, sheet: Worksheet, layout: Layout) -> None:
             }
         )
     chart.set_title({"name": "Fee per period / 各期服务费"})
-    sheet.insert_chart(head, 5, chart)
+    # With a quote the pricing block fills column F below the scenario table: chart beside it.
+    sheet.insert_chart(head, layout.pricing_col + (3 if layout.priced else 0), chart)
 
 
 def _scenario_chart(book: Workbook, sheet: Worksheet, layout: Layout) -> None:

@@ -17,12 +17,14 @@ from kpixl.actuals import (
 )
 from kpixl.engine.curves import factor
 from kpixl.engine.money import apply_caps, payout
+from kpixl.engine.pricing import Price, price_quote, quote_for
 from kpixl.engine.rounding import excel_round
 from kpixl.engine.scenarios import ScenarioRow, scenarios
 from kpixl.engine.settle import kpi_figures, roll_up, settle
 from kpixl.model import Contract
-from kpixl.ratecard import DEFAULT_LEVELS
+from kpixl.ratecard import DEFAULT_LEVELS, QuoteInputs, RateCard, RateCardError
 from kpixl.workbook.layout import (
+    PRICING_RESULTS,
     QUOTE,
     SCENARIO_COLUMNS,
     SCENARIO_KPI_COLUMNS,
@@ -30,6 +32,8 @@ from kpixl.workbook.layout import (
     SETTLEMENT,
     Layout,
     cell,
+    priced,
+    sample_rate_card,
 )
 
 CellValue = float | bool | str
@@ -45,10 +49,15 @@ class ActualsGrid:
 
 @dataclass(frozen=True)
 class ScenarioInputs:
-    """The scenario table's inputs on Quote: one level per row (None: blank) and the CPS rate."""
+    """The scenario table's inputs on Quote: one level per row (None: blank) and the CPS rate.
+
+    ``pricing`` is the rate card and quote inputs the workbook holds when it prices the quote
+    (None without a quote section, or when the cells cannot be read as a rate card and a quote).
+    """
 
     levels: tuple[float | None, ...]
     cps_rate: float | None
+    pricing: tuple[RateCard, QuoteInputs] | None = None
 
 
 def default_scenario_inputs(contract: Contract) -> ScenarioInputs:
@@ -61,7 +70,49 @@ def default_scenario_inputs(contract: Contract) -> ScenarioInputs:
     if quote is not None and quote.levels is not None:
         levels = tuple(quote.levels)
     padded = (*levels[:SCENARIO_ROWS], *(None,) * max(0, SCENARIO_ROWS - len(levels)))
-    return ScenarioInputs(padded, None if quote is None else quote.cps_rate)
+    pricing = None
+    if priced(contract):
+        try:
+            pricing = (sample_rate_card(), quote_for(contract))
+        except RateCardError:  # a quote the card cannot price: its cells cache blanks
+            pricing = None
+    return ScenarioInputs(padded, None if quote is None else quote.cps_rate, pricing)
+
+
+def pricing_values(
+    layout: Layout, inputs: ScenarioInputs
+) -> tuple[dict[str, CellValue], Price | None]:
+    """The Quote pricing formula cells from the engine's ``price_quote`` (SPEC §6).
+
+    Args:
+        layout: the workbook layout.
+        inputs: the inputs the workbook holds.
+
+    Returns:
+        Values by Quote address (blank when the inputs cannot be priced) and the price.
+    """
+    if not layout.priced:
+        return {}, None
+    price = None
+    if inputs.pricing is not None:
+        card, quote = inputs.pricing
+        contract = layout.contract
+        try:
+            price = price_quote(card, quote, contract.period, contract.decimals)
+        except RateCardError:
+            price = None
+    if price is None:
+        return {layout.pricing_cell(key): "" for key, _en, _zh in PRICING_RESULTS}, None
+    figures: dict[str, CellValue] = {
+        "team_cost": price.lines.team_cost,
+        "term_discount": price.lines.term_discount,
+        "monthly_list": price.lines.monthly_list,
+        "list": price.list,
+        "base": price.base,
+        "pool": price.pool,
+        "period_cap": "" if price.period_cap is None else price.period_cap,
+    }
+    return {layout.pricing_cell(key): value for key, value in figures.items()}, price
 
 
 def actuals_grid(
@@ -128,23 +179,29 @@ def cached_values(
         for c, key in enumerate(("base", "bonus", "total"), start=1):
             values[QUOTE][cell(layout.per_period_row + p, c)] = rows[p][key]
     inputs = default_scenario_inputs(contract) if scenario is None else scenario
-    values[QUOTE].update(scenario_values(layout, inputs))
+    priced_cells, price = pricing_values(layout, inputs)
+    values[QUOTE].update(priced_cells)
+    values[QUOTE].update(scenario_values(layout, inputs, None if price is None else price.list))
     return values
 
 
-def scenario_values(layout: Layout, inputs: ScenarioInputs) -> dict[str, CellValue]:
+def scenario_values(
+    layout: Layout, inputs: ScenarioInputs, fixed_fee: float | None = None
+) -> dict[str, CellValue]:
     """The scenario table's formula cells, from the engine's ``scenarios()`` (SPEC §6).
 
     Args:
         layout: the workbook layout.
         inputs: the levels and CPS rate the table holds.
+        fixed_fee: the quote's list price when the workbook prices it; None: base + pool.
 
     Returns:
         Values by Quote address; a row without a level is blank.
     """
     contract = layout.contract
     known = [(i, level) for i, level in enumerate(inputs.levels) if level is not None]
-    rows = scenarios(contract, [level for _, level in known], cps_rate=inputs.cps_rate)
+    levels = [level for _, level in known]
+    rows = scenarios(contract, levels, cps_rate=inputs.cps_rate, fixed_fee=fixed_fee)
     values: dict[str, CellValue] = {}
     for i in range(SCENARIO_ROWS):
         for key, _en, _zh in SCENARIO_COLUMNS[1:]:

@@ -8,7 +8,8 @@ sums in KPI order. Money is ROUNDed only where the engine rounds.
 from __future__ import annotations
 
 from kpixl.model import NON_NEGATIVE_UNITS
-from kpixl.workbook.layout import Layout, Mode, cell, column
+from kpixl.ratecard import ROLES
+from kpixl.workbook.layout import Layout, Mode, cell, column, ratecard_names
 
 BLANK = '""'
 
@@ -382,6 +383,8 @@ def scenario_formula(layout: Layout, key: str, i: int, mode: Mode) -> str:  # no
     elif key == "fee_share":
         gmv = layout.scenario("gmv", i)
         expr = f'IF(N({gmv})=0,"",{layout.scenario("total", i)}/{gmv})'
+    elif key == "fixed_fee" and layout.priced:
+        expr = layout.pricing("list")  # the quote's list price, as ``kpixl scenarios`` shows
     elif key == "fixed_fee":
         expr = _round(f"{layout.quote('base')}+{layout.quote('pool')}", layout, mode)
     elif key == "cps_fee":
@@ -408,4 +411,53 @@ def scenario_kpi_formula(layout: Layout, k: int, key: str, i: int, mode: Mode) -
         if mode == "udf":
             return _when_level(layout, i, f"KPIXL_PAYOUT({pool},{weight},{f},{d})")
         return _when_level(layout, i, f"ROUND({pool}*{weight}*{f},{d})")
+    raise KeyError(key)
+
+
+def _lookup(layout: Layout, table: str, key: str) -> str:
+    """The RateCard value whose name the pricing input ``key`` holds (exact match)."""
+    names, values = layout.ratecard_range(table, "name"), layout.ratecard_range(table, "value")
+    return f"INDEX({values},MATCH({layout.pricing(key)},{names},0))"
+
+
+def pricing_formula(layout: Layout, key: str, mode: Mode) -> str:  # noqa: PLR0911
+    # One return per pricing result, in the order engine/pricing.py computes them.
+    """The formula of a Quote pricing result: the SPEC §6 arithmetic of ``engine/pricing.py``.
+
+    Same operation order as the engine, ROUND only where it rounds; the term discount is that
+    of the largest tier whose min months is at most the term (MATCH type 1 on ascending tiers).
+    """
+    p = layout.pricing
+    if key == "team_cost":
+        team = layout.pricing_range(f"team.{ROLES[0]}", f"team.{ROLES[-1]}")
+        return f"SUMPRODUCT({layout.ratecard_range('roles', 'value')},{team})"
+    if key == "term_discount":
+        mins = layout.ratecard_range("term_discounts", "name")
+        discounts = layout.ratecard_range("term_discounts", "value")
+        return f"INDEX({discounts},MATCH({p('term_months')},{mins},1))"
+    if key == "monthly_list":
+        surcharge = layout.ratecard_value("settings", "market_surcharge")
+        language_fee = layout.ratecard_value("settings", "language_fee")
+        add_ons = ratecard_names("add_ons")
+        fees = "0"
+        if add_ons:
+            flags = layout.pricing_range(f"add_on.{add_ons[0]}", f"add_on.{add_ons[-1]}")
+            fees = f"SUMPRODUCT({layout.ratecard_range('add_ons', 'value')},{flags})"
+        adjusted = (
+            f"{p('team_cost')}*{_lookup(layout, 'platforms', 'platform')}"
+            f"*(1+{surcharge}*({p('markets')}-1))*{_lookup(layout, 'categories', 'category_class')}"
+        )
+        integration = _lookup(layout, "integrations", "integration")
+        subtotal = f"{adjusted}+{integration}+{fees}+{language_fee}*{p('languages')}"
+        return _round(f"({subtotal})*(1-{p('term_discount')})", layout, mode)
+    if key == "list":
+        months = f'IF({layout.quote("period")}="quarter",3,1)'
+        return _round(f"{p('monthly_list')}*{months}", layout, mode)
+    if key == "base":
+        return _round(f"{p('list')}*{p('base_share')}", layout, mode)
+    if key == "pool":
+        return _round(f"{p('list')}*(1-{p('base_share')})*{p('risk_premium')}", layout, mode)
+    if key == "period_cap":
+        cap = p("cap_ratio")
+        return _if_number(cap, _round(f"{p('pool')}*{cap}", layout, mode), BLANK)
     raise KeyError(key)

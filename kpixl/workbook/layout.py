@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
@@ -9,6 +10,7 @@ from typing import Any, Literal
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from kpixl.model import Contract
+from kpixl.ratecard import ROLES, RateCard, RateCardError, load_rate_card
 
 SCHEMA_ID = "kpixl.quote-workbook"
 SCHEMA_VERSION = "1"
@@ -104,7 +106,31 @@ GUARDRAIL_FIELDS: tuple[tuple[str, str, str, ValueType, tuple[str, ...] | None],
     ("multiplier", "Multiplier", "乘数", "number", None),
 )
 ADJUSTMENT_HEADER = ("period", "metric", "value", "reason", "approved_by")
-RATECARD_HEADER = (("role", "Role", "角色"), ("monthly_cost", "Monthly cost", "月成本"))
+#: RateCard sheet tables, side by side (name column, value column, a gap): key, the name
+#: header (English, Chinese), the value header (English, Chinese).
+RATECARD_TABLES: tuple[tuple[str, str, str, str, str], ...] = (
+    ("roles", "Role", "角色", "Monthly cost per head", "每人月成本"),
+    ("platforms", "Platform", "平台", "Factor", "系数"),
+    ("categories", "Category class", "类目类别", "Factor", "系数"),
+    ("integrations", "Data integration", "数据对接", "Monthly fee", "月费"),
+    ("add_ons", "Add-on service", "增值服务", "Monthly fee", "月费"),
+    ("term_discounts", "Min months", "最短月数", "Discount", "折扣"),
+    ("settings", "Setting", "参数", "Value", "数值"),
+)
+CATEGORY_CLASSES = ("standard", "non_standard", "regulated")
+INTEGRATIONS = ("manual", "api", "third_party_tool")
+RATECARD_SETTINGS = ("market_surcharge", "language_fee")
+RATECARD_FIRST_ROW = 2  # 0-based row of each table's first entry (row 1 holds the headers)
+#: Quote pricing formula cells (SPEC §6), in the order ``engine/pricing.py`` computes them.
+PRICING_RESULTS: tuple[tuple[str, str, str], ...] = (
+    ("team_cost", "Team cost per month", "团队月成本"),
+    ("term_discount", "Term discount", "期限折扣"),
+    ("monthly_list", "Monthly list price", "月度标价"),
+    ("list", "List price per period", "每期标价"),
+    ("base", "Base fee per period", "每期基础服务费"),
+    ("pool", "Bonus pool per period", "每期绩效奖金池"),
+    ("period_cap", "Period cap", "每期封顶"),
+)
 #: Scenario table columns on Quote (SPEC §6): key, English, Chinese.
 SCENARIO_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("level", "Attainment level", "达成水平"),
@@ -145,7 +171,14 @@ LABELS: dict[str, tuple[str, str]] = {
     "p": ("#", "期次"),
     "n": ("Values entered", "已录入数"),
     "total_row": ("Total", "合计"),
-    "ratecard_note": ("Rate card (filled by the pricing module)", "价目表（由报价模块填写）"),
+    "ratecard_note": (
+        "Rate card: SAMPLE numbers shipped with kpixl, not real prices; edit them",
+        "价目表：kpixl 自带示例数字，并非真实价格，请修改",
+    ),
+    "quote_pricing": (
+        "Quote pricing from the RateCard sheet (SPEC §6)",
+        "按价目表报价（规范第6节）",
+    ),
 }
 
 
@@ -214,6 +247,59 @@ class TemplateSchema:
         return json.dumps(document, ensure_ascii=False, indent=2)
 
 
+@functools.cache
+def sample_rate_card() -> RateCard:
+    """The shipped SAMPLE rate card the RateCard sheet starts with (loaded once)."""
+    return load_rate_card()
+
+
+def ratecard_names(table: str) -> tuple[str, ...]:
+    """The entry names of a RateCard sheet table (term tiers: their min months as text)."""
+    card = sample_rate_card()
+    names: dict[str, tuple[str, ...]] = {
+        "roles": ROLES,
+        "platforms": tuple(card.platforms),
+        "categories": CATEGORY_CLASSES,
+        "integrations": INTEGRATIONS,
+        "add_ons": tuple(card.add_ons),
+        "term_discounts": tuple(str(t.min_months) for t in card.term_discounts),
+        "settings": RATECARD_SETTINGS,
+    }
+    return names[table]
+
+
+def pricing_inputs() -> tuple[str, ...]:
+    """The Quote pricing input keys: headcount per role, the sales inputs, one flag per add-on."""
+    return (
+        *(f"team.{role}" for role in ROLES),
+        "platform",
+        "markets",
+        "category_class",
+        "integration",
+        *(f"add_on.{name}" for name in ratecard_names("add_ons")),
+        "languages",
+        "term_months",
+        "base_share",
+        "risk_premium",
+        "cap_ratio",
+    )
+
+
+def priced(contract: Contract) -> bool:
+    """Whether the workbook prices the contract's quote section from the sample rate card.
+
+    A quote naming an add-on the sample card does not price cannot be laid out as flags.
+    """
+    quote = contract.quote
+    if quote is None:
+        return False
+    try:
+        card = sample_rate_card()
+    except RateCardError:  # a broken install: no pricing block rather than no workbook
+        return False
+    return set(quote.add_ons) <= set(card.add_ons)
+
+
 def cell(row: int, col: int, absolute: bool = False) -> str:
     """A1 address of a 0-based (row, col)."""
     return str(xl_rowcol_to_cell(row, col, absolute, absolute))
@@ -239,6 +325,7 @@ class Layout:
         )
         self.adjustment_rows = adjustment_rows + SPARE_ADJUSTMENT_ROWS
         self.settlement_columns = self._settlement_columns()
+        self.priced = priced(contract)
 
     # Quote ------------------------------------------------------------------------------
     def quote_row(self, key: str) -> int:
@@ -300,6 +387,54 @@ class Layout:
     def scenario_kpi(self, k: int, key: str, i: int) -> str:
         """Quote-relative address of scenario i's helper cell of KPI k."""
         return cell(self.scenario_row(i), self.scenario_kpi_col(k, key))
+
+    # Quote pricing (SPEC §6): inputs then formulas, below the scenario table ------------
+    #: Quote row of the first pricing input: two rows below the scenario table's last row
+    #: (the heading is the row above).
+    pricing_first_row = scenario_header_row + SCENARIO_ROWS + 3
+
+    @classmethod
+    def pricing_row(cls, key: str) -> int:
+        """Quote row of a pricing input or result (the same for every contract)."""
+        keys = [*pricing_inputs(), *(r[0] for r in PRICING_RESULTS)]
+        return cls.pricing_first_row + keys.index(key)
+
+    @classmethod
+    def pricing_cell(cls, key: str) -> str:
+        """Quote-relative address of a pricing value, e.g. ``G16``."""
+        return cell(cls.pricing_row(key), cls.pricing_col + 1)
+
+    def pricing(self, key: str) -> str:
+        """Absolute reference to a pricing value, e.g. ``Quote!$G$16``."""
+        return f"{QUOTE}!{cell(self.pricing_row(key), self.pricing_col + 1, True)}"
+
+    def pricing_range(self, first: str, last: str) -> str:
+        """Absolute range of pricing values from one key to another."""
+        col = self.pricing_col + 1
+        a, b = cell(self.pricing_row(first), col, True), cell(self.pricing_row(last), col, True)
+        return f"{QUOTE}!{a}:{b}"
+
+    # RateCard ---------------------------------------------------------------------------
+    @staticmethod
+    def ratecard_col(table: str) -> int:
+        """Name column of a RateCard table (its values are one column right)."""
+        return 3 * [t[0] for t in RATECARD_TABLES].index(table)
+
+    def ratecard_cell(self, table: str, i: int, which: Literal["name", "value"]) -> str:
+        """RateCard-relative address of entry i's name or value."""
+        col = self.ratecard_col(table) + (1 if which == "value" else 0)
+        return cell(RATECARD_FIRST_ROW + i, col)
+
+    def ratecard_value(self, table: str, name: str) -> str:
+        """Absolute reference to the value of a named entry, e.g. ``RateCard!$T$3``."""
+        i = ratecard_names(table).index(name)
+        return f"{RATECARD}!{cell(RATECARD_FIRST_ROW + i, self.ratecard_col(table) + 1, True)}"
+
+    def ratecard_range(self, table: str, which: Literal["name", "value"]) -> str:
+        """Absolute range of a RateCard table's names or values."""
+        col = self.ratecard_col(table) + (1 if which == "value" else 0)
+        last = RATECARD_FIRST_ROW + len(ratecard_names(table)) - 1
+        return f"{RATECARD}!{cell(RATECARD_FIRST_ROW, col, True)}:{cell(last, col, True)}"
 
     # KPIs -------------------------------------------------------------------------------
     def kpi_col(self, key: str) -> int:

@@ -8,10 +8,12 @@ from typing import Any
 
 import openpyxl
 from openpyxl.worksheet.worksheet import Worksheet
+from pydantic import ValidationError
 
 from kpixl.actuals import Actuals, Adjustments
 from kpixl.errors import ContractError, Issue, WorkbookError
 from kpixl.model import Contract, contract_from_data
+from kpixl.ratecard import ROLES, QuoteInputs, RateCard
 from kpixl.workbook.cached import ScenarioInputs
 from kpixl.workbook.layout import (
     ACTUALS,
@@ -22,9 +24,13 @@ from kpixl.workbook.layout import (
     KPIS,
     QUOTE,
     QUOTE_FIELDS,
+    RATECARD,
     SCENARIO_ROWS,
     TIERS,
     Layout,
+    cell,
+    ratecard_names,
+    sample_rate_card,
 )
 from kpixl.workbook.template import template_schema
 
@@ -87,7 +93,54 @@ def read_scenario_inputs(book: openpyxl.Workbook, contract: Contract) -> Scenari
     layout = Layout(contract)
     sheet = book[QUOTE]
     levels = tuple(_number(sheet[layout.scenario("level", i)].value) for i in range(SCENARIO_ROWS))
-    return ScenarioInputs(levels, _number(sheet[layout.cps_rate_cell].value))
+    pricing = _pricing(book, layout) if layout.priced else None
+    return ScenarioInputs(levels, _number(sheet[layout.cps_rate_cell].value), pricing)
+
+
+def _pricing(book: openpyxl.Workbook, layout: Layout) -> tuple[RateCard, QuoteInputs] | None:
+    """The RateCard sheet and the Quote pricing inputs; None when they break a rule.
+
+    The rate card is not part of the contract: it is read only to recompute the price cells.
+    """
+    card_sheet, quote_sheet = book[RATECARD], book[QUOTE]
+
+    def entries(table: str) -> list[tuple[Any, Any]]:
+        return [
+            (
+                _cell(card_sheet[layout.ratecard_cell(table, i, "name")].value),
+                _cell(card_sheet[layout.ratecard_cell(table, i, "value")].value),
+            )
+            for i in range(len(ratecard_names(table)))
+        ]
+
+    def value(key: str) -> Any:
+        return _cell(quote_sheet[layout.pricing_cell(key)].value)
+
+    sample = sample_rate_card()
+    card_data: dict[str, Any] = {
+        "name": sample.name,
+        "sample": sample.sample,
+        "currency": layout.contract.currency,
+        "roles": dict(entries("roles")),
+        "platforms": dict(entries("platforms")),
+        "categories": dict(entries("categories")),
+        "integrations": dict(entries("integrations")),
+        "add_ons": dict(entries("add_ons")),
+        "term_discounts": [{"min_months": m, "discount": d} for m, d in entries("term_discounts")],
+        **dict(entries("settings")),
+    }
+    flags = {name: value(f"add_on.{name}") for name in ratecard_names("add_ons")}
+    keys = ("platform", "markets", "category_class", "integration", "languages", "term_months")
+    quote_data: dict[str, Any] = {
+        "team": {role: value(f"team.{role}") or 0 for role in ROLES},
+        "add_ons": [name for name, flag in flags.items() if flag],
+        **{key: value(key) for key in (*keys, "base_share", "risk_premium", "cap_ratio")},
+    }
+    quote_data = {key: v for key, v in quote_data.items() if v is not None and v != ""}
+    try:
+        return RateCard.model_validate(card_data), QuoteInputs.model_validate(quote_data)
+    except ValidationError:  # the price cells then cache blanks; the formulas show the error
+        return None
 
 
 def _number(value: Any) -> float | None:
@@ -148,6 +201,35 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value.strip() == "")
 
 
+def _quote_section(sheet: Worksheet, data: dict[str, Any]) -> dict[str, Any] | None:
+    """The contract's ``quote`` section from the Quote pricing inputs, when the sheet has them.
+
+    The pricing heading marks a priced workbook; platform and markets equal to the contract's
+    read back as unset (their default), and the scenario levels are what-if inputs, not read.
+    """
+    heading = sheet[cell(Layout.pricing_first_row - 1, Layout.pricing_col)].value
+    if _blank(heading):
+        return None
+
+    def value(key: str) -> Any:
+        return _cell(sheet[Layout.pricing_cell(key)].value)
+
+    names = ratecard_names("add_ons")
+    keys = ("category_class", "integration", "languages", "term_months", "base_share")
+    quote: dict[str, Any] = {
+        "team": {role: value(f"team.{role}") for role in ROLES},
+        "add_ons": [name for name in names if value(f"add_on.{name}")],
+        **{key: value(key) for key in (*keys, "risk_premium", "cap_ratio")},
+        "cps_rate": _cell(sheet[cell(Layout.scenario_cps_row, Layout.pricing_col + 1)].value),
+    }
+    quote["team"] = {role: v for role, v in quote["team"].items() if not _blank(v)}
+    if value("platform") != data.get("platform"):
+        quote["platform"] = value("platform")
+    if value("markets") != max(1, len(data.get("markets", []))):
+        quote["markets"] = value("markets")
+    return {key: v for key, v in quote.items() if not _blank(v)}
+
+
 def _quote_fields(sheet: Worksheet) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     for i, (key, *_rest) in enumerate(QUOTE_FIELDS):
@@ -178,6 +260,9 @@ def _contract_data(book: openpyxl.Workbook) -> dict[str, Any]:
     if not _blank(q["markets"]):
         data["markets"] = [m.strip() for m in str(q["markets"]).split(",") if m.strip()]
     data["currency_decimals"] = q["decimals"]
+    quote = _quote_section(book[QUOTE], data)
+    if quote is not None:
+        data["quote"] = quote
     data["fee"] = {key: q[key] for key in FEE_KEYS if not _blank(q[key])}
     if not _blank(q["person_days"]):
         data["min_input"] = {"person_days": q["person_days"]}

@@ -9,16 +9,21 @@ from kpixl.workbook import cellformulas as cf
 from kpixl.workbook.layout import (
     ACTUALS,
     ADJUSTMENT_HEADER,
+    CATEGORY_CLASSES,
     GUARDRAIL_FIELDS,
     GUARDRAILS,
+    INTEGRATIONS,
     KPI_FIELDS,
     KPIS,
     LABELS,
     META,
+    PLATFORMS,
+    PRICING_RESULTS,
     QUOTE,
     QUOTE_FIELDS,
     RATECARD,
-    RATECARD_HEADER,
+    RATECARD_FIRST_ROW,
+    RATECARD_TABLES,
     SCENARIO_COLUMNS,
     SCENARIO_KPI_COLUMNS,
     SCENARIO_ROWS,
@@ -35,6 +40,8 @@ from kpixl.workbook.layout import (
     ValueType,
     cell,
     label,
+    pricing_inputs,
+    ratecard_names,
     template_names,
 )
 
@@ -75,6 +82,33 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "miss": ("Miss", "未达标"),
     "streak": ("Misses in a row", "连续未达标"),
     "exit": ("Exit eligible", "可退出"),
+}
+#: Labels of the Quote pricing inputs (add-on flags are labelled by their name).
+PRICING_LABELS: dict[str, tuple[str, str]] = {
+    "team.senior_manager": ("Headcount: senior manager", "人数：高级经理"),
+    "team.manager": ("Headcount: manager", "人数：经理"),
+    "team.senior_specialist": ("Headcount: senior specialist", "人数：高级专员"),
+    "team.specialist": ("Headcount: specialist", "人数：专员"),
+    "team.junior": ("Headcount: junior", "人数：助理"),
+    "platform": ("Platform", "平台"),
+    "markets": ("Markets (count)", "市场数"),
+    "category_class": ("Category class", "类目类别"),
+    "integration": ("Data integration", "数据对接"),
+    "languages": ("Extra languages", "额外语言数"),
+    "term_months": ("Term (months)", "合同期限（月）"),
+    "base_share": ("Base share s", "基础费占比 s"),
+    "risk_premium": ("Risk premium r", "风险溢价 r"),
+    "cap_ratio": ("Cap ratio", "封顶比例"),
+    **{key: (en, zh) for key, en, zh in PRICING_RESULTS},
+}
+#: Value type and dropdown of each Quote pricing input (add-on flags: integer 0 / 1).
+PRICING_TYPES: dict[str, tuple[ValueType, tuple[str, ...] | None]] = {
+    "platform": ("text", PLATFORMS),
+    "markets": ("integer", None),
+    "category_class": ("text", CATEGORY_CLASSES),
+    "integration": ("text", INTEGRATIONS),
+    "languages": ("integer", None),
+    "term_months": ("integer", None),
 }
 PERCENT = "0.00%"
 RATIO = "0.0000"
@@ -159,7 +193,7 @@ def _make_schema(contract: Contract, lang: Lang, adjustment_rows: int) -> Templa
         *_guardrail_cells(layout, lang),
         *_actual_cells(layout, lang),
         *_settlement_cells(layout, lang),
-        *_ratecard_cells(lang),
+        *_ratecard_cells(layout),
         *[
             CellSpec(META, cell(i, 1), f"meta.{key}", "fixed", "text")
             for i, key in enumerate(META_KEYS)
@@ -208,7 +242,15 @@ def _sheets(layout: Layout) -> tuple[SheetSpec, ...]:
             header_row=0,
             headers=layout.settlement_columns,
         ),
-        SheetSpec(RATECARD, freeze=(2, 0), widths=((0, 24), (1, 16))),
+        SheetSpec(
+            RATECARD,
+            freeze=(2, 0),
+            widths=tuple(
+                (3 * t + c, width)
+                for t in range(len(RATECARD_TABLES))
+                for c, width in ((0, 20.0), (1, 14.0))
+            ),
+        ),
         SheetSpec(META, state="veryHidden", widths=((0, 16), (1, 70))),
     )
 
@@ -279,7 +321,48 @@ def _quote_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
     cells.append(
         CellSpec(QUOTE, cell(3, layout.pricing_col), "label.pricing_note", "fixed", "text")
     )
-    return cells + _scenario_cells(layout)
+    return cells + _scenario_cells(layout) + _pricing_cells(layout)
+
+
+def _pricing_cells(layout: Layout) -> list[CellSpec]:
+    """The quote's pricing inputs and the SPEC §6 list price, base, pool and cap (with a quote)."""
+    if not layout.priced:
+        return []
+    col, money = layout.pricing_col, money_format(layout.contract.decimals)
+    first = layout.pricing_first_row
+    cells = [CellSpec(QUOTE, cell(first - 1, col), "label.quote_pricing", "fixed", "text")]
+    for key in pricing_inputs():
+        row = layout.pricing_row(key)
+        cells.append(CellSpec(QUOTE, cell(row, col), f"label.pricing.{key}", "fixed", "text"))
+        kind, choices = PRICING_TYPES.get(key, ("number", None))
+        kind = "integer" if key.startswith("add_on.") else kind
+        fmt = PERCENT if key in ("base_share",) else None
+        cells.append(
+            CellSpec(
+                QUOTE,
+                layout.pricing_cell(key),
+                f"pricing.{key}",
+                "input",
+                kind,
+                number_format=fmt,
+                validation=choices,
+            )
+        )
+    for key, _en, _zh in PRICING_RESULTS:
+        row = layout.pricing_row(key)
+        cells.append(CellSpec(QUOTE, cell(row, col), f"label.pricing.{key}", "fixed", "text"))
+        cells.append(
+            CellSpec(
+                QUOTE,
+                layout.pricing_cell(key),
+                f"pricing.{key}",
+                "formula",
+                native=cf.pricing_formula(layout, key, "native"),
+                udf=cf.pricing_formula(layout, key, "udf"),
+                number_format=PERCENT if key == "term_discount" else money,
+            )
+        )
+    return cells
 
 
 def _scenario_format(key: str, decimals: int) -> str:
@@ -501,10 +584,41 @@ def _settlement_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
     return cells
 
 
-def _ratecard_cells(lang: Lang) -> list[CellSpec]:
+def _ratecard_cells(layout: Layout) -> list[CellSpec]:
+    """The rate card as editable tables: fixed names beside input values (term tiers: both)."""
     cells = [CellSpec(RATECARD, "A1", "label.ratecard_note", "fixed", "text")]
-    for c, (key, _en, _zh) in enumerate(RATECARD_HEADER):
-        cells.append(CellSpec(RATECARD, cell(1, c), f"label.ratecard.{key}", "fixed", "text"))
+    for table, *_labels in RATECARD_TABLES:
+        col = layout.ratecard_col(table)
+        head = RATECARD_FIRST_ROW - 1
+        cells.append(
+            CellSpec(RATECARD, cell(head, col), f"label.ratecard.{table}.name", "fixed", "text")
+        )
+        cells.append(
+            CellSpec(
+                RATECARD, cell(head, col + 1), f"label.ratecard.{table}.value", "fixed", "text"
+            )
+        )
+        tiers = table == "term_discounts"
+        for i, _name in enumerate(ratecard_names(table)):
+            cells.append(
+                CellSpec(
+                    RATECARD,
+                    layout.ratecard_cell(table, i, "name"),
+                    f"ratecard.{table}[{i}].name",
+                    "input" if tiers else "fixed",
+                    "integer" if tiers else "text",
+                )
+            )
+            fmt = PERCENT if tiers else None
+            cells.append(
+                CellSpec(
+                    RATECARD,
+                    layout.ratecard_cell(table, i, "value"),
+                    f"ratecard.{table}[{i}].value",
+                    "input",
+                    number_format=fmt,
+                )
+            )
     return cells
 
 
@@ -547,8 +661,14 @@ def fixed_label(key: str, layout: Layout, lang: Lang) -> str | None:  # noqa: C9
         en, zh = {f[0]: (f[1], f[2]) for f in SCENARIO_KPI_COLUMNS}[rest]
         return label(f"{code} {en}", f"{code} {zh}", lang)
     if kind == "ratecard":
-        en, zh = {f[0]: (f[1], f[2]) for f in RATECARD_HEADER}[rest]
-        return label(en, zh, lang)
+        table, _, which = rest.partition(".")
+        en, zh, en_value, zh_value = {t[0]: t[1:] for t in RATECARD_TABLES}[table]
+        return label(en, zh, lang) if which == "name" else label(en_value, zh_value, lang)
+    if kind == "pricing":
+        if rest.startswith("add_on."):
+            name = rest.removeprefix("add_on.")
+            return label(f"Add-on: {name} (1 = yes)", f"增值服务：{name}（1 = 是）", lang)
+        return label(*PRICING_LABELS[rest], lang)
     if name == "targets.period":
         return label(*LABELS["period"], lang)
     if kind.startswith("targets["):

@@ -332,8 +332,9 @@ def _check_terms(
 
 
 def _is_term(spec: CellSpec) -> bool:
-    # Scenario levels and the CPS rate are what-if inputs for sales, not terms of the contract.
-    what_if = spec.key.startswith("scenario")
+    # Scenario levels, the CPS rate and the pricing inputs are what-if inputs for sales, not
+    # terms of the contract (the rate card is not part of it, and ``fee`` is what was signed).
+    what_if = spec.key.startswith(("scenario", "pricing."))
     return spec.kind == "input" and spec.sheet in TERMS_SHEETS and not what_if
 
 

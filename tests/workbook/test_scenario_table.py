@@ -10,8 +10,10 @@ import openpyxl
 import pytest
 import yaml
 
+from kpixl.engine.pricing import price_contract
 from kpixl.engine.scenarios import scenarios
 from kpixl.model import Contract, contract_from_data
+from kpixl.ratecard import load_rate_card
 from kpixl.workbook import cellformulas as cf
 from kpixl.workbook.build import build_workbook
 from kpixl.workbook.cached import ScenarioInputs, default_scenario_inputs, scenario_values
@@ -77,7 +79,8 @@ def test_spec_example_scenarios_are_cached(
 def test_quote_levels_and_cps_rate_fill_the_table(tmp_path: Path) -> None:
     contract = with_quote([0.6, 1.0, 1.3], 0.08)
     inputs = default_scenario_inputs(contract)
-    assert inputs == ScenarioInputs((0.6, 1.0, 1.3, None, None, None), 0.08)
+    assert (inputs.levels, inputs.cps_rate) == ((0.6, 1.0, 1.3, None, None, None), 0.08)
+    assert inputs.pricing is not None  # priced from the sample rate card (test_pricing_sheet)
     out = build_workbook(contract, out=tmp_path / "q.xlsx")
     rows = table(out, Layout(contract))
     engine = scenarios(contract)
@@ -106,7 +109,9 @@ def test_formulas_give_the_engine_numbers_with_cps(tmp_path: Path, mode: Mode) -
     out = build_workbook(contract, mode=mode, out=tmp_path / "q.xlsx")
     evaluated = evaluate_workbook(out, UDFS)
     cached = table(out, layout)
-    for i, want in enumerate(scenarios(contract)):
+    # With a quote section the fixed fee is the list price from the RateCard sheet.
+    listed = price_contract(load_rate_card(), contract).list
+    for i, want in enumerate(scenarios(contract, fixed_fee=listed)):
         for key in COLUMNS:
             got = evaluated[f"{QUOTE}!{layout.scenario(key, i)}"]
             expected = getattr(want, key)

@@ -1,0 +1,190 @@
+"""The RateCard sheet and the quote's list price on the Quote sheet (SPEC §6), both modes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from kpixl.actuals import Actuals
+from kpixl.engine.pricing import price_quote, quote_for
+from kpixl.engine.scenarios import scenarios
+from kpixl.model import Contract
+from kpixl.ratecard import PLATFORMS, load_rate_card
+from kpixl.workbook.build import build_workbook
+from kpixl.workbook.evaluate import evaluate_workbook
+from kpixl.workbook.layout import (
+    PRICING_RESULTS,
+    QUOTE,
+    RATECARD,
+    SCENARIO_ROWS,
+    Layout,
+    Mode,
+    ratecard_names,
+)
+from kpixl.workbook.read import read_workbook
+from kpixl.workbook.recalc import recalc
+from kpixl.workbook.template import template_schema
+from kpixl.workbook.validate import validate_workbook
+from tests.engine.test_pricing import CARD_DATA, INPUTS
+from tests.workbook.test_parity import UDFS, check_parity
+
+PRICES = ("list", "base", "pool", "period_cap")
+
+
+@pytest.fixture
+def quoted(spec_contract: Contract) -> Contract:
+    """The SPEC contract with tests/engine/test_pricing.py's quote, three markets."""
+    quote = INPUTS.model_copy(update={"platform": None, "markets": None})
+    return spec_contract.model_copy(update={"quote": quote, "markets": ("US", "CA", "MX")})
+
+
+def cached(path: Path, layout: Layout) -> dict[str, object]:
+    """The cached values of the pricing results."""
+    sheet = openpyxl.load_workbook(path, data_only=True)[QUOTE]
+    return {key: sheet[layout.pricing_cell(key)].value for key, _en, _zh in PRICING_RESULTS}
+
+
+def test_sample_rate_card_by_hand() -> None:
+    # The workbook starts from the shipped SAMPLE card. The test quote on it, by hand:
+    # team      = 7000·1 + 4000·2                                   = 15000
+    # adjusted  = 15000 · 1.15 (amazon) · (1 + 0.25·2) · 1.15 (non_standard) = 29756.25
+    # subtotal  = 29756.25 + 300 (api) + 1500 + 2000 (add-ons) + 2·400  = 34356.25
+    # monthly   = ROUND(34356.25 · (1 − 0.10), 2) = ROUND(30920.625, 2) = 30920.63
+    # base      = ROUND(30920.63 · 0.35, 2) = 10822.22; pool = ROUND(30920.63 · 0.65 · 1.2, 2)
+    #           = 24118.09; cap = ROUND(24118.09 · 1.5, 2) = 36177.14 (36177.135 rounds up)
+    price = price_quote(load_rate_card(), INPUTS.model_copy(update={"markets": 3}))
+    assert price.lines.team_cost == 15000
+    assert (price.list, price.base, price.pool, price.period_cap) == (
+        30920.63,
+        10822.22,
+        24118.09,
+        36177.14,
+    )
+
+
+@pytest.mark.parametrize("mode", ["native", "udf"])
+def test_formulas_give_the_engine_price_and_validate(
+    quoted: Contract, spec_actuals: Actuals, tmp_path: Path, mode: Mode
+) -> None:
+    out = tmp_path / "q.xlsx"
+    assert check_parity(quoted, spec_actuals, None, mode, out) > 300  # formulas == caches
+    layout = Layout(quoted)
+    price = price_quote(load_rate_card(), quote_for(quoted), quoted.period, quoted.decimals)
+    values = cached(out, layout)
+    assert [values[key] for key in PRICES] == [30920.63, 10822.22, 24118.09, 36177.14]
+    assert [price.list, price.base, price.pool, price.period_cap] == [values[key] for key in PRICES]
+    assert values["term_discount"] == 0.10
+    sheet = openpyxl.load_workbook(out, data_only=True)[QUOTE]
+    fixed = [sheet[layout.scenario("fixed_fee", i)].value for i in range(SCENARIO_ROWS)]
+    assert fixed == [price.list] * SCENARIO_ROWS  # the list price, as `kpixl scenarios`
+    assert [r.fixed_fee for r in scenarios(quoted, fixed_fee=price.list)] == fixed
+    assert validate_workbook(out) == []
+
+
+def test_rate_card_sheet_holds_the_sample_as_inputs(quoted: Contract, tmp_path: Path) -> None:
+    out = build_workbook(quoted, out=tmp_path / "q.xlsx")
+    sheet = openpyxl.load_workbook(out)[RATECARD]
+    layout = Layout(quoted)
+    assert "SAMPLE" in str(sheet["A1"].value)
+    assert ratecard_names("platforms") == PLATFORMS
+    card = load_rate_card()
+    for i, name in enumerate(ratecard_names("platforms")):
+        assert sheet[layout.ratecard_cell("platforms", i, "name")].value == name
+        value = sheet[layout.ratecard_cell("platforms", i, "value")]
+        assert value.value == card.platforms[name]
+        assert value.protection.locked is False  # an input
+    tiers = [t.min_months for t in card.term_discounts]
+    assert [sheet[layout.ratecard_cell("term_discounts", i, "name")].value for i in range(4)] == (
+        tiers
+    )
+    specs = [c for c in template_schema(quoted).cells if c.sheet == RATECARD]
+    assert not [c for c in specs if c.kind == "formula"]
+
+
+def test_no_quote_section_no_pricing_block(spec_contract: Contract, tmp_path: Path) -> None:
+    layout = Layout(spec_contract)
+    assert not layout.priced
+    keys = [c.key for c in template_schema(spec_contract).cells]
+    assert not [k for k in keys if k.startswith("pricing.")]
+    out = build_workbook(spec_contract, out=tmp_path / "q.xlsx")
+    sheet = openpyxl.load_workbook(out, data_only=True)[QUOTE]
+    assert sheet[layout.scenario("fixed_fee", 0)].value == 30000.0  # ROUND(base + pool)
+    assert sheet[layout.pricing_cell("list")].value is None
+
+
+def test_workbook_reads_back_the_quote_section(quoted: Contract, tmp_path: Path) -> None:
+    out = build_workbook(quoted, out=tmp_path / "q.xlsx")
+    contract, _actuals, _adjustments = read_workbook(out)
+    assert contract.quote == quoted.quote
+
+
+def test_edited_headcount_and_rate_card_recalc_to_the_engine_price(
+    quoted: Contract, tmp_path: Path
+) -> None:
+    built = build_workbook(quoted, out=tmp_path / "q.xlsx")
+    layout = Layout(quoted)
+    book = openpyxl.load_workbook(built)
+    book[QUOTE][layout.pricing_cell("team.junior")] = 1
+    edited = tmp_path / "edited.xlsx"
+    book.save(edited)
+    recalc(edited)
+    team = INPUTS.team.model_copy(update={"junior": 1.0})
+    more = INPUTS.model_copy(update={"markets": 3, "team": team})
+    want = price_quote(load_rate_card(), more)
+    values = cached(edited, layout)
+    assert [values[key] for key in PRICES] == [
+        want.list,
+        want.base,
+        want.pool,
+        want.period_cap,
+    ]
+    # subtotal 34356.25 + 2500 · 1.15 · 1.5 · 1.15 (a junior) = 39315.625; · 0.9 = 35384.0625
+    assert want.list == 35384.06
+    assert validate_workbook(edited) == []
+
+    # Now the rate card of tests/engine/test_pricing.py, typed into the RateCard sheet.
+    book = openpyxl.load_workbook(built)
+    card = book[RATECARD]
+    for table in ("roles", "categories", "integrations"):
+        for i, name in enumerate(ratecard_names(table)):
+            card[layout.ratecard_cell(table, i, "value")] = CARD_DATA[table][name]
+    for i, name in enumerate(ratecard_names("platforms")):
+        card[layout.ratecard_cell("platforms", i, "value")] = CARD_DATA["platforms"][name]
+    for i, name in enumerate(ratecard_names("add_ons")):
+        card[layout.ratecard_cell("add_ons", i, "value")] = CARD_DATA["add_ons"].get(name, 999)
+    card[layout.ratecard_cell("settings", 1, "value")] = CARD_DATA["language_fee"]
+    card[layout.ratecard_cell("term_discounts", 3, "value")] = 0.1  # 24 months: as 12
+    hand = tmp_path / "hand.xlsx"
+    book.save(hand)
+    recalc(hand)
+    # The hand-computed example of tests/engine/test_pricing.py.
+    values = cached(hand, layout)
+    assert [values[key] for key in PRICES] == [34344.00, 12020.40, 26788.32, 40182.48]
+    evaluated = evaluate_workbook(hand, UDFS)
+    for key in PRICES:
+        assert evaluated[f"{QUOTE}!{layout.pricing_cell(key)}"] == pytest.approx(
+            values[key], abs=1e-9
+        )
+    assert validate_workbook(hand) == []
+
+
+@pytest.mark.libreoffice
+@pytest.mark.slow
+def test_native_price_in_libreoffice(quoted: Contract, tmp_path: Path) -> None:
+    from kpixl.workbook.patch import patch_cached_values
+    from tests.libreoffice import recalc_with_libreoffice
+
+    built = build_workbook(quoted, mode="native", out=tmp_path / "built.xlsx")
+    cells = template_schema(quoted).formula_cells()
+    # Cached values zeroed first, so the numbers checked can only come from LibreOffice.
+    zeros = {QUOTE: {c.ref: 0 for c in cells if c.key.startswith(("pricing.", "scenario["))}}
+    src = tmp_path / "src" / "native.xlsx"
+    src.parent.mkdir()
+    assert patch_cached_values(built, src, zeros).ok
+    out = recalc_with_libreoffice(src, tmp_path / "lo")
+    values = cached(out, Layout(quoted))
+    assert [values[key] for key in PRICES] == [30920.63, 10822.22, 24118.09, 36177.14]
+    sheet = openpyxl.load_workbook(out, data_only=True)[QUOTE]
+    assert sheet[Layout(quoted).scenario("fixed_fee", 3)].value == 30920.63
