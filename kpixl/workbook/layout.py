@@ -300,11 +300,14 @@ def priced(contract: Contract) -> bool:
     return set(quote.add_ons) <= set(card.add_ons)
 
 
+# Addresses are asked for tens of thousands of times per workbook: remember them.
+@functools.lru_cache(maxsize=1 << 16)
 def cell(row: int, col: int, absolute: bool = False) -> str:
     """A1 address of a 0-based (row, col)."""
     return str(xl_rowcol_to_cell(row, col, absolute, absolute))
 
 
+@functools.lru_cache(maxsize=1 << 12)
 def column(col: int) -> str:
     """Column letters of a 0-based column."""
     return str(xl_col_to_name(col))
