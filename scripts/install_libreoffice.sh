@@ -33,7 +33,8 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update
-$sudo apt-get install -y --no-install-recommends "${packages[@]}"
+# With recommends: LibreOffice without its recommended fonts and filters is untested here.
+$sudo apt-get install -y "${packages[@]}"
 
 soffice --version
 command -v pdftoppm
