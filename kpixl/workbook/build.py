@@ -46,7 +46,7 @@ from kpixl.workbook.layout import (
     Layout,
     Mode,
     TemplateSchema,
-    ratecard_names,
+    pricing_inputs,
     sample_rate_card,
 )
 from kpixl.workbook.template import fixed_label, template_schema
@@ -198,21 +198,15 @@ def _ratecard_inputs(card: RateCard) -> dict[str, Any]:
 
 def _pricing_inputs(quote: QuoteInputs) -> dict[str, Any]:
     """The Quote pricing inputs of a quote (platform and markets filled in), by schema key."""
-    out: dict[str, Any] = {f"pricing.team.{role}": getattr(quote.team, role) for role in ROLES}
-    for name in ratecard_names("add_ons"):
-        out[f"pricing.add_on.{name}"] = 1 if name in quote.add_ons else 0
-    for key in (
-        "platform",
-        "markets",
-        "category_class",
-        "integration",
-        "languages",
-        "term_months",
-        "base_share",
-        "risk_premium",
-        "cap_ratio",
-    ):
-        out[f"pricing.{key}"] = getattr(quote, key)
+    out: dict[str, Any] = {}
+    for key in pricing_inputs():  # the layout's list: one place names the pricing inputs
+        kind, _, name = key.partition(".")
+        if kind == "team":
+            out[f"pricing.{key}"] = getattr(quote.team, name)
+        elif kind == "add_on":
+            out[f"pricing.{key}"] = 1 if name in quote.add_ons else 0
+        else:
+            out[f"pricing.{key}"] = getattr(quote, key)
     return out
 
 

@@ -8,6 +8,7 @@ integrity and cached values against the template schema rebuilt from those input
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import warnings
 from collections.abc import Iterable
@@ -339,8 +340,6 @@ def _is_term(spec: CellSpec) -> bool:
 
 
 def _same_term(got: Any, want: Any) -> bool:
-    import datetime as dt
-
     if isinstance(got, dt.datetime):
         got = got.date()
     if want is None or want == "":
@@ -361,8 +360,6 @@ def _check_input(
     value: Any,
     where: str,
 ) -> list[Issue]:
-    import datetime as dt
-
     issues = []
     if isinstance(value, str) and value.startswith("="):
         issues.append(Issue(where, INPUT_TYPE, "an input cell holds a formula", "warning"))
