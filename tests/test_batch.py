@@ -22,7 +22,7 @@ from kpixl import __version__
 from kpixl.actuals import read_actuals, read_adjustments
 from kpixl.batch import BatchOptions, BatchReport, discover, run_batch
 from kpixl.batch.hashing import file_sha256
-from kpixl.batch.item import STAGING, STALL_ENV
+from kpixl.batch.item import STALL_ENV
 from kpixl.batch.manifest import MANIFEST
 from kpixl.cli import app
 from kpixl.engine.rounding import excel_round
@@ -61,8 +61,7 @@ def test_end_to_end_workbooks_validate_clean(built: tuple[BatchReport, Path, Pat
     for item_id in EXAMPLE_IDS:
         assert validate_workbook(out / f"{item_id}.xlsx") == []
     assert (out / "errors.csv").read_text() == "contract,file,location,message,code\n"
-    leftovers = [p.name for p in out.iterdir() if p.name.endswith(".tmp") or p.name == STAGING]
-    assert leftovers == []
+    assert [p.name for p in out.iterdir() if p.name.endswith(".tmp")] == []
 
 
 def test_summary_equals_settle(built: tuple[BatchReport, Path, Path]) -> None:
@@ -242,7 +241,6 @@ def test_resume_after_kill_9(tmp_path: Path) -> None:
             assert archive.testzip() is None
         assert file_sha256(out / name) == entries[name.removesuffix(".xlsx")]["output"]["sha256"]
     # What an interrupted write may leave behind; the rerun must clean it up.
-    (out / STAGING / "gen-003.abc").mkdir(parents=True, exist_ok=True)
     (out / "gen-003.xlsx.0123456789ab.tmp").write_bytes(b"partial")
 
     report = run_batch(portfolio, BatchOptions(out, jobs=1))
@@ -256,7 +254,6 @@ def test_resume_after_kill_9(tmp_path: Path) -> None:
     assert sorted(json.loads((out / MANIFEST).read_text())["items"]) == [
         f"gen-{i:03d}" for i in range(5)
     ]
-    assert not (out / STAGING).exists()
     assert not list(out.glob("*.tmp"))
     assert len(set(pd.read_csv(out / "summary.csv")["contract"])) == 5
 

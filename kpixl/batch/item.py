@@ -7,24 +7,20 @@ picklable result. It never raises for a bad contract; the result carries the iss
 
 from __future__ import annotations
 
+import hashlib
 import os
-import secrets
-import shutil
 import time
 from collections.abc import Iterable
 from pathlib import Path
 
 from kpixl.actuals import Actuals, Adjustments, read_actuals, read_adjustments, resolve
-from kpixl.atomic import atomic_path
-from kpixl.batch.hashing import file_sha256, hash_inputs
+from kpixl.atomic import atomic_write_bytes
+from kpixl.batch.hashing import hash_inputs
 from kpixl.batch.records import BatchItem, ErrorRow, ItemResult, ItemTask, PeriodRow
 from kpixl.engine.settle import settle
 from kpixl.errors import Issue, KpixlError, WorkbookError
 from kpixl.model import Contract, load_contract
 
-#: Workbooks are built and checked here (inside OUTDIR, so the final rename stays on one
-#: file system) and only then moved to ``OUTDIR/<id>.xlsx``.
-STAGING = ".kpixl-staging"
 #: Test hook: items whose ordinal is at least this value sleep instead of running, so a test can
 #: kill a batch at a known point. Unset in normal use.
 STALL_ENV = "KPIXL_BATCH_TEST_STALL_AFTER"
@@ -124,7 +120,10 @@ def write_checked_workbook(
     adjustments: Adjustments | None,
     task: ItemTask,
 ) -> str:
-    """Build the workbook in a staging folder, validate it, then move it into place atomically.
+    """Build the workbook in memory, check its bytes, then write them atomically.
+
+    The check is ``verify_built``: the validator's structural and formula-integrity rules held
+    against the very bytes that are then written, without reading a file back.
 
     Args:
         contract: the contract.
@@ -136,29 +135,18 @@ def write_checked_workbook(
         The SHA-256 of the workbook written to ``OUTDIR/<id>.xlsx``.
 
     Raises:
-        WorkbookError: the built workbook does not pass the validator (nothing is written).
+        WorkbookError: the built workbook fails the check (nothing is written).
     """
-    from kpixl.workbook.build import build_workbook
-    from kpixl.workbook.validate import validate_workbook
+    from kpixl.workbook.build import build_bytes
+    from kpixl.workbook.verify import verify_built
 
     final = task.out_dir / f"{task.item.id}.xlsx"
-    # A folder of its own per item and attempt: the validator sees the real file name, and
-    # parallel or interrupted attempts never share a path.
-    staging = task.out_dir / STAGING / f"{task.item.id}.{secrets.token_hex(6)}"
-    staging.mkdir(parents=True)
-    try:
-        with atomic_path(final) as temp:
-            staged = build_workbook(contract, actuals, adjustments, mode=task.mode,
-                                    out=staging / final.name)  # fmt: skip
-            found = validate_workbook(staged, label=str(final), hazards=False)
-            problems = [issue for issue in found if issue.severity == "error"]
-            if problems:
-                raise WorkbookError.from_issues(problems)
-            digest = file_sha256(staged)
-            os.replace(staged, temp)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return digest
+    built = build_bytes(contract, actuals, adjustments, mode=task.mode)
+    problems = verify_built(built, str(final))
+    if problems:
+        raise WorkbookError.from_issues(problems)
+    atomic_write_bytes(final, built.data)
+    return hashlib.sha256(built.data).hexdigest()
 
 
 def error_rows(item: BatchItem, issues: Iterable[Issue], workbook: Path) -> tuple[ErrorRow, ...]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import shutil
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -15,7 +14,6 @@ from kpixl.atomic import is_atomic_temp
 from kpixl.batch.discover import Portfolio, discover
 from kpixl.batch.executors import Executor, default_jobs, make_executor
 from kpixl.batch.hashing import hash_inputs
-from kpixl.batch.item import STAGING
 from kpixl.batch.manifest import Manifest
 from kpixl.batch.outputs import write_errors, write_summaries
 from kpixl.batch.records import BatchItem, BatchUsageError, ItemResult, ItemTask, Mode
@@ -129,7 +127,6 @@ def run_batch(
                 sink.start(0, skipped, engine.workers)
         finally:
             manifest.save()
-            shutil.rmtree(out_dir / STAGING, ignore_errors=True)
             sink.stop()
         write_summaries(out_dir, [r for r in results if r.status != "failed"])
         write_errors(out_dir, results)
@@ -214,8 +211,7 @@ def _locked(out_dir: Path) -> Iterator[None]:
 
 
 def _remove_leftovers(out_dir: Path) -> None:
-    """Remove what an interrupted batch may have left: staging folders and temporary files."""
-    shutil.rmtree(out_dir / STAGING, ignore_errors=True)
+    """Remove what an interrupted batch may have left: temporary files of atomic writes."""
     for path in out_dir.iterdir():
         if path.is_file() and is_atomic_temp(path):
             path.unlink(missing_ok=True)

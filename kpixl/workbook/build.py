@@ -8,16 +8,20 @@ cached values shows nothing in pandas, python-calamine, previews or Excel's prot
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
+import io
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import xlsxwriter
+from xlsxwriter.utility import xl_cell_to_rowcol
 from xlsxwriter.workbook import Workbook
-from xlsxwriter.worksheet import Worksheet
+from xlsxwriter.worksheet import CellFormulaTuple, Worksheet
 
 from kpixl.actuals import Actuals, Adjustments
-from kpixl.atomic import atomic_path
+from kpixl.atomic import atomic_write_bytes
 from kpixl.model import Contract
 from kpixl.ratecard import ROLES, QuoteInputs, RateCard
 from kpixl.workbook.cached import (
@@ -70,6 +74,22 @@ def fingerprint(schema: TemplateSchema, mode: Mode) -> str:
     return digest.hexdigest()
 
 
+#: A cell as the builder asked XlsxWriter to write it: (formula with ``=`` or None, value).
+#: The value is the cached value of a formula, or the constant (None for a blank cell).
+PlannedCell = tuple[str | None, Any]
+
+
+@dataclass(frozen=True)
+class BuiltWorkbook:
+    """A workbook built in memory: its bytes, and what was written into them."""
+
+    data: bytes
+    schema: TemplateSchema
+    mode: Mode
+    #: Every cell written, by sheet and A1 address.
+    cells: dict[str, dict[str, PlannedCell]]
+
+
 def build_workbook(
     contract: Contract,
     actuals: Actuals | None = None,
@@ -94,14 +114,41 @@ def build_workbook(
     Raises:
         ActualsError: the actuals or adjustments do not fit the contract.
     """
+    built = build_bytes(contract, actuals, adjustments, mode, lang)
+    atomic_write_bytes(out, built.data)
+    return out
+
+
+def build_bytes(
+    contract: Contract,
+    actuals: Actuals | None = None,
+    adjustments: Adjustments | None = None,
+    mode: Mode = "native",
+    lang: Lang = "both",
+) -> BuiltWorkbook:
+    """Build the quoting workbook of a contract in memory (what ``build_workbook`` writes).
+
+    Args:
+        contract: the contract.
+        actuals: actuals to fill the Actuals sheet with (and settle), or None.
+        adjustments: adjustments for the adjustments table, or None.
+        mode: ``native`` (plain Excel formulas) or ``udf`` (KPIXL_* functions).
+        lang: label language: ``en``, ``zh`` or ``both``.
+
+    Returns:
+        The .xlsx bytes with the schema and every cell written, for checking them.
+
+    Raises:
+        ActualsError: the actuals or adjustments do not fit the contract.
+    """
     data = resolved(contract, actuals, adjustments)  # first: it names every bad cell
     grid = actuals_grid(contract, actuals, adjustments)
     schema = template_schema(contract, lang, len(grid.adjustments))
     layout = Layout(contract, len(grid.adjustments))
     values = cached_values(layout, grid, data)
-    with atomic_path(out) as temp:
-        _write(temp, schema, layout, grid, values, mode, lang)
-    return out
+    stream = io.BytesIO()
+    cells = _write(stream, schema, layout, grid, values, mode, lang)
+    return BuiltWorkbook(stream.getvalue(), schema, mode, cells)
 
 
 def input_values(layout: Layout, grid: ActualsGrid) -> dict[str, Any]:
@@ -251,12 +298,26 @@ class _TemplateSheet(Worksheet):  # type: ignore[misc]  # XlsxWriter ships no ty
     """A worksheet for template formulas, which use no function Excel stores as ``_xlfn.``.
 
     XlsxWriter runs some 30 regular expressions over every formula to prefix Excel 365's
-    dynamic-array functions; on a template of a few thousand formulas that was half of the
-    build. The template uses none of them (a test checks), so stripping ``=`` is all there is.
+    dynamic-array functions, and one more to spot them; on a template of a few thousand
+    formulas that was half of the build. The template uses none of them (a test checks), so
+    a formula is stored as it is, without its ``=``. ``verify_built`` reads every formula back
+    from the bytes, so a change in XlsxWriter's internals cannot slip through unnoticed.
     """
 
-    def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
-        return formula.removeprefix("{").removeprefix("=").removesuffix("}")
+    def _write_formula(
+        self, row: int, col: int, formula: str, cell_format: Any = None, value: Any = 0
+    ) -> int:
+        if self._check_dimensions(row, col):
+            return -1
+        self.table[row][col] = CellFormulaTuple(formula.removeprefix("="), cell_format, value)
+        return 0
+
+
+@functools.lru_cache(maxsize=65536)
+def _rowcol(ref: str) -> tuple[int, int]:
+    """XlsxWriter's (row, col) of an A1 address: parsing it anew on every write cost 10%."""
+    row, col = xl_cell_to_rowcol(ref)
+    return row, col
 
 
 class _Formats:
@@ -283,21 +344,21 @@ class _Formats:
 
 
 def _write(
-    path: Path,
+    stream: io.BytesIO,
     schema: TemplateSchema,
     layout: Layout,
     grid: ActualsGrid,
     values: dict[str, dict[str, CellValue]],
     mode: Mode,
     lang: Lang,
-) -> None:
+) -> dict[str, dict[str, PlannedCell]]:
     options = {
         "in_memory": True,  # zip entries dated 1980-01-01: deterministic output
         "strings_to_formulas": False,
         "strings_to_numbers": False,
         "strings_to_urls": False,
     }
-    book = xlsxwriter.Workbook(str(path), options)
+    book = xlsxwriter.Workbook(stream, options)
     book.set_properties(
         {
             "title": f"kpixl quote {schema.contract_id}",
@@ -332,44 +393,59 @@ def _write(
         "meta.lang": lang,
         "meta.adjustment_rows": len(grid.adjustments),
     }
-    for cell_spec in schema.cells:
-        spec = cell_spec
-        sheet = sheets[spec.sheet]
+    planned: dict[str, dict[str, PlannedCell]] = {spec.name: {} for spec in schema.sheets}
+    for spec in schema.cells:
+        sheet, cells = sheets[spec.sheet], planned[spec.sheet]
         if spec.kind == "formula":
             value = values.get(spec.sheet, {}).get(spec.ref, "")
-            fmt = formats.get(spec.number_format, True)
-            sheet.write_formula(spec.ref, formula_text(spec, mode), fmt, value)
+            formula = formula_text(spec, mode)
+            sheet.write_formula(
+                *_rowcol(spec.ref), formula, formats.get(spec.number_format, True), value
+            )
+            cells[spec.ref] = (formula, value)
         elif spec.key.startswith("meta."):
-            sheet.write_string(spec.ref, str(meta[spec.key]))
-            sheet.write_string(spec.ref.replace("B", "A", 1), spec.key.removeprefix("meta."))
+            name_ref, key = spec.ref.replace("B", "A", 1), spec.key.removeprefix("meta.")
+            sheet.write_string(*_rowcol(spec.ref), str(meta[spec.key]))
+            sheet.write_string(*_rowcol(name_ref), key)
+            cells[spec.ref], cells[name_ref] = (None, str(meta[spec.key])), (None, key)
         elif spec.kind == "fixed" and spec.key.startswith("label."):
             text = fixed_label(spec.key, layout, lang) or ""
             # Settlement headers are long bilingual labels over narrow number columns: wrap them.
             wrap = spec.sheet == SETTLEMENT and spec.key.startswith("label.settlement.")
             wrap = wrap or spec.key.startswith(("label.scenario.", "label.scenario_kpi["))
-            sheet.write_string(spec.ref, text, formats.get(None, True, bold=True, wrap=wrap))
+            sheet.write_string(
+                *_rowcol(spec.ref), text, formats.get(None, True, bold=True, wrap=wrap)
+            )
+            cells[spec.ref] = (None, text)
         else:
-            _write_value(sheet, spec, inputs.get(spec.key), formats)
+            cells[spec.ref] = (None, _write_value(sheet, spec, inputs.get(spec.key), formats))
     _finish(book, sheets, schema, layout)
     book.close()
+    return planned
 
 
-def _write_value(sheet: Worksheet, spec: CellSpec, value: Any, formats: _Formats) -> None:
+def _write_value(sheet: Worksheet, spec: CellSpec, value: Any, formats: _Formats) -> Any:
+    """Write an input or fixed cell; returns the value as written (text for anything else)."""
+    row, col = _rowcol(spec.ref)
     locked = spec.kind == "fixed"
     fmt = formats.get(spec.number_format, locked)
     if spec.validation:
-        sheet.data_validation(spec.ref, {"validate": "list", "source": list(spec.validation)})
+        sheet.data_validation(
+            row, col, row, col, {"validate": "list", "source": list(spec.validation)}
+        )
     if value is None:
-        sheet.write_blank(spec.ref, None, fmt)
+        sheet.write_blank(row, col, None, fmt)
     elif isinstance(value, bool):
-        sheet.write_boolean(spec.ref, value, fmt)
+        sheet.write_boolean(row, col, value, fmt)
     elif isinstance(value, int | float):
-        sheet.write_number(spec.ref, value, fmt)
+        sheet.write_number(row, col, value, fmt)
     elif isinstance(value, dt.date):
-        sheet.write_datetime(spec.ref, dt.datetime(value.year, value.month, value.day), fmt)
+        sheet.write_datetime(row, col, dt.datetime(value.year, value.month, value.day), fmt)
     else:
         # Always as text: contract text starting with = + - @ must never become a formula.
-        sheet.write_string(spec.ref, str(value), fmt)
+        value = str(value)
+        sheet.write_string(row, col, value, fmt)
+    return value
 
 
 def _finish(

@@ -446,7 +446,7 @@ def _check_caches(
             continue
         want = expected.get(spec.sheet, {}).get(spec.ref)
         got = book.values[spec.sheet].get(spec.ref)
-        if not _same(got, want):
+        if not same_value(got, want):
             where = f"{book.label}:{spec.sheet}!{spec.ref}"
             if got is None and want not in (None, ""):
                 issues.append(
@@ -469,7 +469,8 @@ def _check_caches(
     return issues
 
 
-def _same(got: Any, want: Any) -> bool:
+def same_value(got: Any, want: Any) -> bool:
+    """Whether a value read from a workbook is the expected one (numbers within tolerance)."""
     if want is None or want == "":
         return got is None or got == ""
     if isinstance(want, bool) or isinstance(got, bool):

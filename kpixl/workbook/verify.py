@@ -1,0 +1,307 @@
+"""Check a workbook kpixl has just built, in memory, before it is written anywhere.
+
+``kpixl batch`` writes thousands of workbooks; reading each one back with openpyxl (the
+validator's way, for files of unknown origin) costs several times the build. This check reads
+the built bytes directly instead: the zip, the sheet list, the defined names and every cell of
+every sheet, parsed with expat, and holds them to the validator's structural and
+formula-integrity rules (same issue codes): every sheet of the template in order, the defined
+names, every template formula exactly as the template has it, the formula fingerprint, every
+cached value equal to the engine's figure, every input and label as the builder meant it, data
+validations in place, and nothing else in the cells. It trusts what only kpixl writes (no hazard
+scan): use ``validate_workbook`` for any file that came from elsewhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import posixpath
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from xml.parsers import expat
+
+from kpixl.errors import Issue
+from kpixl.workbook.build import BuiltWorkbook, fingerprint, formula_text
+from kpixl.workbook.layout import META
+from kpixl.workbook.validate import (
+    CACHE_MISMATCH,
+    CONSTANT_OVER_FORMULA,
+    DEFINED_NAME,
+    EXTRA_SHEET,
+    FINGERPRINT,
+    FORMULA_DELETED,
+    FORMULA_EDITED,
+    INPUT_CHANGED,
+    MISSING_SHEET,
+    SHEET_ORDER,
+    VALIDATION_REMOVED,
+    same_value,
+)
+
+UNREADABLE = "KX721"  # as the validator: the file cannot be read as a workbook
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PACKAGE_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+_EPOCH = dt.datetime(1899, 12, 30)
+
+
+@dataclass
+class _Cell:
+    type: str = "n"
+    formula: str | None = None
+    value: str | None = None
+
+
+@dataclass
+class _Sheet:
+    cells: dict[str, _Cell] = field(default_factory=dict)
+    validated: set[str] = field(default_factory=set)
+
+
+def verify_built(built: BuiltWorkbook, label: str) -> list[Issue]:
+    """Every way the built bytes differ from the template and from what the builder wrote.
+
+    Args:
+        built: the workbook from ``build_bytes``.
+        label: how locations name the file (its final path).
+
+    Returns:
+        The issues, all errors; an empty list means the bytes are the workbook intended.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(built.data)) as package:
+            sheets, names, parts = _workbook(package)
+            strings = _shared_strings(package)
+            read = {name: _sheet(package.read(parts[name]), strings) for name in sheets}
+    except (zipfile.BadZipFile, KeyError, expat.ExpatError, ValueError) as e:
+        return [Issue(label, UNREADABLE, f"cannot read the built workbook: {e}")]
+    issues = _check_structure(built, label, sheets, names)
+    for spec in built.schema.sheets:
+        if spec.name in read:
+            issues += _check_cells(built, label, spec.name, read[spec.name])
+    return issues
+
+
+def _check_structure(
+    built: BuiltWorkbook, label: str, sheets: dict[str, str], names: dict[str, str]
+) -> list[Issue]:
+    issues = []
+    expected = [spec.name for spec in built.schema.sheets]
+    for name in expected:
+        if name not in sheets:
+            issues.append(Issue(label, MISSING_SHEET, f"sheet {name} is missing"))
+    for name in sheets:
+        if name not in expected:
+            where = f"{label}:{name}"
+            issues.append(Issue(where, EXTRA_SHEET, "sheet is not part of the template"))
+    if [name for name in sheets if name in expected] != [n for n in expected if n in sheets]:
+        issues.append(Issue(label, SHEET_ORDER, f"sheets are out of order: {', '.join(sheets)}"))
+    for spec in built.schema.sheets:
+        state = sheets.get(spec.name, spec.state)
+        if state != spec.state:
+            issues.append(Issue(f"{label}:{spec.name}", EXTRA_SHEET, f"sheet is {state}"))
+    for name, target in built.schema.names.items():
+        got = names.get(name)
+        if got != target:
+            where = "is missing" if got is None else f"points at {got}, not {target}"
+            issues.append(Issue(label, DEFINED_NAME, f"defined name {name} {where}"))
+    for name in names.keys() - built.schema.names.keys():
+        issues.append(Issue(label, DEFINED_NAME, f"defined name {name} is not in the template"))
+    return issues
+
+
+def _check_cells(built: BuiltWorkbook, label: str, name: str, sheet: _Sheet) -> list[Issue]:
+    planned = built.cells.get(name, {})
+    specs = {spec.ref: spec for spec in built.schema.cells if spec.sheet == name}
+    issues = []
+    for ref in sheet.cells.keys() - planned.keys():
+        issues.append(Issue(f"{label}:{name}!{ref}", INPUT_CHANGED, "cell is not in the template"))
+    for ref, (formula, value) in planned.items():
+        where = f"{label}:{name}!{ref}"
+        cell = sheet.cells.get(ref)
+        spec = specs.get(ref)
+        if spec is not None and spec.kind == "formula":  # held to the template, not the plan
+            issues += _check_formula(where, cell, formula_text(spec, built.mode), value)
+        elif formula is not None:
+            issues += _check_formula(where, cell, formula, value)
+        elif cell is None or cell.formula is not None or not _same(cell, value):
+            got = "nothing" if cell is None else repr(_shown(cell))
+            issues.append(Issue(where, INPUT_CHANGED, f"holds {got}, not {value!r}"))
+        if spec is not None and spec.validation and ref not in sheet.validated:
+            issues.append(Issue(where, VALIDATION_REMOVED, "the list of allowed values is missing"))
+    if name == META:
+        issues += _check_fingerprint(built, label, sheet)
+    return issues
+
+
+def _check_formula(where: str, cell: _Cell | None, expected: str, value: Any) -> list[Issue]:
+    if cell is None or (cell.formula is None and cell.value is None):
+        return [Issue(where, FORMULA_DELETED, f"the template's formula {expected} is missing")]
+    if cell.formula is None:
+        message = f"the constant {_shown(cell)!r} stands where the formula {expected} belongs"
+        return [Issue(where, CONSTANT_OVER_FORMULA, message)]
+    if "=" + cell.formula != expected:
+        message = f"formula ={cell.formula} differs from the template's {expected}"
+        return [Issue(where, FORMULA_EDITED, message)]
+    if not _same(cell, value):
+        message = f"cached value {_shown(cell)!r} differs from the engine's {value!r}"
+        return [Issue(where, CACHE_MISMATCH, message)]
+    return []
+
+
+def _check_fingerprint(built: BuiltWorkbook, label: str, sheet: _Sheet) -> list[Issue]:
+    keys = {_shown(c): ref for ref, c in sheet.cells.items() if ref.startswith("A")}
+    ref = keys.get("fingerprint")
+    got = None if ref is None else sheet.cells.get("B" + ref[1:])
+    if got is None or _shown(got) != fingerprint(built.schema, built.mode):
+        message = "the formula fingerprint is not the template's"
+        return [Issue(f"{label}:{META}", FINGERPRINT, message)]
+    return []
+
+
+def _shown(cell: _Cell) -> Any:
+    """A cell's value as Python: float, bool, text, or None when it has none."""
+    if cell.value is None or (cell.value == "" and cell.type == "n"):
+        return None
+    if cell.type == "b":
+        return cell.value == "1"
+    if cell.type in ("s", "str", "inlineStr", "e"):
+        return cell.value
+    return float(cell.value)
+
+
+def _same(cell: _Cell, want: Any) -> bool:
+    got = _shown(cell)
+    if isinstance(want, dt.date):
+        moment = dt.datetime(want.year, want.month, want.day)
+        want = (moment - _EPOCH) / dt.timedelta(days=1)
+    if isinstance(want, str) and cell.type not in ("s", "str", "inlineStr", "e"):
+        return want == "" and got is None
+    return same_value(got, want)
+
+
+def _workbook(package: zipfile.ZipFile) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """(sheet name → state, defined name → target, sheet name → part path), in sheet order."""
+    sheets: dict[str, str] = {}
+    ids: dict[str, str] = {}
+    names: dict[str, str] = {}
+    current: list[str] = []
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        if tag == f"{_MAIN} sheet":
+            sheets[attrs["name"]] = attrs.get("state", "visible")
+            ids[attrs["name"]] = attrs[f"{_REL} id"]
+        elif tag == f"{_MAIN} definedName":
+            current[:] = [attrs["name"]]
+
+    def text(data: str) -> None:
+        if current:
+            names[current[0]] = names.get(current[0], "") + data
+
+    def end(tag: str) -> None:
+        if tag == f"{_MAIN} definedName":
+            current.clear()
+
+    _parse(package.read("xl/workbook.xml"), start, end, text)
+    targets: dict[str, str] = {}
+
+    def relationship(tag: str, attrs: dict[str, str]) -> None:
+        if tag == f"{_PACKAGE_REL} Relationship":
+            targets[attrs["Id"]] = posixpath.normpath(posixpath.join("xl", attrs["Target"]))
+
+    _parse(package.read("xl/_rels/workbook.xml.rels"), relationship)
+    return sheets, names, {name: targets[rid] for name, rid in ids.items()}
+
+
+def _shared_strings(package: zipfile.ZipFile) -> list[str]:
+    if "xl/sharedStrings.xml" not in package.namelist():
+        return []
+    strings: list[str] = []
+    parts: list[str] = []
+    inside = [False]
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        if tag == f"{_MAIN} si":
+            parts.clear()
+        elif tag == f"{_MAIN} t":
+            inside[0] = True
+
+    def end(tag: str) -> None:
+        if tag == f"{_MAIN} t":
+            inside[0] = False
+        elif tag == f"{_MAIN} si":
+            strings.append(_unescape("".join(parts)))
+
+    def text(data: str) -> None:
+        if inside[0]:
+            parts.append(data)
+
+    _parse(package.read("xl/sharedStrings.xml"), start, end, text)
+    return strings
+
+
+def _sheet(xml: bytes, strings: list[str]) -> _Sheet:
+    sheet = _Sheet()
+    cell: list[_Cell] = []
+    ref: list[str] = []
+    buffer: list[str] = []
+    collecting = [False]
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        if tag == f"{_MAIN} c":
+            cell[:] = [_Cell(attrs.get("t", "n"))]
+            ref[:] = [attrs["r"]]
+        elif tag in (f"{_MAIN} f", f"{_MAIN} v", f"{_MAIN} t"):
+            buffer.clear()
+            collecting[0] = True
+        elif tag == f"{_MAIN} dataValidation":
+            sheet.validated.update(attrs.get("sqref", "").split())
+
+    def end(tag: str) -> None:
+        if tag == f"{_MAIN} c":
+            sheet.cells[ref[0]] = cell[0]
+        elif tag == f"{_MAIN} f":
+            cell[0].formula = "".join(buffer)
+        elif tag == f"{_MAIN} v":
+            value = "".join(buffer)
+            cell[0].value = strings[int(value)] if cell[0].type == "s" else value
+        elif tag == f"{_MAIN} t":  # inline strings
+            cell[0].value = _unescape("".join(buffer))
+        collecting[0] = False
+
+    def text(data: str) -> None:
+        if collecting[0]:
+            buffer.append(data)
+
+    _parse(xml, start, end, text)
+    return sheet
+
+
+def _parse(
+    xml: bytes,
+    start: Callable[[str, dict[str, str]], None],
+    end: Callable[[str], None] | None = None,
+    text: Callable[[str], None] | None = None,
+) -> None:
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.buffer_text = True
+    parser.StartElementHandler = start
+    if end is not None:
+        parser.EndElementHandler = end
+    if text is not None:
+        parser.CharacterDataHandler = text
+    parser.Parse(xml, True)
+
+
+def _unescape(text: str) -> str:
+    """Undo the ``_xHHHH_`` escapes OOXML writes for control characters (and for itself)."""
+    if "_x" not in text:
+        return text
+    return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text)
+
+
+__all__ = ["verify_built"]
