@@ -204,11 +204,10 @@ def _settlement_expr(layout: Layout, key: str, p: int, mode: Mode) -> str:  # no
     # One branch per column kind keeps each formula next to its SPEC rule.
     measure, _, name = key.partition(":")
     contract = layout.contract
-    codes = [kpi.code for kpi in contract.kpis]
     if measure == "x":
         return metric_value(layout, name, p)
     if measure in ("actual", "target", "baseline", "attainment", "factor", "payout", "own"):
-        return _kpi_expr(layout, measure, codes.index(name), p, mode)
+        return _kpi_expr(layout, measure, layout.kpi_position[name], p, mode)
     if measure == "g":
         guardrail = contract.guardrails[int(name)]
         return _measured_value(
@@ -219,6 +218,7 @@ def _settlement_expr(layout: Layout, key: str, p: int, mode: Mode) -> str:  # no
             p,
             layout.cumulative,
         )
+    codes = list(layout.kpi_position)
     if key == "w":
         own = "own" if layout.cumulative else "attainment"
         if mode == "udf":

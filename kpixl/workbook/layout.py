@@ -151,6 +151,19 @@ SCENARIO_KPI_COLUMNS: tuple[tuple[str, str, str], ...] = (
 #: One scenario row per default level (SPEC §6); the level cells are inputs.
 SCENARIO_ROWS = 6
 
+
+def _positions(fields: tuple[tuple[Any, ...], ...]) -> dict[str, int]:
+    """Position of each field by its key (asked for in nearly every formula of a template)."""
+    return {f[0]: i for i, f in enumerate(fields)}
+
+
+_QUOTE_POSITION = _positions(QUOTE_FIELDS)
+_KPI_POSITION = _positions(KPI_FIELDS)
+_TARGET_POSITION = _positions(TARGET_FIELDS)
+_GUARDRAIL_POSITION = _positions(GUARDRAIL_FIELDS)
+_SCENARIO_POSITION = _positions(SCENARIO_COLUMNS)
+_SCENARIO_KPI_POSITION = _positions(SCENARIO_KPI_COLUMNS)
+
 LABELS: dict[str, tuple[str, str]] = {
     "quote_title": ("KPI-linked service fee quote", "KPI绑定服务费报价"),
     "fee_summary": ("Fee summary", "费用汇总"),
@@ -328,13 +341,16 @@ class Layout:
         )
         self.adjustment_rows = adjustment_rows + SPARE_ADJUSTMENT_ROWS
         self.settlement_columns = self._settlement_columns()
+        self._settlement_position = {key: i for i, key in enumerate(self.settlement_columns)}
+        self._metric_position = {metric: i for i, metric in enumerate(self.metrics)}
+        #: Position of each KPI by its code.
+        self.kpi_position = {kpi.code: k for k, kpi in enumerate(contract.kpis)}
         self.priced = priced(contract)
 
     # Quote ------------------------------------------------------------------------------
     def quote_row(self, key: str) -> int:
         """Row of a contract header field on the Quote sheet."""
-        keys = [f[0] for f in QUOTE_FIELDS]
-        return QUOTE_FIRST_ROW - 1 + keys.index(key)
+        return QUOTE_FIRST_ROW - 1 + _QUOTE_POSITION[key]
 
     def quote(self, key: str) -> str:
         """Absolute reference to a Quote input, e.g. ``Quote!$B$4``."""
@@ -376,12 +392,12 @@ class Layout:
 
     def scenario_col(self, key: str) -> int:
         """Quote column of a scenario table column."""
-        return self.pricing_col + [c[0] for c in SCENARIO_COLUMNS].index(key)
+        return self.pricing_col + _SCENARIO_POSITION[key]
 
     def scenario_kpi_col(self, k: int, key: str) -> int:
         """Quote column of KPI k's scenario helper column."""
-        keys = [c[0] for c in SCENARIO_KPI_COLUMNS]
-        return self.scenario_kpi_first_col + k * len(keys) + keys.index(key)
+        width = len(SCENARIO_KPI_COLUMNS)
+        return self.scenario_kpi_first_col + k * width + _SCENARIO_KPI_POSITION[key]
 
     def scenario(self, key: str, i: int) -> str:
         """Quote-relative address of scenario i's cell in a table column."""
@@ -442,7 +458,7 @@ class Layout:
     # KPIs -------------------------------------------------------------------------------
     def kpi_col(self, key: str) -> int:
         """Column of a KPI table field."""
-        return [f[0] for f in KPI_FIELDS].index(key)
+        return _KPI_POSITION[key]
 
     def kpi(self, k: int, key: str) -> str:
         """Absolute reference to KPI k's field."""
@@ -465,8 +481,7 @@ class Layout:
 
     def target_col(self, k: int, key: str) -> int:
         """Column of KPI k's target-block field."""
-        keys = [f[0] for f in TARGET_FIELDS]
-        return 1 + k * len(TARGET_FIELDS) + keys.index(key)
+        return 1 + k * len(TARGET_FIELDS) + _TARGET_POSITION[key]
 
     def target(self, k: int, key: str, p: int, absolute: bool = True) -> str:
         """Reference to KPI k's target-block cell of period p."""
@@ -494,13 +509,13 @@ class Layout:
     # Guardrails -------------------------------------------------------------------------
     def guardrail(self, j: int, key: str) -> str:
         """Absolute reference to guardrail j's field."""
-        col = [f[0] for f in GUARDRAIL_FIELDS].index(key)
+        col = _GUARDRAIL_POSITION[key]
         return f"{GUARDRAILS}!{cell(1 + j, col, True)}"
 
     # Actuals ----------------------------------------------------------------------------
     def actual_col(self, metric: str) -> int:
         """Column of a metric on Actuals (column A is ``period``)."""
-        return 1 + self.metrics.index(metric)
+        return 1 + self._metric_position[metric]
 
     def actual(self, metric: str, p: int) -> str:
         """Reference to period p's value of a metric on Actuals."""
@@ -548,7 +563,7 @@ class Layout:
 
     def scol(self, key: str) -> int:
         """Column of a Settlement column key."""
-        return self.settlement_columns.index(key)
+        return self._settlement_position[key]
 
     def srow(self, p: int) -> int:
         """Settlement row of period p (1-based): the header is row 0."""
