@@ -2,8 +2,9 @@
 
 All three phases run on the same generated portfolio with the same number of processes:
 
-(a) ``kpixl batch PORTFOLIO -o OUT --jobs N --force`` (load, settle, build with cached values,
-    validate, write atomically, manifest, summaries), as a subprocess;
+(a) ``kpixl batch PORTFOLIO -o OUT --jobs N --force`` (load, settle, build with cached values in
+    memory, check the built bytes against the template, write atomically, manifest, summaries),
+    as a subprocess;
 (b) the floor: the very cells of each workbook (a) wrote, read back beforehand, written again as
     bare constants with XlsxWriter by a pool of N processes (nothing computed, no validation);
 (c) the naive path on a sample: openpyxl writes each workbook's cells and formulas (no cached
@@ -244,6 +245,17 @@ def _prepare_cells(outputs: Path, ids: list[str], target: Path, extract: Any) ->
         (target / f"{item_id}.pickle").write_bytes(pickle.dumps(cells))
 
 
+def check_outputs(outputs: Path, ids: list[str], sample: int) -> str:
+    """Untimed: (a) checked its workbooks in memory; the full validator must agree on a sample."""
+    from kpixl.workbook.validate import validate_workbook
+
+    chosen = ids[:: max(1, len(ids) // sample)][:sample]
+    dirty = [i for i in chosen if validate_workbook(outputs / f"{i}.xlsx")]
+    if dirty:
+        raise SystemExit(f"kpixl validate finds issues in (a)'s output: {', '.join(dirty)}")
+    return f"    (a)'s output: {len(chosen)} workbooks spread over the run pass `kpixl validate`"
+
+
 def _line(name: str, result: dict[str, Any]) -> str:
     per = result["wall"] / result["count"]
     rate = result["count"] / result["wall"]
@@ -283,6 +295,7 @@ def main() -> None:
         common = ["--jobs", str(args.jobs), "--contracts", str(args.contracts)]
         a = run_phase("a", [*common, str(base / "portfolio"), str(base / "a")])
         print(_line("(a) kpixl batch", a), flush=True)
+        print(check_outputs(base / "a", ids, args.sample), flush=True)
         _prepare_cells(base / "a", ids, base / "cells", extract_cells)
         b = run_phase("b", [*common, str(base / "cells"), str(base / "b")])
         print(_line("(b) floor: XlsxWriter constants", b), flush=True)
