@@ -25,7 +25,7 @@ from xml.parsers import expat
 
 from kpixl.errors import Issue
 from kpixl.workbook.build import BuiltWorkbook, fingerprint, formula_text
-from kpixl.workbook.layout import META
+from kpixl.workbook.layout import META, CellSpec
 from kpixl.workbook.validate import (
     CACHE_MISMATCH,
     CONSTANT_OVER_FORMULA,
@@ -80,9 +80,12 @@ def verify_built(built: BuiltWorkbook, label: str) -> list[Issue]:
     except (zipfile.BadZipFile, KeyError, expat.ExpatError, ValueError) as e:
         return [Issue(label, UNREADABLE, f"cannot read the built workbook: {e}")]
     issues = _check_structure(built, label, sheets, names)
-    for spec in built.schema.sheets:
-        if spec.name in read:
-            issues += _check_cells(built, label, spec.name, read[spec.name])
+    specs: dict[str, dict[str, CellSpec]] = {sheet.name: {} for sheet in built.schema.sheets}
+    for spec in built.schema.cells:
+        specs[spec.sheet][spec.ref] = spec
+    for name, on_sheet in specs.items():
+        if name in read:
+            issues += _check_cells(built, label, name, on_sheet, read[name])
     return issues
 
 
@@ -114,9 +117,10 @@ def _check_structure(
     return issues
 
 
-def _check_cells(built: BuiltWorkbook, label: str, name: str, sheet: _Sheet) -> list[Issue]:
+def _check_cells(
+    built: BuiltWorkbook, label: str, name: str, specs: dict[str, CellSpec], sheet: _Sheet
+) -> list[Issue]:
     planned = built.cells.get(name, {})
-    specs = {spec.ref: spec for spec in built.schema.cells if spec.sheet == name}
     issues = []
     for ref in sheet.cells.keys() - planned.keys():
         issues.append(Issue(f"{label}:{name}!{ref}", INPUT_CHANGED, "cell is not in the template"))
@@ -244,41 +248,46 @@ def _shared_strings(package: zipfile.ZipFile) -> list[str]:
     return strings
 
 
+_CELL, _FORMULA, _VALUE, _TEXT = (f"{_MAIN} {tag}" for tag in ("c", "f", "v", "t"))
+_VALIDATION = f"{_MAIN} dataValidation"
+
+
+class _SheetReader:
+    """expat handlers that collect every cell of one worksheet (the inner loop of the check)."""
+
+    def __init__(self, strings: list[str]) -> None:
+        self.strings = strings
+        self.sheet = _Sheet()
+        self.cell = _Cell()
+        self.ref = ""
+        self.text = ""
+
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        if tag == _CELL:
+            self.cell, self.ref = _Cell(attrs.get("t", "n")), attrs["r"]
+        elif tag == _VALIDATION:
+            self.sheet.validated.update(attrs.get("sqref", "").split())
+        self.text = ""
+
+    def end(self, tag: str) -> None:
+        if tag == _CELL:
+            self.sheet.cells[self.ref] = self.cell
+        elif tag == _FORMULA:
+            self.cell.formula = self.text
+        elif tag == _VALUE:
+            cell = self.cell
+            cell.value = self.strings[int(self.text)] if cell.type == "s" else self.text
+        elif tag == _TEXT:  # inline strings
+            self.cell.value = _unescape(self.text)
+
+    def data(self, text: str) -> None:
+        self.text += text
+
+
 def _sheet(xml: bytes, strings: list[str]) -> _Sheet:
-    sheet = _Sheet()
-    cell: list[_Cell] = []
-    ref: list[str] = []
-    buffer: list[str] = []
-    collecting = [False]
-
-    def start(tag: str, attrs: dict[str, str]) -> None:
-        if tag == f"{_MAIN} c":
-            cell[:] = [_Cell(attrs.get("t", "n"))]
-            ref[:] = [attrs["r"]]
-        elif tag in (f"{_MAIN} f", f"{_MAIN} v", f"{_MAIN} t"):
-            buffer.clear()
-            collecting[0] = True
-        elif tag == f"{_MAIN} dataValidation":
-            sheet.validated.update(attrs.get("sqref", "").split())
-
-    def end(tag: str) -> None:
-        if tag == f"{_MAIN} c":
-            sheet.cells[ref[0]] = cell[0]
-        elif tag == f"{_MAIN} f":
-            cell[0].formula = "".join(buffer)
-        elif tag == f"{_MAIN} v":
-            value = "".join(buffer)
-            cell[0].value = strings[int(value)] if cell[0].type == "s" else value
-        elif tag == f"{_MAIN} t":  # inline strings
-            cell[0].value = _unescape("".join(buffer))
-        collecting[0] = False
-
-    def text(data: str) -> None:
-        if collecting[0]:
-            buffer.append(data)
-
-    _parse(xml, start, end, text)
-    return sheet
+    reader = _SheetReader(strings)
+    _parse(xml, reader.start, reader.end, reader.data)
+    return reader.sheet
 
 
 def _parse(
