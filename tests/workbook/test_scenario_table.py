@@ -154,8 +154,13 @@ def test_native_factor_is_the_settlement_formula_on_the_scenario_attainment(
         assert cf.factor_native(layout, k, a_settlement) in (settlement.native or "")
         assert cf.factor_native(layout, k, a_scenario) in (scenario.native or "")
         assert cf.factor_udf(layout, k, a_scenario) in (scenario.udf or "")
-    assert "KPIXL_CAP(" in (by_key["scenario[3].bonus"].udf or "")
+    # udf mode: KPIXL_SCENARIO (the engine's scenario_fee) on the row's payouts, in KPI order.
+    payouts = "+".join(layout.scenario_kpi(k, "payout", 3) for k in range(layout.k))
+    for key in ("bonus", "total"):
+        udf = by_key[f"scenario[3].{key}"].udf or ""
+        assert f"KPIXL_SCENARIO(Quote!$B$17,{payouts}," in udf and f',"{key}")' in udf
     assert "MIN(" in (by_key["scenario[3].bonus"].native or "")
+    assert "KPIXL" not in (by_key["scenario[3].total"].native or "")
 
 
 def test_chart_has_stacked_fee_and_alternative_lines(
