@@ -329,7 +329,7 @@ def fee_contradictions(contract: Contract, price: Price) -> list[Issue]:
     issues = []
     for key, stated, derived in pairs:
         if stated != derived:
-            shown = "(none)" if stated is None else f"{stated:g}"
+            shown = "(none)" if stated is None else f"{stated:.15g}"
             message = (
                 f"fee.{key} {shown} differs from the price the quote section gives "
                 f"({derived:.{d}f})"

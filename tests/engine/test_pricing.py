@@ -286,6 +286,13 @@ def test_contract_quote_is_priced_and_fee_checked(spec_contract: Contract, card:
         update={"fee": Fee(base=12020.40, pool=26788.32, period_cap=40182.48)}
     )
     assert fee_contradictions(agreed, price) == []
+    # A cent off is a contradiction, and the message shows the amount to the cent.
+    off = agreed.model_copy(update={"fee": agreed.fee.model_copy(update={"base": 12020.41})})
+    (issue,) = fee_contradictions(off, price)
+    assert (
+        issue.message
+        == "fee.base 12020.41 differs from the price the quote section gives (12020.40)"
+    )
 
 
 def test_rate_card_in_another_currency_is_refused(spec_contract: Contract, card: RateCard) -> None:
