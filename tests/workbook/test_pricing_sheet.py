@@ -12,6 +12,7 @@ from kpixl.actuals import Actuals
 from kpixl.engine.pricing import price_quote, quote_for
 from kpixl.engine.rounding import excel_round
 from kpixl.engine.scenarios import scenarios
+from kpixl.errors import Issue
 from kpixl.model import Contract, contract_from_data
 from kpixl.ratecard import PLATFORMS, load_rate_card
 from kpixl.workbook.build import build_workbook
@@ -32,21 +33,29 @@ from kpixl.workbook.validate import validate_workbook
 from tests.conftest import EXAMPLES
 from tests.engine.test_pricing import CARD_DATA, INPUTS
 from tests.workbook.test_parity import UDFS, check_parity
+from tests.workbook.test_validate import priced_contract
 
 PRICES = ("list", "base", "pool", "period_cap")
 
 
 @pytest.fixture
 def quoted(spec_contract: Contract) -> Contract:
-    """The SPEC contract with tests/engine/test_pricing.py's quote, three markets."""
-    quote = INPUTS.model_copy(update={"platform": None, "markets": None})
-    return spec_contract.model_copy(update={"quote": quote, "markets": ("US", "CA", "MX")})
+    """The SPEC contract with tests/engine/test_pricing.py's quote, three markets, and the fee
+    the sample rate card prices it to (else the validator reports KX125)."""
+    return priced_contract(spec_contract)
 
 
 def cached(path: Path, layout: Layout) -> dict[str, object]:
     """The cached values of the pricing results."""
     sheet = openpyxl.load_workbook(path, data_only=True)[QUOTE]
     return {key: sheet[layout.pricing_cell(key)].value for key, _en, _zh in PRICING_RESULTS}
+
+
+def fee_contradicted(issues: list[Issue], layout: Layout) -> list[str]:
+    """The fee keys KX125 names, when every issue is a KX125 at a Quote fee cell."""
+    rows = {f"B{layout.quote_row(key) + 1}": key for key in ("base", "pool", "period_cap")}
+    assert {i.code for i in issues} == {"KX125"}, issues
+    return [rows[i.location.rsplit("!", 1)[1]] for i in issues]
 
 
 def test_sample_rate_card_by_hand() -> None:
@@ -174,7 +183,8 @@ def test_edited_headcount_and_rate_card_recalc_to_the_engine_price(
     ]
     # subtotal 34356.25 + 2500 · 1.15 · 1.5 · 1.15 (a junior) = 39315.625; · 0.9 = 35384.0625
     assert want.list == 35384.06
-    assert validate_workbook(edited) == []
+    # The caches are fresh; the fee on the Quote sheet no longer is what the block prices.
+    assert fee_contradicted(validate_workbook(edited), layout) == ["base", "pool", "period_cap"]
 
     # Now the rate card of tests/engine/test_pricing.py, typed into the RateCard sheet.
     book = openpyxl.load_workbook(built)
@@ -199,7 +209,7 @@ def test_edited_headcount_and_rate_card_recalc_to_the_engine_price(
         assert evaluated[f"{QUOTE}!{layout.pricing_cell(key)}"] == pytest.approx(
             values[key], abs=1e-9
         )
-    assert validate_workbook(hand) == []
+    assert fee_contradicted(validate_workbook(hand), layout) == ["base", "pool", "period_cap"]
 
 
 @pytest.mark.libreoffice

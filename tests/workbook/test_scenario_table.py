@@ -34,8 +34,9 @@ GMV = (0.0, 90000.0, 144000.0, 180000.0, 216000.0, 270000.0)
 COLUMNS = ("base", "bonus", "total", "gmv", "fee_share", "fixed_fee", "cps_fee")
 
 
-def with_quote(levels: list[float] | None, cps_rate: float | None) -> Contract:
-    """The SPEC contract with a quote section (fee as priced by the sample rate card)."""
+def with_quote(levels: list[float] | None, cps_rate: float | None, priced: bool = True) -> Contract:
+    """The SPEC contract with a quote section; its fee as the sample rate card prices the quote
+    (``priced``), else the SPEC fee (base 9000, pool 21000, cap 31500)."""
     data: dict[str, Any] = yaml.safe_load((EXAMPLES / "acme-amz-us.yaml").read_text("utf-8"))
     data["quote"] = {
         "team": {"manager": 1, "specialist": 2},
@@ -44,6 +45,9 @@ def with_quote(levels: list[float] | None, cps_rate: float | None) -> Contract:
         "cps_rate": cps_rate,
         "levels": levels,
     }
+    if priced:
+        price = price_contract(load_rate_card(), contract_from_data(data, "c.yaml"))
+        data["fee"] |= {"base": price.base, "pool": price.pool}
     return contract_from_data(data, "c.yaml")
 
 
@@ -94,7 +98,7 @@ def test_quote_levels_and_cps_rate_fill_the_table(tmp_path: Path) -> None:
 
 
 def test_blank_rate_cell_means_no_cps_even_with_a_quote_rate() -> None:
-    contract = with_quote(None, 0.08)
+    contract = with_quote(None, 0.08, priced=False)
     layout = Layout(contract)
     values = scenario_values(layout, ScenarioInputs(LEVELS, None))
     assert [values[layout.scenario("cps_fee", i)] for i in range(6)] == [""] * 6
