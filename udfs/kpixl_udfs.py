@@ -33,6 +33,8 @@ from kpixl.engine.money import (
     prorated_base,
     round_money,
 )
+from kpixl.engine.pricing import list_figures
+from kpixl.engine.scenarios import scenario_fee
 from kpixl.errors import KpixlError
 
 __all__ = [
@@ -43,8 +45,10 @@ __all__ = [
     "kpixl_exit",
     "kpixl_factor",
     "kpixl_guardrail",
+    "kpixl_listprice",
     "kpixl_payout",
     "kpixl_round",
+    "kpixl_scenario",
     "kpixl_weighted",
 ]
 
@@ -131,6 +135,22 @@ def _numbers(value: Any, name: str) -> Grid:
         [_number(c, name, _where(rows, i, j)) for j, c in enumerate(r)] for i, r in enumerate(rows)
     ]
     return np.asarray(cells, dtype=np.float64)
+
+
+def _list(value: Any, name: str, blank: float | None = None) -> list[float]:
+    """Every cell of a range, row by row, as a float; a blank cell is ``blank`` (or an error)."""
+    rows = _rows(value, name)
+    return [
+        blank if blank is not None and _is_blank(c) else _number(c, name, _where(rows, i, j))
+        for i, r in enumerate(rows)
+        for j, c in enumerate(r)
+    ]
+
+
+def _optional_list(value: Any, name: str, blank: float | None = None) -> list[float] | None:
+    if all(_is_blank(cell) for row in _rows(value, name) for cell in row):
+        return None
+    return _list(value, name, blank)
 
 
 def _optional_numbers(value: Any, name: str) -> Grid | None:
@@ -406,3 +426,85 @@ def kpixl_base(
         _fail(f"person_days must not be negative, not {days:g}")
     d = _integer(decimals, "decimals", default=2)
     return prorated_base(_scalar(base, "base"), days, needed, d)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("role_rates", ndim=2, doc="Monthly cost per head of each team role (a RateCard range).")
+@xw.arg("headcount", ndim=2, doc="Heads per role, in the order of role_rates; blank = 0.")
+@xw.arg("platform_factor", doc="The platform's factor.")
+@xw.arg("markets", doc="Number of markets (whole, at least 1).")
+@xw.arg("market_surcharge", doc="The factor each market beyond the first adds.")
+@xw.arg("category_factor", doc="The category class's factor.")
+@xw.arg("integration_fee", doc="Monthly data-integration fee (default 0).")
+@xw.arg("add_on_rates", ndim=2, doc="Optional: monthly fee of each add-on service.")
+@xw.arg("add_on_flags", ndim=2, doc="Per add-on rate: 1 when taken, 0 or blank when not.")
+@xw.arg("languages", doc="Number of extra languages (default 0).")
+@xw.arg("language_fee", doc="Monthly fee per extra language (default 0).")
+@xw.arg("term_discount", doc="The term tier's discount, 0 to below 1 (default 0).")
+@xw.arg("months", doc="Months per settlement period: 1 (default) or 3 for a quarter.")
+@xw.arg("decimals", doc="Currency decimals (default 2).")
+@_excel_errors
+def kpixl_listprice(
+    role_rates: Any,
+    headcount: Any,
+    platform_factor: Any,
+    markets: Any,
+    market_surcharge: Any,
+    category_factor: Any,
+    integration_fee: Any = None,
+    add_on_rates: Any = None,
+    add_on_flags: Any = None,
+    languages: Any = None,
+    language_fee: Any = None,
+    term_discount: Any = None,
+    months: Any = None,
+    decimals: Any = None,
+) -> Any:
+    """List price per settlement period from rate-card figures and the quote's inputs."""
+    rates = _optional_list(add_on_rates, "add_on_rates") or []
+    flags = _optional_list(add_on_flags, "add_on_flags", blank=0.0)
+    figures = list_figures(
+        _list(role_rates, "role_rates"),
+        _list(headcount, "headcount", blank=0.0),
+        _scalar(platform_factor, "platform_factor"),
+        _integer(markets, "markets", minimum=1),
+        _scalar(market_surcharge, "market_surcharge"),
+        _scalar(category_factor, "category_factor"),
+        _optional_scalar(integration_fee, "integration_fee") or 0.0,
+        rates,
+        [0.0] * len(rates) if flags is None else flags,
+        _integer(languages, "languages", default=0, minimum=0),
+        _optional_scalar(language_fee, "language_fee") or 0.0,
+        _optional_scalar(term_discount, "term_discount") or 0.0,
+        _integer(months, "months", default=1, minimum=1),
+        _integer(decimals, "decimals", default=2),
+    )
+    return _result(figures.list, None, problem="the list price is not a finite number")
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("base", doc="The base fee per period.")
+@xw.arg("payouts", ndim=2, doc="The KPI payouts at the level: a range, or their sum.")
+@xw.arg("period_cap", doc="Optional: the most one period may pay.")
+@xw.arg("contract_cap", doc="Optional: the most the whole contract may pay.")
+@xw.arg("decimals", doc="Currency decimals (default 2).")
+@xw.arg("what", doc='"total" (default: base + bonus), "bonus" or "base".')
+@_excel_errors
+def kpixl_scenario(
+    base: Any,
+    payouts: Any,
+    period_cap: Any = None,
+    contract_cap: Any = None,
+    decimals: Any = None,
+    what: Any = None,
+) -> Any:
+    """Fee of a scenario period (guardrails holding) from its KPI payouts, after the caps."""
+    figure = _choice(what, "what", ("total", "bonus", "base"), "total")
+    fee = scenario_fee(
+        _scalar(base, "base"),
+        _list(payouts, "payouts"),
+        _optional_scalar(period_cap, "period_cap"),
+        _optional_scalar(contract_cap, "contract_cap"),
+        _integer(decimals, "decimals", default=2),
+    )
+    return _result(getattr(fee, str(figure)), None, problem=f"the {figure} is not a finite number")

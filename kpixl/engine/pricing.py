@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -38,6 +39,7 @@ class PriceLines:
     term_discount: float
     monthly_list: float
     months: int
+    list: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,100 @@ class Price:
     pool: float
     period_cap: float | None
     lines: PriceLines
+
+
+@dataclass(frozen=True, slots=True)
+class ListFigures:
+    """The SPEC §6 list-price arithmetic on plain numbers, each intermediate figure kept."""
+
+    team_cost: float
+    market_multiplier: float
+    adjusted_team_cost: float
+    add_on_fees: float
+    language_fees: float
+    subtotal: float
+    monthly_list: float
+    list: float
+
+
+def list_figures(
+    role_rates: Sequence[float],
+    headcount: Sequence[float],
+    platform_factor: float,
+    markets: float,
+    market_surcharge: float,
+    category_factor: float,
+    integration_fee: float = 0.0,
+    add_on_rates: Sequence[float] = (),
+    add_on_flags: Sequence[float] = (),
+    languages: float = 0.0,
+    language_fee: float = 0.0,
+    term_discount: float = 0.0,
+    months: int = 1,
+    decimals: int = 2,
+) -> ListFigures:
+    """The SPEC §6 list price from numbers: the one place its arithmetic is written.
+
+    ``price_lines`` feeds it from a rate card and quote inputs, KPIXL_LISTPRICE from cells;
+    the workbook's native formulas spell the same steps in the same order.
+
+    Args:
+        role_rates: monthly cost per head, one per role.
+        headcount: heads per role, in the order of ``role_rates``.
+        platform_factor: the platform's factor.
+        markets: the number of markets (the first carries no surcharge).
+        market_surcharge: the factor each market beyond the first adds.
+        category_factor: the category class's factor.
+        integration_fee: the monthly data-integration fee.
+        add_on_rates: monthly fee per add-on service.
+        add_on_flags: per add-on, 1 when taken and 0 when not (a count multiplies the fee).
+        languages: the number of extra languages.
+        language_fee: the monthly fee per extra language.
+        term_discount: the term tier's discount, a fraction in [0, 1).
+        months: monthly list prices per settlement period (1 month, 3 quarter).
+        decimals: the currency's decimals.
+
+    Returns:
+        team = Σ rate · heads; monthly = ROUND((team · platform · (1 + surcharge · (markets − 1))
+        · category + integration + Σ add-ons + language_fee · languages) · (1 − discount), d);
+        list = ROUND(monthly · months, d).
+
+    Raises:
+        ValueError: rates and headcounts (or add-on rates and flags) of different lengths,
+            or a discount outside [0, 1).
+    """
+    if len(role_rates) != len(headcount):
+        raise ValueError(
+            f"one headcount per role rate is needed ({len(role_rates)} rates, "
+            f"{len(headcount)} headcounts)"
+        )
+    if len(add_on_rates) != len(add_on_flags):
+        raise ValueError(
+            f"one flag per add-on rate is needed ({len(add_on_rates)} rates, "
+            f"{len(add_on_flags)} flags)"
+        )
+    if not 0 <= term_discount < 1:
+        raise ValueError(f"the term discount must be in [0, 1), not {term_discount:g}")
+    team_cost = math.fsum(rate * heads for rate, heads in zip(role_rates, headcount, strict=True))
+    market_multiplier = 1 + market_surcharge * (markets - 1)
+    adjusted = team_cost * platform_factor * market_multiplier * category_factor
+    add_on_fees = math.fsum(
+        rate * flag for rate, flag in zip(add_on_rates, add_on_flags, strict=True)
+    )
+    language_fees = language_fee * languages
+    subtotal = adjusted + integration_fee + add_on_fees + language_fees
+    monthly = excel_round(subtotal * (1 - term_discount), decimals)
+    listed = excel_round(monthly * months, decimals)
+    return ListFigures(
+        team_cost,
+        market_multiplier,
+        adjusted,
+        add_on_fees,
+        language_fees,
+        subtotal,
+        monthly,
+        listed,
+    )
 
 
 def price_lines(
@@ -63,7 +159,7 @@ def price_lines(
         decimals: the currency's decimals.
 
     Returns:
-        The figures; ``monthly_list`` is already rounded to the currency.
+        The figures; ``monthly_list`` and ``list`` are already rounded to the currency.
 
     Raises:
         RateCardError: an unset platform, an add-on the card does not price, no term tier.
@@ -72,33 +168,41 @@ def price_lines(
     if issues:
         raise RateCardError.from_issues(issues)
     platform = inputs.platform or "other"
-    markets = inputs.markets or 1
-    team_cost = math.fsum(
-        getattr(rate_card.roles, role) * getattr(inputs.team, role) for role in ROLES
-    )
     platform_factor = rate_card.platforms[platform]
-    market_multiplier = 1 + rate_card.market_surcharge * (markets - 1)
     category_factor = getattr(rate_card.categories, inputs.category_class)
     integration_fee = getattr(rate_card.integrations, inputs.integration)
-    add_ons = tuple((name, rate_card.add_ons[name]) for name in inputs.add_ons)
-    language_fees = rate_card.language_fee * inputs.languages
-    adjusted = team_cost * platform_factor * market_multiplier * category_factor
-    subtotal = adjusted + integration_fee + math.fsum(fee for _, fee in add_ons) + language_fees
     discount = rate_card.term_discount(inputs.term_months)
-    monthly = excel_round(subtotal * (1 - discount), decimals)
-    return PriceLines(
-        team_cost,
+    months = MONTHS_PER_PERIOD[period]
+    figures = list_figures(
+        [getattr(rate_card.roles, role) for role in ROLES],
+        [getattr(inputs.team, role) for role in ROLES],
         platform_factor,
-        market_multiplier,
+        inputs.markets or 1,
+        rate_card.market_surcharge,
         category_factor,
-        adjusted,
         integration_fee,
-        add_ons,
-        language_fees,
-        subtotal,
+        list(rate_card.add_ons.values()),
+        [1.0 if name in inputs.add_ons else 0.0 for name in rate_card.add_ons],
+        inputs.languages,
+        rate_card.language_fee,
         discount,
-        monthly,
-        MONTHS_PER_PERIOD[period],
+        months,
+        decimals,
+    )
+    return PriceLines(
+        figures.team_cost,
+        platform_factor,
+        figures.market_multiplier,
+        category_factor,
+        figures.adjusted_team_cost,
+        integration_fee,
+        tuple((name, rate_card.add_ons[name]) for name in inputs.add_ons),
+        figures.language_fees,
+        figures.subtotal,
+        discount,
+        figures.monthly_list,
+        months,
+        figures.list,
     )
 
 
@@ -130,8 +234,7 @@ def list_price(
     Returns:
         The list price, rounded to the currency.
     """
-    lines = price_lines(rate_card, inputs, period, decimals)
-    return excel_round(lines.monthly_list * lines.months, decimals)
+    return price_lines(rate_card, inputs, period, decimals).list
 
 
 def price_quote(
@@ -150,7 +253,7 @@ def price_quote(
         period_cap = ROUND(pool · cap_ratio, d) or None without a cap ratio.
     """
     lines = price_lines(rate_card, inputs, period, decimals)
-    listed = excel_round(lines.monthly_list * lines.months, decimals)
+    listed = lines.list
     base = excel_round(listed * inputs.base_share, decimals)
     pool = excel_round(listed * (1 - inputs.base_share) * inputs.risk_premium, decimals)
     cap = None if inputs.cap_ratio is None else excel_round(pool * inputs.cap_ratio, decimals)
@@ -226,7 +329,7 @@ def fee_contradictions(contract: Contract, price: Price) -> list[Issue]:
     issues = []
     for key, stated, derived in pairs:
         if stated != derived:
-            shown = "(none)" if stated is None else f"{stated:g}"
+            shown = "(none)" if stated is None else f"{stated:.15g}"
             message = (
                 f"fee.{key} {shown} differs from the price the quote section gives "
                 f"({derived:.{d}f})"

@@ -9,6 +9,7 @@ from typing import Any
 
 from kpixl.actuals import Actuals
 from kpixl.engine.attainment import attainment
+from kpixl.engine.money import apply_caps
 from kpixl.engine.rounding import excel_round
 from kpixl.engine.settle import settle
 from kpixl.model import NON_NEGATIVE_UNITS, Contract, Guardrail, Kpi
@@ -47,6 +48,47 @@ class ScenarioRow:
             "fixed_fee": self.fixed_fee,
             "cps_fee": self.cps_fee,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioFee:
+    """Base, bonus and total of one scenario period (period 1, every guardrail holding)."""
+
+    base: float
+    bonus: float
+    total: float
+
+
+def scenario_fee(
+    base: float,
+    payouts: Sequence[float],
+    period_cap: float | None = None,
+    contract_cap: float | None = None,
+    decimals: int = 2,
+) -> ScenarioFee:
+    """The fee of a scenario period from its KPI payouts (SPEC §5.6-5.10 for period 1).
+
+    Guardrails hold (multiplier 1), person-days are met and nothing was paid before, so:
+    base = ROUND(base, d); bonus = ROUND(Σ payouts, d), then the period cap and the contract
+    cap (``apply_caps``); total = ROUND(base + bonus, d). Cumulative settlement gives the same
+    period 1, so this equals ``settle()``'s period there. ``scenarios()`` and KPIXL_SCENARIO
+    call it; the workbook's native formulas spell the same steps in the same order.
+
+    Args:
+        base: the base fee per period.
+        payouts: each KPI's payout at the level, summed in this order (as Excel adds cells).
+        period_cap: the most one period may pay.
+        contract_cap: the most the whole contract may pay.
+        decimals: the currency's decimals.
+
+    Returns:
+        The base, bonus and total, each rounded to the currency.
+    """
+    rounded_base = excel_round(base, decimals)
+    # sum(), not fsum(): left-to-right like settle() and like Excel's A1+B1+C1.
+    uncapped = excel_round(sum(payouts, 0.0), decimals)
+    bonus = apply_caps(uncapped, period_cap, 0.0, contract_cap, decimals)
+    return ScenarioFee(rounded_base, bonus, excel_round(rounded_base + bonus, decimals))
 
 
 def actual_for_level(kpi: Kpi, target: float, baseline: float | None, level: float) -> float:
@@ -172,7 +214,8 @@ def scenarios(
             ROUND(fee.base + fee.pool, d) when the caller has no list price.
 
     Returns:
-        One row per level: fee(L) = base + bonus(L), GMV(L) = revenue target · L, fee share,
+        One row per level: the KPI payouts of ``settle()``'s period 1, then
+        :func:`scenario_fee` for fee(L) = base + bonus(L); GMV(L) = revenue target · L, fee share,
         fixed fee and ROUND(cps_rate · GMV(L), d).
     """
     d = contract.decimals
@@ -185,9 +228,12 @@ def scenarios(
         fixed_fee = excel_round(contract.fee.base + contract.fee.pool, d)
     synthetic = scenario_contract(contract)
     revenue = revenue_target(contract)
+    cap = contract.fee.contract_cap
     rows = []
     for level in levels:
         period = settle(synthetic, scenario_actuals(contract, level)).periods[0]
+        payouts = [k.payout for k in period.kpis]
+        fee = scenario_fee(contract.fee.base, payouts, contract.fee.period_cap, cap, d)
         gmv = None if revenue is None else revenue * level
         cps = None if cps_rate is None or gmv is None else excel_round(cps_rate * gmv, d)
         rows.append(
@@ -200,11 +246,11 @@ def scenarios(
                     )
                 ),
                 attainments=tuple((k.code, k.attainment) for k in period.kpis),
-                base=period.base,
-                bonus=period.bonus,
-                total=period.total,
+                base=fee.base,
+                bonus=fee.bonus,
+                total=fee.total,
                 gmv=gmv,
-                fee_share=None if not gmv else period.total / gmv,
+                fee_share=None if not gmv else fee.total / gmv,
                 fixed_fee=fixed_fee,
                 cps_fee=cps,
             )

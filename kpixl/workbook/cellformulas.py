@@ -364,10 +364,12 @@ def scenario_formula(layout: Layout, key: str, i: int, mode: Mode) -> str:  # no
     """The formula (without ``=``) of scenario row i's table column ``key``."""
     d = _decimals(layout)
     codes = [kpi.code for kpi in layout.contract.kpis]
+    payouts = "+".join(layout.scenario_kpi(k, "payout", i) for k in range(len(codes)))
     if key == "base":
         expr = _round(layout.quote("base"), layout, mode)
+    elif key in ("bonus", "total") and mode == "udf":
+        expr = _scenario_udf(layout, payouts, key)
     elif key == "bonus":
-        payouts = "+".join(layout.scenario_kpi(k, "payout", i) for k in range(len(codes)))
         uncapped = _round(payouts, layout, mode)  # the guardrail multiplier is 1
         expr = _caps(layout, uncapped, layout.quote("period_cap"), "0", mode)
     elif key == "total":
@@ -394,6 +396,19 @@ def scenario_formula(layout: Layout, key: str, i: int, mode: Mode) -> str:  # no
     else:
         raise KeyError(key)
     return _when_level(layout, i, expr)
+
+
+def _scenario_udf(layout: Layout, payouts: str, figure: str) -> str:
+    """KPIXL_SCENARIO: the engine's ``scenario_fee`` on the row's payouts.
+
+    The payout cells are not adjacent (each KPI's attainment, factor and payout sit together),
+    so the formula passes their sum, added in KPI order as the engine adds them.
+    """
+    q = layout.quote
+    return (
+        f"KPIXL_SCENARIO({q('base')},{payouts},{q('period_cap')},{q('contract_cap')},"
+        f'{_decimals(layout)},"{figure}")'
+    )
 
 
 def scenario_kpi_formula(layout: Layout, k: int, key: str, i: int, mode: Mode) -> str:
@@ -426,6 +441,7 @@ def pricing_formula(layout: Layout, key: str, mode: Mode) -> str:  # noqa: PLR09
 
     Same operation order as the engine, ROUND only where it rounds; the term discount is that
     of the largest tier whose min months is at most the term (MATCH type 1 on ascending tiers).
+    In udf mode the monthly list and the list price are KPIXL_LISTPRICE (``list_figures``).
     """
     p = layout.pricing
     if key == "team_cost":
@@ -435,6 +451,9 @@ def pricing_formula(layout: Layout, key: str, mode: Mode) -> str:  # noqa: PLR09
         mins = layout.ratecard_range("term_discounts", "name")
         discounts = layout.ratecard_range("term_discounts", "value")
         return f"INDEX({discounts},MATCH({p('term_months')},{mins},1))"
+    if key in ("monthly_list", "list") and mode == "udf":
+        months = "1" if key == "monthly_list" else _months(layout)
+        return _list_price_udf(layout, months)
     if key == "monthly_list":
         surcharge = layout.ratecard_value("settings", "market_surcharge")
         language_fee = layout.ratecard_value("settings", "language_fee")
@@ -451,8 +470,7 @@ def pricing_formula(layout: Layout, key: str, mode: Mode) -> str:  # noqa: PLR09
         subtotal = f"{adjusted}+{integration}+{fees}+{language_fee}*{p('languages')}"
         return _round(f"({subtotal})*(1-{p('term_discount')})", layout, mode)
     if key == "list":
-        months = f'IF({layout.quote("period")}="quarter",3,1)'
-        return _round(f"{p('monthly_list')}*{months}", layout, mode)
+        return _round(f"{p('monthly_list')}*{_months(layout)}", layout, mode)
     if key == "base":
         return _round(f"{p('list')}*{p('base_share')}", layout, mode)
     if key == "pool":
@@ -461,3 +479,35 @@ def pricing_formula(layout: Layout, key: str, mode: Mode) -> str:  # noqa: PLR09
         cap = p("cap_ratio")
         return _if_number(cap, _round(f"{p('pool')}*{cap}", layout, mode), BLANK)
     raise KeyError(key)
+
+
+def _months(layout: Layout) -> str:
+    """Monthly list prices per settlement period: 3 for a quarter, else 1."""
+    return f'IF({layout.quote("period")}="quarter",3,1)'
+
+
+def _list_price_udf(layout: Layout, months: str) -> str:
+    """KPIXL_LISTPRICE on the RateCard sheet and the pricing inputs (``engine.list_figures``)."""
+    p = layout.pricing
+    add_ons = ratecard_names("add_ons")
+    rates = flags = BLANK
+    if add_ons:
+        rates = layout.ratecard_range("add_ons", "value")
+        flags = layout.pricing_range(f"add_on.{add_ons[0]}", f"add_on.{add_ons[-1]}")
+    args = (
+        layout.ratecard_range("roles", "value"),
+        layout.pricing_range(f"team.{ROLES[0]}", f"team.{ROLES[-1]}"),
+        _lookup(layout, "platforms", "platform"),
+        p("markets"),
+        layout.ratecard_value("settings", "market_surcharge"),
+        _lookup(layout, "categories", "category_class"),
+        _lookup(layout, "integrations", "integration"),
+        rates,
+        flags,
+        p("languages"),
+        layout.ratecard_value("settings", "language_fee"),
+        p("term_discount"),
+        months,
+        _decimals(layout),
+    )
+    return f"KPIXL_LISTPRICE({','.join(args)})"

@@ -3,7 +3,8 @@
 The checks run in order and each stops the ones that need what it could not establish:
 package safety (nothing else runs on a refused file), hazards, "is this a kpixl workbook",
 the contract inputs (business rules of SPEC §3, located to cells), then structure, formula
-integrity and cached values against the template schema rebuilt from those inputs.
+integrity, the fee against the Quote pricing block (SPEC §6, priced afresh) and cached values
+against the template schema rebuilt from those inputs.
 """
 
 from __future__ import annotations
@@ -16,13 +17,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kpixl.engine.pricing import fee_contradictions
 from kpixl.errors import Issue, KpixlError
 from kpixl.model import Contract
 from kpixl.workbook.build import fingerprint, formula_text, input_values
-from kpixl.workbook.cached import ActualsGrid, actuals_grid, cached_values, resolved
+from kpixl.workbook.cached import (
+    ActualsGrid,
+    ScenarioInputs,
+    actuals_grid,
+    cached_values,
+    pricing_values,
+    resolved,
+)
 from kpixl.workbook.hazards import scan_hazards
 from kpixl.workbook.layout import (
     META,
+    QUOTE,
     SCHEMA_ID,
     SCHEMA_VERSION,
     CellSpec,
@@ -30,6 +40,7 @@ from kpixl.workbook.layout import (
     Layout,
     Mode,
     TemplateSchema,
+    cell,
 )
 from kpixl.workbook.read import read_book, read_scenario_inputs
 from kpixl.workbook.safety import DEFAULT_LIMITS, Limits, open_package
@@ -172,14 +183,39 @@ def check_book(book: Book, expected: Contract | None = None) -> list[Issue]:
         issues += _check_terms(book, schema, expected, lang, adjustment_rows, grid)
     broken = _check_formulas(book, schema, mode, meta)
     issues += broken
+    scenario = read_scenario_inputs(book.formulas, contract)
+    issues += _check_fee_against_price(book.label, layout, scenario)
     if data is None:
         return issues
     # A cell whose formula was replaced by a constant has no cache to judge: one issue is enough.
     replaced = {i.location for i in broken if i.code in (CONSTANT_OVER_FORMULA, FORMULA_DELETED)}
-    scenario = read_scenario_inputs(book.formulas, contract)
     recomputed = cached_values(layout, grid, data, scenario)
     caches = _check_caches(book, schema, recomputed)
     return issues + [i for i in caches if i.location not in replaced]
+
+
+def _check_fee_against_price(label: str, layout: Layout, scenario: ScenarioInputs) -> list[Issue]:
+    """KX125: the Quote's fee inputs agree with the pricing block, priced afresh (not cached).
+
+    The price is the engine's ``price_quote`` on the RateCard sheet and the pricing inputs, the
+    figures the block's formulas compute; ``fee_contradictions`` compares it with the fee, as
+    ``kpixl price`` does for a contract file, and like there a difference is an error. Inputs
+    the card cannot price give no price: their formula cells show the error instead.
+    """
+    _cells, price = pricing_values(layout, scenario)
+    if price is None:
+        return []
+    issues = []
+    for issue in fee_contradictions(layout.contract, price):
+        key = issue.location.removeprefix("fee.")
+        where = f"{label}:{QUOTE}!{cell(layout.quote_row(key), 1)}"
+        block = f"{QUOTE}!{layout.pricing_cell(key)}"
+        message = (
+            f"{issue.message}: the pricing block's {key} ({block}), from the RateCard sheet "
+            "and the pricing inputs; change the fee or the pricing inputs"
+        )
+        issues.append(Issue(where, issue.code, message, issue.severity))
+    return issues
 
 
 def _meta(book: Book) -> dict[str, str] | None:

@@ -6,7 +6,13 @@ import typing
 
 import pytest
 
-from kpixl.engine.pricing import fee_contradictions, list_price, price_contract, price_quote
+from kpixl.engine.pricing import (
+    fee_contradictions,
+    list_figures,
+    list_price,
+    price_contract,
+    price_quote,
+)
 from kpixl.model import Contract, Fee, Platform
 from kpixl.ratecard import (
     PLATFORMS,
@@ -52,6 +58,24 @@ INPUTS = QuoteInputs(
     cap_ratio=1.5,
 )
 
+#: INPUTS on CARD_DATA as plain numbers, in list_figures' order: role rates, heads, amazon,
+#: markets, surcharge, non_standard, api, add-on rates and flags, languages, language fee,
+#: the 12-month discount.
+HAND_NUMBERS: tuple[typing.Any, ...] = (
+    [10000, 8000, 6000, 4500, 3000],
+    [0, 1, 0, 2, 0],
+    1.2,
+    3,
+    0.25,
+    1.1,
+    400,
+    [1500, 2000, 999],
+    [1, 1, 0],
+    2,
+    300,
+    0.1,
+)
+
 
 @pytest.fixture
 def card() -> RateCard:
@@ -89,6 +113,60 @@ def test_hand_computed_quarterly_price(card: RateCard) -> None:
         120547.44,
     )
     assert list_price(card, INPUTS, "quarter", 2) == 103032.00
+
+
+def test_list_figures_from_plain_numbers_by_hand(card: RateCard) -> None:
+    # The hand-computed example above, as the numbers a worksheet holds: role rates and heads
+    # in role order, add-on rates with 0/1 flags (a third add-on not taken).
+    figures = list_figures(*HAND_NUMBERS)
+    assert figures.team_cost == 17000
+    assert figures.market_multiplier == 1.5
+    assert figures.add_on_fees == 3500
+    assert figures.language_fees == 600
+    assert figures.subtotal == pytest.approx(38160)
+    assert (figures.monthly_list, figures.list) == (34344.00, 34344.00)
+    quarter = list_figures(*HAND_NUMBERS, months=3)
+    assert quarter.list == 103032.00 == list_price(card, INPUTS, "quarter", 2)
+    # price_lines is the same arithmetic fed from the rate card.
+    lines = price_quote(card, INPUTS, "month", 2).lines
+    assert (lines.team_cost, lines.subtotal, lines.monthly_list, lines.list) == (
+        figures.team_cost,
+        figures.subtotal,
+        figures.monthly_list,
+        figures.list,
+    )
+
+
+def test_list_figures_defaults_and_rounding_point() -> None:
+    # One junior at 2.675 a month, nothing else: ROUND(2.675, 2) is Excel's 2.68, and a
+    # quarter is three *rounded* months: ROUND(3 · 2.68, 2) = 8.04 (not ROUND(8.025, 2)).
+    assert list_figures([2.675], [1], 1, 1, 0, 1).list == 2.68
+    assert list_figures([2.675], [1], 1, 1, 0, 1, months=3).list == 8.04
+    assert list_figures([2.675], [1], 1, 1, 0, 1, decimals=0).list == 3.0
+
+
+@pytest.mark.parametrize(
+    ("change", "needle"),
+    [
+        ({"headcount": [1, 2]}, r"one headcount per role rate is needed \(1 rates, 2 headcounts\)"),
+        ({"add_on_flags": [1]}, r"one flag per add-on rate is needed \(0 rates, 1 flags\)"),
+        ({"term_discount": 1.0}, r"the term discount must be in \[0, 1\), not 1"),
+        ({"term_discount": -0.1}, r"the term discount must be in \[0, 1\), not -0.1"),
+    ],
+)
+def test_list_figures_refuse_mismatched_or_impossible_numbers(
+    change: dict[str, typing.Any], needle: str
+) -> None:
+    args: dict[str, typing.Any] = {
+        "role_rates": [5000],
+        "headcount": [1],
+        "platform_factor": 1.0,
+        "markets": 1,
+        "market_surcharge": 0.0,
+        "category_factor": 1.0,
+    }
+    with pytest.raises(ValueError, match=needle):
+        list_figures(**(args | change))
 
 
 def test_list_price_uses_excel_round_half_away_from_zero(card: RateCard) -> None:
@@ -208,6 +286,13 @@ def test_contract_quote_is_priced_and_fee_checked(spec_contract: Contract, card:
         update={"fee": Fee(base=12020.40, pool=26788.32, period_cap=40182.48)}
     )
     assert fee_contradictions(agreed, price) == []
+    # A cent off is a contradiction, and the message shows the amount to the cent.
+    off = agreed.model_copy(update={"fee": agreed.fee.model_copy(update={"base": 12020.41})})
+    (issue,) = fee_contradictions(off, price)
+    assert (
+        issue.message
+        == "fee.base 12020.41 differs from the price the quote section gives (12020.40)"
+    )
 
 
 def test_rate_card_in_another_currency_is_refused(spec_contract: Contract, card: RateCard) -> None:

@@ -9,9 +9,18 @@ import pytest
 from kpixl.actuals import Actuals, Cell
 from kpixl.engine.attainment import Direction, attainment
 from kpixl.engine.comparison import compare, crossings_of
-from kpixl.engine.scenarios import actual_for_level, scenarios
+from kpixl.engine.scenarios import (
+    ScenarioFee,
+    actual_for_level,
+    scenario_actuals,
+    scenario_contract,
+    scenario_fee,
+    scenarios,
+)
 from kpixl.engine.settle import settle
 from kpixl.model import Contract, Fee, contract_from_data
+from kpixl.ratecard import DEFAULT_LEVELS
+from tests.workbook.contracts import case
 
 
 def real_actuals(level: float) -> Actuals:
@@ -29,6 +38,31 @@ def test_rows_equal_settle_on_the_real_columns(spec_contract: Contract, level: f
     (row,) = scenarios(spec_contract, [level])
     period = settle(spec_contract, real_actuals(level)).periods[0]
     assert (row.base, row.bonus, row.total) == (period.base, period.bonus, period.total)
+
+
+def test_scenario_fee_by_hand() -> None:
+    # SPEC §5 worked example, periods 1 and 6: payouts 12250 + 6300 + 4200 = 22750 under the
+    # 31500 period cap; 18375 + 8190 + 5600 = 32165 capped at 31500.
+    assert scenario_fee(9000, [12250, 6300, 4200], 31500) == ScenarioFee(9000, 22750, 31750)
+    assert scenario_fee(9000, [18375, 8190, 5600], 31500) == ScenarioFee(9000, 31500, 40500)
+    # The contract cap is what is left of it in period 1: all of it.
+    assert scenario_fee(9000, [12250, 6300, 4200], 31500, 20000).bonus == 20000
+    # ROUND at each named point, Excel's way: base 100.005 -> 100.01, bonus 0.125 + 0.2 -> 0.33.
+    assert scenario_fee(100.005, [0.125, 0.2]) == ScenarioFee(100.01, 0.33, 100.34)
+    assert scenario_fee(9000, [], None, None, 0) == ScenarioFee(9000, 0, 9000)
+
+
+@pytest.mark.parametrize("i", range(12))  # caps, min input, clawback, quarters
+@pytest.mark.parametrize("settlement", ["period", "cumulative"])
+def test_scenario_fee_is_settles_period_one(i: int, settlement: str) -> None:
+    # scenarios() composes the fee with scenario_fee (the function KPIXL_SCENARIO calls) from
+    # settle()'s payouts: it must be what settle() itself gives period 1.
+    contract = case(i).contract.model_copy(update={"settlement": settlement})
+    levels = (*DEFAULT_LEVELS, 0.79, 2.5)
+    for level, row in zip(levels, scenarios(contract, levels), strict=True):
+        actuals = scenario_actuals(contract, level)
+        period = settle(scenario_contract(contract), actuals).periods[0]
+        assert (row.base, row.bonus, row.total) == (period.base, period.bonus, period.total)
 
 
 def test_spec_contract_fee_by_level(spec_contract: Contract) -> None:

@@ -12,7 +12,11 @@ from kpixl.engine.attainment import attainment, weighted_attainment
 from kpixl.engine.curves import factor
 from kpixl.engine.exit_clause import exit_status
 from kpixl.engine.money import apply_caps, guardrail_multiplier, payout, prorated_base
+from kpixl.engine.pricing import list_figures, price_quote
 from kpixl.engine.rounding import excel_round
+from kpixl.engine.scenarios import scenario_fee
+from kpixl.ratecard import rate_card_from_data
+from tests.engine.test_pricing import CARD_DATA, HAND_NUMBERS, INPUTS
 from udfs import install
 from udfs import kpixl_udfs as udf
 from udfs.kpixl_udfs import UdfInputError
@@ -147,6 +151,54 @@ def test_guardrail_over_a_range() -> None:
     assert result == [[1.0], [0.5]]
 
 
+#: tests/engine/test_pricing.py's hand-computed quote as worksheet ranges: role rates and heads
+#: as columns (a blank head is 0), add-on rates with 0/1 flags (the third add-on not taken).
+RATES = [[10000], [8000], [6000], [4500], [3000]]
+HEADS = [[None], [1], [0], [2], [""]]
+ADD_ONS, FLAGS = [[1500], [2000], [999]], [[1], [1], [0]]
+
+
+def test_listprice_is_the_engine_list_price() -> None:
+    # list = ROUND((17000 · 1.2 · 1.5 · 1.1 + 400 + 3500 + 2 · 300) · 0.9, 2) = 34344.00
+    monthly = udf.kpixl_listprice(RATES, HEADS, 1.2, 3, 0.25, 1.1, 400, ADD_ONS, FLAGS, 2, 300, 0.1)
+    assert monthly == 34344.0 == list_figures(*HAND_NUMBERS).list
+    card = rate_card_from_data(CARD_DATA)
+    assert monthly == price_quote(card, INPUTS, "month", 2).list
+    quarter = udf.kpixl_listprice(
+        RATES, HEADS, 1.2, 3, 0.25, 1.1, 400, ADD_ONS, FLAGS, 2, 300, 0.1, 3, 2
+    )
+    assert quarter == 103032.0 == price_quote(card, INPUTS, "quarter", 2).list
+
+
+def test_listprice_optional_arguments_and_orientation() -> None:
+    # A row of rates against a column of heads; no integration, add-ons, languages or discount.
+    assert udf.kpixl_listprice([[5000, 2500]], [[1], [2]], 1.1, 1, 0.25, 1.0) == 11000.0
+    # Add-on rates without flags: none taken. Blank optional cells are their defaults.
+    assert udf.kpixl_listprice(5000, 1, 1, 2, 0.25, 1, None, [[300], [400]]) == 6250.0
+    assert udf.kpixl_listprice(5000, 1, 1, 2, 0.25, 1, "", "", "", "", "", "", "", "") == 6250.0
+    # Excel's ROUND, half away from zero: 2.675 -> 2.68; a quarter is three rounded months.
+    assert udf.kpixl_listprice(2.675, 1, 1, 1, 0, 1) == 2.68
+    assert udf.kpixl_listprice(2.675, 1, 1, 1, 0, 1, months=3) == 8.04
+    assert udf.kpixl_listprice(np.array([[2.675]]), 1, 1, 1, 0, 1, decimals=0) == 3.0
+
+
+def test_scenario_is_the_engine_scenario_fee() -> None:
+    # SPEC period 6 at its level: 18375 + 8190 + 5600 = 32165, capped at 31500; base 9000.
+    payouts = [[18375.0, 8190.0, 5600.0]]
+    assert udf.kpixl_scenario(9000, payouts, 31500) == 40500.0
+    assert udf.kpixl_scenario(9000, payouts, 31500, None, 2, "bonus") == 31500.0
+    assert udf.kpixl_scenario(9000, payouts, 31500, None, 2, "BASE") == 9000.0
+    assert (
+        udf.kpixl_scenario(9000, payouts, 31500)
+        == scenario_fee(9000, [18375, 8190, 5600], 31500).total
+    )
+    # The sum of the payouts works as well as the range (the Quote sheet passes X8+AA8+AD8).
+    assert udf.kpixl_scenario(9000, 18375 + 8190 + 5600, 31500, "", "", "bonus") == 31500.0
+    # No period cap, and a contract cap smaller than the bonus; ROUND at each named point.
+    assert udf.kpixl_scenario(9000, [[12250], [6300], [4200]], None, 20000, 2, "bonus") == 20000
+    assert udf.kpixl_scenario(100.005, [[0.125, 0.2]]) == 100.34
+
+
 @pytest.mark.parametrize(
     ("call", "message"),
     [
@@ -180,6 +232,53 @@ def test_guardrail_over_a_range() -> None:
         (lambda: udf.kpixl_exit([0.5], 0.7, None), "consecutive is required"),
         (lambda: udf.kpixl_weighted([[0.5, 0.5]], [[1.0, 1.0, 1.0]]), "one value per weight"),
         (lambda: udf.kpixl_base(9000, 10, 0), "required must be greater than 0"),
+        (
+            lambda: udf.kpixl_listprice(RATES, [[1], [2]], 1, 1, 0, 1),
+            r"KPIXL_LISTPRICE: one headcount per role rate is needed \(5 rates, 2 headcounts\)",
+        ),
+        (
+            lambda: udf.kpixl_listprice([[5000], [None]], [[1], [1]], 1, 1, 0, 1),
+            r"role_rates must be a number \(row 2, column 1 of the range\), not a blank cell",
+        ),
+        (
+            lambda: udf.kpixl_listprice(RATES, HEADS, "amazon", 1, 0, 1),
+            "platform_factor must be a number, not the text 'amazon'",
+        ),
+        (
+            lambda: udf.kpixl_listprice(RATES, HEADS, 1.2, 0, 0.25, 1),
+            "markets must be a whole number of at least 1, not 0",
+        ),
+        (lambda: udf.kpixl_listprice(RATES, HEADS, 1, None, 0, 1), "markets is required"),
+        (
+            lambda: udf.kpixl_listprice(RATES, HEADS, 1, 1, 0, 1, 0, None, [[1]]),
+            r"one flag per add-on rate is needed \(0 rates, 1 flags\)",
+        ),
+        (
+            lambda: udf.kpixl_listprice(RATES, HEADS, 1, 1, 0, 1, 0, ADD_ONS, [[1], ["yes"], [0]]),
+            "add_on_flags must be a number .*, not the text 'yes'",
+        ),
+        (
+            lambda: udf.kpixl_listprice(RATES, HEADS, 1, 1, 0, 1, 0, None, None, 1.5),
+            "languages must be a whole number of at least 0, not 1.5",
+        ),
+        (
+            lambda: udf.kpixl_listprice(RATES, HEADS, 1, 1, 0, 1, 0, None, None, 0, 0, 1),
+            r"the term discount must be in \[0, 1\), not 1",
+        ),
+        (
+            lambda: udf.kpixl_listprice(RATES, HEADS, 1, 1, 0, 1, months=0),
+            "months must be a whole number of at least 1",
+        ),
+        (
+            lambda: udf.kpixl_scenario(9000, [[100.0, None]]),
+            r"KPIXL_SCENARIO: payouts must be a number \(row 1, column 2 of the range\)",
+        ),
+        (lambda: udf.kpixl_scenario(None, 100), "base must be a number, not a blank cell"),
+        (lambda: udf.kpixl_scenario(9000, 100, [[1, 2]]), "period_cap must be a single cell"),
+        (
+            lambda: udf.kpixl_scenario(9000, 100, None, None, 2, "fee"),
+            "what must be one of total, bonus, base, not the text 'fee'",
+        ),
     ],
 )
 def test_bad_input_is_a_readable_error(call: object, message: str) -> None:

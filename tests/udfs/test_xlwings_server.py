@@ -13,7 +13,10 @@ from typing import Any
 import pytest
 
 from kpixl.engine.attainment import attainment
+from kpixl.engine.pricing import list_figures
 from kpixl.engine.rounding import excel_round
+from kpixl.engine.scenarios import scenario_fee
+from tests.engine.test_pricing import HAND_NUMBERS
 
 FUNCTIONS = {
     "KPIXL_ATTAINMENT": ["actual", "target", "direction", "baseline", "attainment_cap"],
@@ -22,8 +25,25 @@ FUNCTIONS = {
     "KPIXL_EXIT": ["weighted_attainments", "threshold", "consecutive"],
     "KPIXL_FACTOR": ["attainment", "tiers", "mode", "threshold", "factor_cap"],
     "KPIXL_GUARDRAIL": ["value", "op", "bound", "effect", "multiplier"],
+    "KPIXL_LISTPRICE": [
+        "role_rates",
+        "headcount",
+        "platform_factor",
+        "markets",
+        "market_surcharge",
+        "category_factor",
+        "integration_fee",
+        "add_on_rates",
+        "add_on_flags",
+        "languages",
+        "language_fee",
+        "term_discount",
+        "months",
+        "decimals",
+    ],
     "KPIXL_PAYOUT": ["pool", "weight", "factor", "decimals"],
     "KPIXL_ROUND": ["x", "decimals"],
+    "KPIXL_SCENARIO": ["base", "payouts", "period_cap", "contract_cap", "decimals", "what"],
     "KPIXL_WEIGHTED": ["weights", "attainments"],
 }
 
@@ -99,6 +119,14 @@ def test_meta_lists_every_function_with_docs(server: SimpleNamespace) -> None:
         True,
     ]
     assert functions["KPIXL_ROUND"]["description"].startswith("Excel-exact ROUND")
+    optional = {
+        name: [param.get("optional", False) for param in functions[name]["parameters"]]
+        for name in ("KPIXL_LISTPRICE", "KPIXL_SCENARIO")
+    }
+    assert optional == {
+        "KPIXL_LISTPRICE": [False] * 6 + [True] * 8,
+        "KPIXL_SCENARIO": [False] * 2 + [True] * 4,
+    }
 
 
 def test_scalar_call(server: SimpleNamespace) -> None:
@@ -119,6 +147,24 @@ def test_range_arguments(server: SimpleNamespace) -> None:
     assert row == [[1.0]]
 
 
+def test_pricing_and_scenario_calls(server: SimpleNamespace) -> None:
+    # Office.js sends every argument as a 2-D array: ranges as they are, scalars as [[x]].
+    rates, heads = [[10000], [8000], [6000], [4500], [3000]], [[0], [1], [0], [2], [""]]
+    scalars = [[[1.2]], [[3]], [[0.25]], [[1.1]], [[400]]]
+    add_ons = [[[1500], [2000]], [[1], [1]]]
+    rest = [[[2]], [[300]], [[0.1]]]
+    listed = _call(server, "kpixl_listprice", [rates, heads, *scalars, *add_ons, *rest])
+    assert listed == [[list_figures(*HAND_NUMBERS).list]] == [[34344.0]]
+    quarter = _call(server, "kpixl_listprice", [rates, heads, *scalars, *add_ons, *rest, [[3]]])
+    assert quarter == [[103032.0]]
+    payouts = [[18375.0, 8190.0, 5600.0]]
+    bonus = _call(
+        server, "kpixl_scenario", [[[9000]], payouts, [[31500]], [[""]], [[2]], [["bonus"]]]
+    )
+    assert bonus == [[scenario_fee(9000, [18375, 8190, 5600], 31500).bonus]] == [[31500.0]]
+    assert _call(server, "kpixl_scenario", [[[9000]], payouts, [[31500]]]) == [[40500.0]]
+
+
 def test_error_reaches_the_server_with_a_readable_message(server: SimpleNamespace) -> None:
     # xlwings Server answers the exception with an HTTP error; its JS turns that into
     # CustomFunctions.Error(invalidValue, message): #VALUE! with the message on hover.
@@ -126,6 +172,10 @@ def test_error_reaches_the_server_with_a_readable_message(server: SimpleNamespac
         _call(server, "kpixl_attainment", [[[1]], [[0]]])
     with pytest.raises(server.udfs.UdfInputError, match="mode must be one of"):
         _call(server, "kpixl_factor", [[[1.0]], [[0, 1]], [["curvy"]]])
+    with pytest.raises(server.udfs.UdfInputError, match="KPIXL_LISTPRICE: one headcount per"):
+        _call(server, "kpixl_listprice", [[[5000], [4000]], [[1]], [[1]], [[1]], [[0]], [[1]]])
+    with pytest.raises(server.udfs.UdfInputError, match="KPIXL_SCENARIO: what must be one of"):
+        _call(server, "kpixl_scenario", [[[9000]], [[100]], [[""]], [[""]], [[2]], [["fee"]]])
 
 
 def test_modules_are_restored_after_the_server_tests() -> None:

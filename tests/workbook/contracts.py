@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from kpixl.actuals import Actuals, Adjustments
+from kpixl.engine.pricing import price_quote, quote_for
 from kpixl.model import Contract, contract_from_data
+from kpixl.ratecard import load_rate_card
 
 MODES = ("stepped", "marginal", "linear", None)
 
@@ -173,3 +175,34 @@ def case(i: int) -> Case:
 def cases(count: int = 50) -> list[Case]:
     """The first ``count`` generated cases."""
     return [case(i) for i in range(count)]
+
+
+def priced_case(i: int) -> Case:
+    """The i-th case with a quote section priced by the SAMPLE rate card, and that price as fee.
+
+    The quote varies with i: team, category class, integration, add-ons, languages, term,
+    risk premium, a cap ratio (then the period cap is the priced one) and a CPS rate.
+    """
+    base = case(i)
+    card = load_rate_card()
+    names = list(card.add_ons)
+    data = contract_data(i)
+    data["quote"] = {
+        "team": {"manager": 1 + i % 2, "specialist": 0.5 * (i % 4), "junior": i % 3},
+        "category_class": ("standard", "non_standard", "regulated")[i % 3],
+        "integration": ("manual", "api", "third_party_tool")[i % 3],
+        "add_ons": names[: i % (len(names) + 1)],
+        "languages": i % 3,
+        "term_months": (1, 6, 12, 24)[i % 4],
+        "base_share": 1.0 if i % 8 == 7 else (0.3, 0.35, 0.5)[i % 3],  # 1.0: no bonus pool
+        "risk_premium": 1 + 0.1 * (i % 3),
+        **({"cap_ratio": 1.5} if i % 2 == 0 else {}),
+        "cps_rate": 0.05 + 0.01 * (i % 3),
+    }
+    unpriced = contract_from_data(data, f"gen-{i}-priced")
+    price = price_quote(card, quote_for(unpriced), unpriced.period, unpriced.decimals)
+    data["fee"] |= {"base": price.base, "pool": price.pool}
+    if price.period_cap is not None:
+        data["fee"]["period_cap"] = price.period_cap
+    contract = contract_from_data(data, f"gen-{i}-priced")
+    return Case(f"gen-{i:03d}-priced", contract, base.actuals, base.adjustments)

@@ -15,7 +15,8 @@ from kpixl.workbook.build import build_workbook
 from kpixl.workbook.evaluate import evaluate_workbook
 from kpixl.workbook.layout import Layout, Mode
 from kpixl.workbook.template import template_schema
-from tests.workbook.contracts import case
+from kpixl.workbook.validate import validate_workbook
+from tests.workbook.contracts import case, priced_case
 from udfs import kpixl_udfs
 
 UDFS = {name.upper(): getattr(kpixl_udfs, name) for name in kpixl_udfs.__all__}
@@ -88,3 +89,17 @@ def test_spec_example_parity(
 def test_generated_parity(i: int, mode: Mode, tmp_path: Path) -> None:
     c = case(i)
     assert check_parity(c.contract, c.actuals, c.adjustments, mode, tmp_path / "gen.xlsx") > 20
+
+
+# Priced contracts (a Quote pricing block: KPIXL_LISTPRICE and KPIXL_SCENARIO in udf mode):
+# monthly and quarterly, period and cumulative, caps, min input, JPY with 0 decimals, s = 1.
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["native", "udf"])
+@pytest.mark.parametrize("i", [0, 1, 2, 3, 4, 7, 9])
+def test_priced_generated_parity(i: int, mode: Mode, tmp_path: Path) -> None:
+    c = priced_case(i)
+    assert Layout(c.contract).priced
+    out = tmp_path / "priced.xlsx"
+    assert check_parity(c.contract, c.actuals, c.adjustments, mode, out) > 100
+    # The fee is the quote's price, so the validator finds no KX125 (nor any other error).
+    assert [i for i in validate_workbook(out) if i.severity == "error"] == []

@@ -6,11 +6,14 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+import yaml
 
 from kpixl.actuals import Actuals
 from kpixl.engine.pricing import price_quote, quote_for
+from kpixl.engine.rounding import excel_round
 from kpixl.engine.scenarios import scenarios
-from kpixl.model import Contract
+from kpixl.errors import Issue
+from kpixl.model import Contract, contract_from_data
 from kpixl.ratecard import PLATFORMS, load_rate_card
 from kpixl.workbook.build import build_workbook
 from kpixl.workbook.evaluate import evaluate_workbook
@@ -27,23 +30,32 @@ from kpixl.workbook.read import read_workbook
 from kpixl.workbook.recalc import recalc
 from kpixl.workbook.template import template_schema
 from kpixl.workbook.validate import validate_workbook
+from tests.conftest import EXAMPLES
 from tests.engine.test_pricing import CARD_DATA, INPUTS
 from tests.workbook.test_parity import UDFS, check_parity
+from tests.workbook.test_validate import priced_contract
 
 PRICES = ("list", "base", "pool", "period_cap")
 
 
 @pytest.fixture
 def quoted(spec_contract: Contract) -> Contract:
-    """The SPEC contract with tests/engine/test_pricing.py's quote, three markets."""
-    quote = INPUTS.model_copy(update={"platform": None, "markets": None})
-    return spec_contract.model_copy(update={"quote": quote, "markets": ("US", "CA", "MX")})
+    """The SPEC contract with tests/engine/test_pricing.py's quote, three markets, and the fee
+    the sample rate card prices it to (else the validator reports KX125)."""
+    return priced_contract(spec_contract)
 
 
 def cached(path: Path, layout: Layout) -> dict[str, object]:
     """The cached values of the pricing results."""
     sheet = openpyxl.load_workbook(path, data_only=True)[QUOTE]
     return {key: sheet[layout.pricing_cell(key)].value for key, _en, _zh in PRICING_RESULTS}
+
+
+def fee_contradicted(issues: list[Issue], layout: Layout) -> list[str]:
+    """The fee keys KX125 names, when every issue is a KX125 at a Quote fee cell."""
+    rows = {f"B{layout.quote_row(key) + 1}": key for key in ("base", "pool", "period_cap")}
+    assert {i.code for i in issues} == {"KX125"}, issues
+    return [rows[i.location.rsplit("!", 1)[1]] for i in issues]
 
 
 def test_sample_rate_card_by_hand() -> None:
@@ -81,6 +93,34 @@ def test_formulas_give_the_engine_price_and_validate(
     assert fixed == [price.list] * SCENARIO_ROWS  # the list price, as `kpixl scenarios`
     assert [r.fixed_fee for r in scenarios(quoted, fixed_fee=price.list)] == fixed
     assert validate_workbook(out) == []
+    by_key = {c.key: c for c in template_schema(quoted).cells}
+    for key in ("monthly_list", "list"):
+        spec = by_key[f"pricing.{key}"]
+        assert (spec.udf or "").startswith("KPIXL_LISTPRICE(")
+        assert "KPIXL" not in (spec.native or "")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["native", "udf"])
+@pytest.mark.parametrize("settlement", ["period", "cumulative"])
+def test_quarterly_priced_contract_parity(tmp_path: Path, mode: Mode, settlement: str) -> None:
+    # A quarter's list price is three rounded months (KPIXL_LISTPRICE's months argument).
+    data = yaml.safe_load((EXAMPLES / "acme-amz-us.yaml").read_text("utf-8"))
+    data |= {"period": "quarter", "periods": 2, "settlement": settlement}
+    data["markets"] = ["US", "CA", "MX"]
+    data["quote"] = INPUTS.model_dump(exclude={"platform", "markets"}, exclude_none=True)
+    contract = contract_from_data(data, "quarterly.yaml")
+    actuals = Actuals.from_rows(
+        ["period", "gmv", "ad_sales", "ad_spend", "gross_margin", "return_rate", "person_days"],
+        [["2027-Q1", 800000, 229500, 75000, 0.27, 0.07, 60]],
+        "quarters",
+    )
+    out = tmp_path / "q.xlsx"
+    assert check_parity(contract, actuals, None, mode, out) > 100
+    values = cached(out, Layout(contract))
+    price = price_quote(load_rate_card(), quote_for(contract), "quarter", contract.decimals)
+    assert values["list"] == price.list == excel_round(3 * values["monthly_list"], 2)
+    assert values["list"] == 92761.89  # ROUND(3 · 30920.63, 2)
 
 
 def test_rate_card_sheet_holds_the_sample_as_inputs(quoted: Contract, tmp_path: Path) -> None:
@@ -120,10 +160,11 @@ def test_workbook_reads_back_the_quote_section(quoted: Contract, tmp_path: Path)
     assert contract.quote == quoted.quote
 
 
+@pytest.mark.parametrize("mode", ["native", "udf"])
 def test_edited_headcount_and_rate_card_recalc_to_the_engine_price(
-    quoted: Contract, tmp_path: Path
+    quoted: Contract, tmp_path: Path, mode: Mode
 ) -> None:
-    built = build_workbook(quoted, out=tmp_path / "q.xlsx")
+    built = build_workbook(quoted, mode=mode, out=tmp_path / "q.xlsx")
     layout = Layout(quoted)
     book = openpyxl.load_workbook(built)
     book[QUOTE][layout.pricing_cell("team.junior")] = 1
@@ -142,7 +183,8 @@ def test_edited_headcount_and_rate_card_recalc_to_the_engine_price(
     ]
     # subtotal 34356.25 + 2500 · 1.15 · 1.5 · 1.15 (a junior) = 39315.625; · 0.9 = 35384.0625
     assert want.list == 35384.06
-    assert validate_workbook(edited) == []
+    # The caches are fresh; the fee on the Quote sheet no longer is what the block prices.
+    assert fee_contradicted(validate_workbook(edited), layout) == ["base", "pool", "period_cap"]
 
     # Now the rate card of tests/engine/test_pricing.py, typed into the RateCard sheet.
     book = openpyxl.load_workbook(built)
@@ -167,7 +209,7 @@ def test_edited_headcount_and_rate_card_recalc_to_the_engine_price(
         assert evaluated[f"{QUOTE}!{layout.pricing_cell(key)}"] == pytest.approx(
             values[key], abs=1e-9
         )
-    assert validate_workbook(hand) == []
+    assert fee_contradicted(validate_workbook(hand), layout) == ["base", "pool", "period_cap"]
 
 
 @pytest.mark.libreoffice

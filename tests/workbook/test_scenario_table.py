@@ -34,8 +34,9 @@ GMV = (0.0, 90000.0, 144000.0, 180000.0, 216000.0, 270000.0)
 COLUMNS = ("base", "bonus", "total", "gmv", "fee_share", "fixed_fee", "cps_fee")
 
 
-def with_quote(levels: list[float] | None, cps_rate: float | None) -> Contract:
-    """The SPEC contract with a quote section (fee as priced by the sample rate card)."""
+def with_quote(levels: list[float] | None, cps_rate: float | None, priced: bool = True) -> Contract:
+    """The SPEC contract with a quote section; its fee as the sample rate card prices the quote
+    (``priced``), else the SPEC fee (base 9000, pool 21000, cap 31500)."""
     data: dict[str, Any] = yaml.safe_load((EXAMPLES / "acme-amz-us.yaml").read_text("utf-8"))
     data["quote"] = {
         "team": {"manager": 1, "specialist": 2},
@@ -44,6 +45,9 @@ def with_quote(levels: list[float] | None, cps_rate: float | None) -> Contract:
         "cps_rate": cps_rate,
         "levels": levels,
     }
+    if priced:
+        price = price_contract(load_rate_card(), contract_from_data(data, "c.yaml"))
+        data["fee"] |= {"base": price.base, "pool": price.pool}
     return contract_from_data(data, "c.yaml")
 
 
@@ -94,7 +98,7 @@ def test_quote_levels_and_cps_rate_fill_the_table(tmp_path: Path) -> None:
 
 
 def test_blank_rate_cell_means_no_cps_even_with_a_quote_rate() -> None:
-    contract = with_quote(None, 0.08)
+    contract = with_quote(None, 0.08, priced=False)
     layout = Layout(contract)
     values = scenario_values(layout, ScenarioInputs(LEVELS, None))
     assert [values[layout.scenario("cps_fee", i)] for i in range(6)] == [""] * 6
@@ -154,8 +158,13 @@ def test_native_factor_is_the_settlement_formula_on_the_scenario_attainment(
         assert cf.factor_native(layout, k, a_settlement) in (settlement.native or "")
         assert cf.factor_native(layout, k, a_scenario) in (scenario.native or "")
         assert cf.factor_udf(layout, k, a_scenario) in (scenario.udf or "")
-    assert "KPIXL_CAP(" in (by_key["scenario[3].bonus"].udf or "")
+    # udf mode: KPIXL_SCENARIO (the engine's scenario_fee) on the row's payouts, in KPI order.
+    payouts = "+".join(layout.scenario_kpi(k, "payout", 3) for k in range(layout.k))
+    for key in ("bonus", "total"):
+        udf = by_key[f"scenario[3].{key}"].udf or ""
+        assert f"KPIXL_SCENARIO(Quote!$B$17,{payouts}," in udf and f',"{key}")' in udf
     assert "MIN(" in (by_key["scenario[3].bonus"].native or "")
+    assert "KPIXL" not in (by_key["scenario[3].total"].native or "")
 
 
 def test_chart_has_stacked_fee_and_alternative_lines(

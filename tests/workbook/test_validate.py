@@ -8,13 +8,16 @@ import openpyxl
 import pytest
 
 from kpixl.actuals import Actuals
+from kpixl.engine.pricing import price_contract, price_quote, quote_for
 from kpixl.errors import Issue
 from kpixl.model import Contract
+from kpixl.ratecard import load_rate_card
 from kpixl.workbook.build import build_workbook
-from kpixl.workbook.layout import SETTLEMENT, Layout
+from kpixl.workbook.layout import QUOTE, RATECARD, SETTLEMENT, Layout, ratecard_names
 from kpixl.workbook.patch import patch_cached_values
 from kpixl.workbook.template import template_schema
 from kpixl.workbook.validate import validate_workbook
+from tests.engine.test_pricing import INPUTS
 
 MODES = ("native", "udf")
 
@@ -200,3 +203,60 @@ def test_what_if_inputs_are_not_contract_terms(
     book["Quote"][level] = 0.6
     book.save(path)
     assert "KX320" not in {i.code for i in validate_workbook(path, expected=spec_contract)}
+
+
+def priced_contract(spec_contract: Contract) -> Contract:
+    """The SPEC contract with a quote section, three markets, and the fee its price gives."""
+    quote = INPUTS.model_copy(update={"platform": None, "markets": None})
+    contract = spec_contract.model_copy(update={"quote": quote, "markets": ("US", "CA", "MX")})
+    price = price_contract(load_rate_card(), contract)
+    update = {"base": price.base, "pool": price.pool, "period_cap": price.period_cap}
+    return contract.model_copy(update={"fee": contract.fee.model_copy(update=update)})
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("edit", ["platform factor", "headcount"])
+def test_fee_contradicting_the_pricing_block_is_found_at_the_fee_cells(
+    tmp_path: Path, spec_contract: Contract, spec_actuals: Actuals, mode: str, edit: str
+) -> None:
+    contract = priced_contract(spec_contract)
+    path = built(tmp_path, contract, spec_actuals, mode)
+    assert validate_workbook(path) == []  # the fee is the quote's price: no KX125
+    layout = Layout(contract)
+    book = openpyxl.load_workbook(path)
+    card, quote = load_rate_card(), quote_for(contract)
+    if edit == "platform factor":  # the RateCard sheet's amazon factor 1.15 -> 1.3
+        row = ratecard_names("platforms").index("amazon")
+        book[RATECARD][layout.ratecard_cell("platforms", row, "value")] = 1.3
+        card = card.model_copy(update={"platforms": card.platforms | {"amazon": 1.3}})
+    else:  # one more junior on the Quote's pricing inputs
+        book[QUOTE][layout.pricing_cell("team.junior")] = 1
+        team = quote.team.model_copy(update={"junior": 1.0})
+        quote = quote.model_copy(update={"team": team})
+    book.save(path)
+    # openpyxl drops the cached values; KX125 is computed afresh, not read from the caches.
+    want = price_quote(card, quote, contract.period, contract.decimals)
+    assert want.base != contract.fee.base
+    found = [i for i in validate_workbook(path) if i.code == "KX125"]
+    fee = contract.fee
+    assert [(i.location, i.severity) for i in found] == [
+        (f"{path}:{QUOTE}!B{layout.quote_row(key) + 1}", "error")
+        for key in ("base", "pool", "period_cap")
+    ]
+    assert found[0].message.startswith(
+        f"fee.base {fee.base} differs from the price the quote section gives ({want.base:.2f})"
+    )
+    assert f"({QUOTE}!{layout.pricing_cell('base')})" in found[0].message
+    assert f"fee.pool {fee.pool} differs" in found[1].message
+    assert f"({want.pool:.2f})" in found[1].message
+
+
+def test_no_kx125_without_a_pricing_block(
+    tmp_path: Path, spec_contract: Contract, spec_actuals: Actuals
+) -> None:
+    # The SPEC contract has no quote section: its fee is not compared with anything.
+    path = built(tmp_path, spec_contract, spec_actuals, "native")
+    book = openpyxl.load_workbook(path)
+    book[QUOTE][f"B{Layout(spec_contract).quote_row('base') + 1}"] = 1234.5
+    book.save(path)
+    assert "KX125" not in {i.code for i in validate_workbook(path)}
