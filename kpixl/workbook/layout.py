@@ -13,6 +13,8 @@ from kpixl.model import Contract
 from kpixl.ratecard import ROLES, RateCard, RateCardError, load_rate_card
 
 SCHEMA_ID = "kpixl.quote-workbook"
+#: Bumped by any change to the template's sheets, cells or formulas once a kpixl release has
+#: written workbooks; before the first release (0.1.0 is unreleased) it stays "1".
 SCHEMA_VERSION = "1"
 Lang = Literal["en", "zh", "both"]
 Mode = Literal["native", "udf"]
