@@ -350,13 +350,17 @@ class Layout:
         self.priced = priced(contract)
 
     # Quote ------------------------------------------------------------------------------
-    def quote_row(self, key: str) -> int:
+    #: Column of the contract header values on Quote (labels are in column A).
+    quote_col = 1
+
+    @staticmethod
+    def quote_row(key: str) -> int:
         """Row of a contract header field on the Quote sheet."""
         return QUOTE_FIRST_ROW - 1 + _QUOTE_POSITION[key]
 
     def quote(self, key: str) -> str:
         """Absolute reference to a Quote input, e.g. ``Quote!$B$4``."""
-        return f"{QUOTE}!{cell(self.quote_row(key), 1, True)}"
+        return f"{QUOTE}!{cell(self.quote_row(key), self.quote_col, True)}"
 
     @property
     def summary_row(self) -> int:
@@ -457,31 +461,47 @@ class Layout:
         last = RATECARD_FIRST_ROW + len(ratecard_names(table)) - 1
         return f"{RATECARD}!{cell(RATECARD_FIRST_ROW, col, True)}:{cell(last, col, True)}"
 
-    # KPIs -------------------------------------------------------------------------------
-    def kpi_col(self, key: str) -> int:
+    # KPIs and Guardrails: a header row, then one row per KPI or guardrail ----------------
+    @staticmethod
+    def table_row(i: int) -> int:
+        """Row of entry i (0-based) of the KPI or guardrail table; row 0 is the header."""
+        return 1 + i
+
+    @staticmethod
+    def kpi_col(key: str) -> int:
         """Column of a KPI table field."""
         return _KPI_POSITION[key]
 
     def kpi(self, k: int, key: str) -> str:
         """Absolute reference to KPI k's field."""
-        return f"{KPIS}!{cell(1 + k, self.kpi_col(key), True)}"
+        return f"{KPIS}!{cell(self.table_row(k), self.kpi_col(key), True)}"
 
     @property
     def weights_range(self) -> str:
         """The weight column of the KPI table."""
         col = self.kpi_col("weight")
-        return f"{KPIS}!{cell(1, col, True)}:{cell(self.k, col, True)}"
+        first, last = (
+            cell(self.table_row(0), col, True),
+            cell(self.table_row(self.k - 1), col, True),
+        )
+        return f"{KPIS}!{first}:{last}"
+
+    @staticmethod
+    def target_block_row(kpi_count: int) -> int:
+        """Header row of the target block under a KPI table of ``kpi_count`` KPIs."""
+        return kpi_count + 3
 
     @property
     def target_header_row(self) -> int:
         """Header row of the per-period target block on KPIs."""
-        return self.k + 3
+        return self.target_block_row(self.k)
 
     def target_row(self, p: int) -> int:
         """Row of period p (1-based) in the target block."""
         return self.target_header_row + p
 
-    def target_col(self, k: int, key: str) -> int:
+    @staticmethod
+    def target_col(k: int, key: str) -> int:
         """Column of KPI k's target-block field."""
         return 1 + k * len(TARGET_FIELDS) + _TARGET_POSITION[key]
 
@@ -497,24 +517,38 @@ class Layout:
     # Tiers ------------------------------------------------------------------------------
     tier_first_row = 2
 
+    #: Row of each KPI's code above its two tier columns, and of their headers.
+    tier_code_row, tier_header_row = 0, 1
+
+    @staticmethod
+    def tier_col(k: int, key: Literal["from", "rate"]) -> int:
+        """Column of KPI k's tier ``from`` or ``rate`` (two columns per KPI)."""
+        return 2 * k + (0 if key == "from" else 1)
+
     def tier(self, k: int, i: int, key: Literal["from", "rate"]) -> str:
         """Absolute reference to tier i of KPI k."""
-        col = 2 * k + (0 if key == "from" else 1)
-        return f"{TIERS}!{cell(self.tier_first_row + i, col, True)}"
+        return f"{TIERS}!{cell(self.tier_first_row + i, self.tier_col(k, key), True)}"
 
     def tier_range(self, k: int) -> str:
         """KPI k's two-column tier range (from, rate)."""
-        first = cell(self.tier_first_row, 2 * k, True)
-        last = cell(self.tier_first_row + self.tier_counts[k] - 1, 2 * k + 1, True)
+        first = cell(self.tier_first_row, self.tier_col(k, "from"), True)
+        last = cell(self.tier_first_row + self.tier_counts[k] - 1, self.tier_col(k, "rate"), True)
         return f"{TIERS}!{first}:{last}"
 
     # Guardrails -------------------------------------------------------------------------
+    @staticmethod
+    def guardrail_col(key: str) -> int:
+        """Column of a guardrail table field."""
+        return _GUARDRAIL_POSITION[key]
+
     def guardrail(self, j: int, key: str) -> str:
         """Absolute reference to guardrail j's field."""
-        col = _GUARDRAIL_POSITION[key]
-        return f"{GUARDRAILS}!{cell(1 + j, col, True)}"
+        return f"{GUARDRAILS}!{cell(self.table_row(j), self.guardrail_col(key), True)}"
 
     # Actuals ----------------------------------------------------------------------------
+    #: Row of the metric names on Actuals; period p's values are on row p.
+    actuals_header_row = 0
+
     def actual_col(self, metric: str) -> int:
         """Column of a metric on Actuals (column A is ``period``)."""
         return 1 + self._metric_position[metric]

@@ -172,23 +172,26 @@ def read_book(book: openpyxl.Workbook, name: str) -> tuple[Contract, Actuals, Ad
     except ContractError as e:
         raise WorkbookError.from_issues(_locate(e.issues, name, data)) from e
     layout = Layout(contract)
-    actuals_sheet = book[ACTUALS]
-    header = [actuals_sheet.cell(1, c + 1).value for c in range(1 + len(layout.metrics))]
-    rows = [
-        [_cell(actuals_sheet.cell(1 + p, c + 1).value) for c in range(len(header))]
-        for p in range(1, layout.n + 1)
-    ]
+    sheet = book[ACTUALS]
+    # The period column, then the contract's metrics in order (as the template lays them out).
+    columns = range(layout.actual_col(layout.metrics[-1]) + 1)
+    header = [_at(sheet, layout.actuals_header_row, c) for c in columns]
+    rows = [[_cell(_at(sheet, p, c)) for c in columns] for p in range(1, layout.n + 1)]
     actuals = Actuals.from_rows(header, rows, f"{name}:{ACTUALS}")
-    head = layout.adjustment_header_row + 1
-    adj_rows = []
-    row = head + 1
-    while row <= actuals_sheet.max_row:
-        adj_rows.append([_cell(actuals_sheet.cell(row, c + 1).value) for c in range(5)])
-        row += 1
+    first = layout.adjustment_header_row + 1
+    adj_rows = [
+        [_cell(_at(sheet, row, c)) for c in range(len(ADJUSTMENT_HEADER))]
+        for row in range(first, sheet.max_row)
+    ]
     adjustments = Adjustments.from_rows(
-        list(ADJUSTMENT_HEADER), adj_rows, f"{name}:{ACTUALS}", first_line=head + 1
+        list(ADJUSTMENT_HEADER), adj_rows, f"{name}:{ACTUALS}", first_line=first + 1
     )
     return contract, actuals, adjustments
+
+
+def _at(sheet: Worksheet, row: int, col: int) -> Any:
+    """The value of a cell at a 0-based (row, col), as the layout counts them."""
+    return sheet.cell(row + 1, col + 1).value
 
 
 def _cell(value: Any) -> Any:
@@ -232,8 +235,8 @@ def _quote_section(sheet: Worksheet, data: dict[str, Any]) -> dict[str, Any] | N
 
 def _quote_fields(sheet: Worksheet) -> dict[str, Any]:
     fields: dict[str, Any] = {}
-    for i, (key, *_rest) in enumerate(QUOTE_FIELDS):
-        fields[key] = sheet.cell(3 + i, 2).value
+    for key, *_rest in QUOTE_FIELDS:
+        fields[key] = _at(sheet, Layout.quote_row(key), Layout.quote_col)
     return fields
 
 
@@ -278,9 +281,9 @@ def _table(
     sheet: Worksheet, fields: tuple[tuple[str, Any, Any, Any, Any], ...]
 ) -> list[dict[str, Any]]:
     rows = []
-    r = 2
-    while not _blank(sheet.cell(r, 1).value) or not _blank(sheet.cell(r, 2).value):
-        rows.append({f[0]: sheet.cell(r, c + 1).value for c, f in enumerate(fields)})
+    r = Layout.table_row(0)
+    while not _blank(_at(sheet, r, 0)) or not _blank(_at(sheet, r, 1)):
+        rows.append({f[0]: _at(sheet, r, c) for c, f in enumerate(fields)})
         r += 1
     return rows
 
@@ -299,7 +302,7 @@ def _measured(row: dict[str, Any]) -> dict[str, Any]:
 def _kpis(book: openpyxl.Workbook, periods: int) -> list[dict[str, Any]]:
     sheet = book[KPIS]
     rows = _table(sheet, KPI_FIELDS)
-    head = len(rows) + 4  # 1-based header row of the target block (Layout.target_header_row)
+    head = Layout.target_block_row(len(rows))
     kpis = []
     for k, row in enumerate(rows):
         kpi: dict[str, Any] = {"code": row["code"], "name": row["name"] or ""}
@@ -317,10 +320,9 @@ def _kpis(book: openpyxl.Workbook, periods: int) -> list[dict[str, Any]]:
             if not _blank(row[key]):
                 kpi[key] = row[key]
         kpi.update(_measured(row))
-        column = 2 + k * 4
         series = {
-            key: [sheet.cell(head + p, column + offset).value for p in range(1, periods + 1)]
-            for offset, key in enumerate(("target", "ramp", "baseline"))
+            key: [_at(sheet, head + p, Layout.target_col(k, key)) for p in range(1, periods + 1)]
+            for key in ("target", "ramp", "baseline")
         }
         targets = series["target"]
         kpi["target"] = targets[0] if len(set(targets)) == 1 else targets
@@ -343,20 +345,19 @@ def _kpis(book: openpyxl.Workbook, periods: int) -> list[dict[str, Any]]:
 
 def _tiers(sheet: Worksheet, k: int) -> list[dict[str, Any]]:
     tiers = []
-    r = 3
-    while not _blank(sheet.cell(r, 2 * k + 1).value):
-        tiers.append(
-            {"from": sheet.cell(r, 2 * k + 1).value, "rate": sheet.cell(r, 2 * k + 2).value}
-        )
+    r = Layout.tier_first_row
+    start, rate = Layout.tier_col(k, "from"), Layout.tier_col(k, "rate")
+    while not _blank(_at(sheet, r, start)):
+        tiers.append({"from": _at(sheet, r, start), "rate": _at(sheet, r, rate)})
         r += 1
     return tiers
 
 
 def _guardrails(sheet: Worksheet) -> list[dict[str, Any]]:
     guardrails = []
-    r = 2
-    while not _blank(sheet.cell(r, 5).value):
-        row = {f[0]: sheet.cell(r, c + 1).value for c, f in enumerate(GUARDRAIL_FIELDS)}
+    r = Layout.table_row(0)
+    while not _blank(_at(sheet, r, Layout.guardrail_col("op"))):
+        row = {f[0]: _at(sheet, r, c) for c, f in enumerate(GUARDRAIL_FIELDS)}
         guardrail = _measured(row)
         guardrail.update({"op": row["op"], "bound": row["bound"], "effect": row["effect"]})
         if not _blank(row["multiplier"]):

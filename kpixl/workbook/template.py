@@ -45,6 +45,7 @@ from kpixl.workbook.layout import (
     template_names,
 )
 
+TIER_KEYS: tuple[Literal["from", "rate"], ...] = ("from", "rate")
 META_KEYS = (
     "schema_id",
     "schema_version",
@@ -274,7 +275,7 @@ def _quote_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
         cells.append(
             CellSpec(
                 QUOTE,
-                cell(row, 1),
+                cell(row, layout.quote_col),
                 f"quote.{key}",
                 "input",
                 kind,
@@ -441,7 +442,7 @@ def _kpi_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
             cells.append(
                 CellSpec(
                     KPIS,
-                    cell(1 + k, c),
+                    cell(layout.table_row(k), c),
                     f"kpis[{k}].{key}",
                     "input",
                     kind,
@@ -476,15 +477,17 @@ def _kpi_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
 def _tier_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
     cells = []
     for k in range(layout.k):
-        cells.append(CellSpec(TIERS, cell(0, 2 * k), f"tiers[{k}].code", "fixed", "text"))
-        cells.append(CellSpec(TIERS, cell(1, 2 * k), f"label.tiers[{k}].from", "fixed", "text"))
-        cells.append(CellSpec(TIERS, cell(1, 2 * k + 1), f"label.tiers[{k}].rate", "fixed", "text"))
+        code = cell(layout.tier_code_row, layout.tier_col(k, "from"))
+        cells.append(CellSpec(TIERS, code, f"tiers[{k}].code", "fixed", "text"))
+        for key in TIER_KEYS:
+            ref = cell(layout.tier_header_row, layout.tier_col(k, key))
+            cells.append(CellSpec(TIERS, ref, f"label.tiers[{k}].{key}", "fixed", "text"))
         for i in range(layout.tier_counts[k]):
-            for c, key in enumerate(("from", "rate")):
+            for key in TIER_KEYS:
                 cells.append(
                     CellSpec(
                         TIERS,
-                        cell(layout.tier_first_row + i, 2 * k + c),
+                        cell(layout.tier_first_row + i, layout.tier_col(k, key)),
                         f"kpis[{k}].tiers[{i}].{key}",
                         "input",
                         "number",
@@ -502,7 +505,7 @@ def _guardrail_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
             cells.append(
                 CellSpec(
                     GUARDRAILS,
-                    cell(1 + j, c),
+                    cell(layout.table_row(j), c),
                     f"guardrails[{j}].{key}",
                     "input",
                     kind,
@@ -516,7 +519,13 @@ def _actual_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
     cells = [CellSpec(ACTUALS, "A1", "actuals.header.period", "fixed", "text")]
     for m in layout.metrics:
         cells.append(
-            CellSpec(ACTUALS, cell(0, layout.actual_col(m)), f"actuals.header.{m}", "fixed", "text")
+            CellSpec(
+                ACTUALS,
+                cell(layout.actuals_header_row, layout.actual_col(m)),
+                f"actuals.header.{m}",
+                "fixed",
+                "text",
+            )
         )
     for p in range(1, layout.n + 1):
         cells.append(CellSpec(ACTUALS, cell(p, 0), f"actuals.period[{p}]", "fixed", "text"))
