@@ -98,15 +98,7 @@ def build_workbook(
     lang: Lang = "both",
     out: Path = Path("quote.xlsx"),
 ) -> Path:
-    """Write the quoting workbook of a contract, atomically.
-
-    Args:
-        contract: the contract.
-        actuals: actuals to fill the Actuals sheet with (and settle), or None.
-        adjustments: adjustments for the adjustments table, or None.
-        mode: ``native`` (plain Excel formulas) or ``udf`` (KPIXL_* functions).
-        lang: label language: ``en``, ``zh`` or ``both``.
-        out: the .xlsx file to write.
+    """Write the quoting workbook of a contract atomically: :func:`build_bytes`, to ``out``.
 
     Returns:
         The path written.
