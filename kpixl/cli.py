@@ -181,6 +181,11 @@ def _mode(text: str) -> Mode:
     return "udf" if text == "udf" else "native"
 
 
+RateCardOption = Annotated[
+    Path | None, typer.Option("--rate-card", help="Rate card YAML (default: the SAMPLE card).")
+]
+
+
 @app.command("quote")
 def quote_command(
     contract: Annotated[Path, typer.Argument(help="Contract file (YAML or JSON).")],
@@ -191,16 +196,19 @@ def quote_command(
         "native"
     ),
     lang: Annotated[str, typer.Option(help="Labels: en, zh or both.")] = "both",
+    rate_card: RateCardOption = None,
 ) -> None:
     """Build the standard quoting workbook of a contract (with cached values)."""
     from kpixl.workbook.build import build_workbook
+    from kpixl.workbook.layout import load_fitting_card
 
     mode, language = _mode(formulas), _lang(lang)
     try:
         terms = load_contract(contract)
         rows = None if actuals is None else read_actuals(actuals)
         adjusted = None if adjustments is None else read_adjustments(adjustments)
-        build_workbook(terms, rows, adjusted, mode=mode, lang=language, out=output)
+        card = None if rate_card is None else load_fitting_card(rate_card)
+        build_workbook(terms, rows, adjusted, mode, language, output, rate_card=card)
     except KpixlError as e:
         fail(e)
     err.print(f"wrote {output} ({mode} formulas)")
@@ -329,9 +337,6 @@ def parse_levels(text: str | None) -> tuple[float, ...] | None:
 LevelsOption = Annotated[
     str | None,
     typer.Option("--levels", help="Attainment levels, e.g. 0,0.5,0.8,1,1.2,1.5."),
-]
-RateCardOption = Annotated[
-    Path | None, typer.Option("--rate-card", help="Rate card YAML (default: the SAMPLE card).")
 ]
 
 
@@ -560,12 +565,13 @@ def batch_command(
     executor: Annotated[
         str, typer.Option(help="local, dask-local, or dask://HOST:PORT (needs kpixl[dask]).")
     ] = "local",
+    rate_card: RateCardOption = None,
 ) -> None:
     """Regenerate the workbooks of a portfolio: parallel, resumable, failures isolated."""
     from kpixl.batch import BatchOptions, BatchUsageError, run_batch
     from kpixl.progress import BatchProgress, summary_table
 
-    options = BatchOptions(out_dir, jobs, formulas.value, force, executor)
+    options = BatchOptions(out_dir, jobs, formulas.value, force, executor, rate_card=rate_card)
     try:
         report = run_batch(portfolio, options, BatchProgress(err))
     except BatchUsageError as e:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -16,6 +17,7 @@ import openpyxl
 import pandas as pd
 import pytest
 import xlsxwriter
+import yaml
 from typer.testing import CliRunner
 
 from kpixl import __version__
@@ -25,11 +27,15 @@ from kpixl.batch.hashing import file_sha256
 from kpixl.batch.item import STALL_ENV
 from kpixl.batch.manifest import MANIFEST
 from kpixl.cli import app
+from kpixl.engine.pricing import price_contract
 from kpixl.engine.rounding import excel_round
 from kpixl.engine.settle import settle
-from kpixl.model import load_contract
+from kpixl.model import contract_from_data, load_contract
+from kpixl.ratecard import load_rate_card
 from kpixl.workbook.validate import validate_workbook
 from tests.batch_helpers import copy_examples, stamps, workbook_hashes, write_generated
+from tests.engine.test_pricing import INPUTS
+from tests.workbook.test_pricing_sheet import agency_card_file
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_IDS = ["acme-amz-us", "internal-team-plan", "shopee-vn-fashion", "tiktok-us-beauty"]
@@ -327,3 +333,63 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     missing = runner.invoke(app, ["batch", str(tmp_path / "nowhere"), "-o", str(tmp_path / "o")])
     assert missing.exit_code == 2
     assert "KX900" in missing.stderr
+
+
+def _priced_contract_file(portfolio: Path, card: Path | None) -> None:
+    """``priced``: the SPEC example with a quote section, its fee priced on ``card``."""
+    data = yaml.safe_load((portfolio / "acme-amz-us.yaml").read_text("utf-8"))
+    data["markets"] = ["US", "CA", "MX"]
+    data["quote"] = INPUTS.model_dump(exclude={"platform", "markets"}, exclude_none=True)
+    price = price_contract(load_rate_card(card), contract_from_data(data, "priced.yaml"))
+    data["fee"] |= {"base": price.base, "pool": price.pool, "period_cap": price.period_cap}
+    (portfolio / "priced.yaml").write_text(yaml.safe_dump(data), "utf-8")
+    shutil.copy(portfolio / "acme-amz-us.actuals.csv", portfolio / "priced.actuals.csv")
+
+
+def test_a_rate_card_for_the_whole_portfolio(tmp_path: Path) -> None:
+    portfolio = copy_examples(tmp_path / "portfolio")
+    card = agency_card_file(tmp_path)
+    _priced_contract_file(portfolio, card)
+    out = tmp_path / "out"
+    report = run_batch(portfolio, BatchOptions(out, jobs=1, rate_card=card))
+    assert [r.status for r in report.results] == ["ok"] * 5
+    assert validate_workbook(out / "priced.xlsx") == []
+    assert openpyxl.load_workbook(out / "priced.xlsx")["RateCard"]["A1"].value == (
+        load_rate_card(card).name
+    )
+    entry = json.loads((out / MANIFEST).read_text())["items"]["priced"]
+    assert entry["inputs"]["rate_card"]["sha256"] == file_sha256(card)
+    again = run_batch(portfolio, BatchOptions(out, jobs=1, rate_card=card))
+    assert [r.status for r in again.results] == ["skipped"] * 5
+
+    # On the sample card the priced contract's fee contradicts its pricing block: that item
+    # fails (KX125 in errors.csv) and the others are built.
+    sample = run_batch(portfolio, BatchOptions(tmp_path / "sample", jobs=1))
+    assert {r.id: r.status for r in sample.results}["priced"] == "failed"
+    assert [r.status for r in sample.results if r.id != "priced"] == ["ok"] * 4
+    with open(tmp_path / "sample" / "errors.csv", encoding="utf-8") as handle:
+        errors = list(csv.DictReader(handle))
+    assert {(row["contract"], row["code"]) for row in errors} == {("priced", "KX125")}
+    assert not (tmp_path / "sample" / "priced.xlsx").exists()
+
+    # A changed card makes every item stale.
+    text = card.read_text("utf-8").replace("amazon: 1.3", "amazon: 1.31")
+    card.write_text(text, "utf-8")
+    changed = run_batch(portfolio, BatchOptions(out, jobs=1, rate_card=card))
+    assert {r.id: r.status for r in changed.results} == {
+        "acme-amz-us": "ok", "internal-team-plan": "ok", "priced": "failed",
+        "shopee-vn-fashion": "ok", "tiktok-us-beauty": "ok",
+    }  # fmt: skip
+
+
+def test_a_rate_card_that_does_not_fit_stops_the_batch_before_it_starts(tmp_path: Path) -> None:
+    portfolio = copy_examples(tmp_path / "portfolio")
+    card = agency_card_file(tmp_path, add_ons={"content": 1000})
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app, ["batch", str(portfolio), "-o", str(out), "-j", "1", "--rate-card", str(card)]
+    )
+    assert result.exit_code == 1
+    assert f"{card.resolve()}:add_ons: KX127" in result.stderr
+    assert "Traceback" not in result.output
+    assert not out.exists() or not list(out.glob("*.xlsx"))

@@ -10,9 +10,12 @@ import yaml
 from typer.testing import CliRunner
 
 from kpixl.cli import app
+from kpixl.engine.pricing import price_contract
 from kpixl.model import load_contract
+from kpixl.ratecard import load_rate_card
 from tests.conftest import EXAMPLES
 from tests.engine.test_pricing import CARD_DATA
+from tests.workbook.test_pricing_sheet import agency_card_file
 
 runner = CliRunner()
 SPEC = EXAMPLES / "acme-amz-us.yaml"
@@ -186,3 +189,36 @@ def test_init_with_unknown_template_exits_1(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert "KX131" in result.stderr
+
+
+def test_quote_with_an_agency_rate_card_builds_a_workbook_that_validates(tmp_path: Path) -> None:
+    card_file = agency_card_file(tmp_path)
+    contract, _ = files(tmp_path)
+    price = price_contract(load_rate_card(card_file), load_contract(contract))
+    fee = {"base": price.base, "pool": price.pool, "period_cap": price.period_cap}
+    contract, _ = files(tmp_path, fee=fee)
+    out = tmp_path / "q.xlsx"
+    args = ["quote", contract, "--rate-card", str(card_file), "-o", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["validate", str(out)])
+    assert result.exit_code == 0, result.output
+    # Built on the sample card instead, the same contract's fee contradicts the pricing block.
+    result = runner.invoke(app, ["quote", contract, "-o", str(tmp_path / "s.xlsx")])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["validate", str(tmp_path / "s.xlsx")])
+    assert result.exit_code == 1
+    assert "KX125" in result.stdout + result.stderr
+
+
+def test_quote_refuses_a_rate_card_the_sheet_has_no_rows_for(tmp_path: Path) -> None:
+    contract, card = files(tmp_path)  # two add-ons and three term tiers: not the sample's
+    out = tmp_path / "q.xlsx"
+    result = runner.invoke(app, ["quote", contract, "--rate-card", card, "-o", str(out)])
+    assert result.exit_code == 1
+    assert f"{card}:add_ons: KX127 the workbook's RateCard sheet has rows for the add-ons" in (
+        result.stderr
+    )
+    assert f"{card}:term_discounts: KX127" in result.stderr
+    assert "Traceback" not in result.output
+    assert not out.exists()

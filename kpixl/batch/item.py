@@ -7,6 +7,7 @@ picklable result. It never raises for a bad contract; the result carries the iss
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import time
@@ -20,6 +21,7 @@ from kpixl.batch.records import BatchItem, ErrorRow, ItemResult, ItemTask, Perio
 from kpixl.engine.settle import settle
 from kpixl.errors import Issue, KpixlError, WorkbookError
 from kpixl.model import Contract, load_contract
+from kpixl.ratecard import RateCard
 
 #: Test hook: items whose ordinal is at least this value sleep instead of running, so a test can
 #: kill a batch at a known point. Unset in normal use.
@@ -43,7 +45,7 @@ def process_item(task: ItemTask) -> ItemResult:
     hashes: dict[str, str] = {}
     try:
         hashes = hash_inputs(item)
-        contract, rows, digest = _build(task)
+        contract, rows, digest = _build(task, hashes)
     except KpixlError as e:
         issues = e.issues or [Issue(str(item.contract), CODE_INTERNAL, str(e))]
         return _failed(task, hashes, issues, started)
@@ -63,14 +65,23 @@ def _failed(
                       seconds=time.perf_counter() - started)  # fmt: skip
 
 
-def _build(task: ItemTask) -> tuple[Contract, tuple[PeriodRow, ...], str]:
+def _build(task: ItemTask, hashes: dict[str, str]) -> tuple[Contract, tuple[PeriodRow, ...], str]:
     item = task.item
     contract = load_contract(item.contract)
     actuals = None if item.actuals is None else read_actuals(item.actuals)
     adjustments = None if item.adjustments is None else read_adjustments(item.adjustments)
+    card = None if item.rate_card is None else _card(item.rate_card, hashes["rate_card"])
     rows = period_rows(contract, actuals, adjustments)
-    digest = write_checked_workbook(contract, actuals, adjustments, task)
+    digest = write_checked_workbook(contract, actuals, adjustments, task, card)
     return contract, rows, digest
+
+
+@functools.lru_cache(maxsize=4)
+def _card(path: Path, digest: str) -> RateCard:
+    """The batch's rate card, loaded once per worker process (and again if its bytes change)."""
+    from kpixl.workbook.layout import load_fitting_card
+
+    return load_fitting_card(path)
 
 
 def period_rows(
@@ -119,6 +130,7 @@ def write_checked_workbook(
     actuals: Actuals | None,
     adjustments: Adjustments | None,
     task: ItemTask,
+    rate_card: RateCard | None = None,
 ) -> str:
     """Build the workbook in memory, check its bytes, then write them atomically.
 
@@ -130,6 +142,7 @@ def write_checked_workbook(
         actuals: its actuals, or None.
         adjustments: its adjustments, or None.
         task: the item task (id, output folder, formula mode).
+        rate_card: the RateCard sheet's card, or None for the sample card.
 
     Returns:
         The SHA-256 of the workbook written to ``OUTDIR/<id>.xlsx``.
@@ -141,7 +154,7 @@ def write_checked_workbook(
     from kpixl.workbook.verify import verify_built
 
     final = task.out_dir / f"{task.item.id}.xlsx"
-    built = build_bytes(contract, actuals, adjustments, mode=task.mode)
+    built = build_bytes(contract, actuals, adjustments, mode=task.mode, rate_card=rate_card)
     problems = verify_built(built, str(final))
     if problems:
         raise WorkbookError.from_issues(problems)

@@ -11,7 +11,7 @@ from kpixl.errors import KpixlError
 Mode = Literal["native", "udf"]
 Status = Literal["ok", "skipped", "failed"]
 #: The input roles of an item, in the order they are hashed and reported.
-ROLES = ("contract", "actuals", "adjustments")
+ROLES = ("contract", "actuals", "adjustments", "rate_card")
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,13 +22,16 @@ class BatchItem:
     contract: Path
     actuals: Path | None = None
     adjustments: Path | None = None
+    #: The rate card of the RateCard sheet (``kpixl batch --rate-card``); None: the sample.
+    rate_card: Path | None = None
 
     def inputs(self) -> dict[str, Path]:
-        """The input files by role: ``contract``, ``actuals``, ``adjustments`` (present ones)."""
+        """The input files by role (present ones): a changed rate card rebuilds the item too."""
         files = {
             "contract": self.contract,
             "actuals": self.actuals,
             "adjustments": self.adjustments,
+            "rate_card": self.rate_card,
         }
         return {role: path for role, path in files.items() if path is not None}
 

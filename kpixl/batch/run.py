@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from kpixl.batch.manifest import Manifest
 from kpixl.batch.outputs import write_errors, write_summaries
 from kpixl.batch.records import BatchItem, BatchUsageError, ItemResult, ItemTask, Mode
 from kpixl.errors import Issue, KpixlError
+from kpixl.workbook.layout import load_fitting_card
 
 LOCK = ".kpixl-batch.lock"
 CODE_OUT_DIR = "KX906"  # OUTDIR cannot be used
@@ -33,6 +35,8 @@ class BatchOptions:
     force: bool = False
     executor: str = "local"
     manifest_interval: float = 1.0
+    #: Rate card YAML for every workbook's RateCard sheet; None: the shipped sample card.
+    rate_card: Path | None = None
 
 
 class ProgressSink(Protocol):
@@ -105,9 +109,15 @@ def run_batch(
     Raises:
         BatchUsageError: the portfolio cannot be read, OUTDIR is unusable or busy, or the
             executor cannot start.
+        RateCardError: the rate card cannot be read or does not fit the RateCard sheet.
     """
     started = time.perf_counter()
     found = discover(portfolio)
+    if options.rate_card is not None:
+        card_file = options.rate_card.resolve()
+        load_fitting_card(card_file)  # once here: a bad card would fail every item alike
+        items = tuple(dataclasses.replace(item, rate_card=card_file) for item in found.items)
+        found = Portfolio(items, found.failures)
     out_dir = options.out_dir
     _check_out_dir(portfolio, out_dir)
     engine = executor or make_executor(options.executor, options.jobs or default_jobs())

@@ -23,10 +23,11 @@ from xlsxwriter.worksheet import CellFormulaTuple, Worksheet
 from kpixl.actuals import Actuals, Adjustments
 from kpixl.atomic import atomic_write_bytes
 from kpixl.model import Contract
-from kpixl.ratecard import ROLES, QuoteInputs, RateCard
+from kpixl.ratecard import ROLES, QuoteInputs, RateCard, RateCardError
 from kpixl.workbook.cached import (
     ActualsGrid,
     CellValue,
+    ScenarioInputs,
     actuals_grid,
     cached_values,
     default_scenario_inputs,
@@ -51,7 +52,9 @@ from kpixl.workbook.layout import (
     Mode,
     TemplateSchema,
     pricing_inputs,
+    ratecard_names,
     sample_rate_card,
+    sheet_misfits,
 )
 from kpixl.workbook.template import fixed_label, template_schema
 
@@ -88,6 +91,9 @@ class BuiltWorkbook:
     mode: Mode
     #: Every cell written, by sheet and A1 address.
     cells: dict[str, dict[str, PlannedCell]]
+    layout: Layout
+    #: The scenario table's and pricing block's inputs (the rate card among them).
+    scenario: ScenarioInputs
 
 
 def build_workbook(
@@ -97,6 +103,7 @@ def build_workbook(
     mode: Mode = "native",
     lang: Lang = "both",
     out: Path = Path("quote.xlsx"),
+    rate_card: RateCard | None = None,
 ) -> Path:
     """Write the quoting workbook of a contract atomically: :func:`build_bytes`, to ``out``.
 
@@ -105,8 +112,9 @@ def build_workbook(
 
     Raises:
         ActualsError: the actuals or adjustments do not fit the contract.
+        RateCardError: the rate card does not fit the RateCard sheet (KX127).
     """
-    built = build_bytes(contract, actuals, adjustments, mode, lang)
+    built = build_bytes(contract, actuals, adjustments, mode, lang, rate_card)
     atomic_write_bytes(out, built.data)
     return out
 
@@ -117,6 +125,7 @@ def build_bytes(
     adjustments: Adjustments | None = None,
     mode: Mode = "native",
     lang: Lang = "both",
+    rate_card: RateCard | None = None,
 ) -> BuiltWorkbook:
     """Build the quoting workbook of a contract in memory (what ``build_workbook`` writes).
 
@@ -126,25 +135,34 @@ def build_bytes(
         adjustments: adjustments for the adjustments table, or None.
         mode: ``native`` (plain Excel formulas) or ``udf`` (KPIXL_* functions).
         lang: label language: ``en``, ``zh`` or ``both``.
+        rate_card: the rate card the RateCard sheet starts with (and the pricing block prices
+            the quote with); default: the shipped sample card.
 
     Returns:
         The .xlsx bytes with the schema and every cell written, for checking them.
 
     Raises:
         ActualsError: the actuals or adjustments do not fit the contract.
+        RateCardError: the rate card does not fit the RateCard sheet (KX127).
     """
+    card = sample_rate_card() if rate_card is None else rate_card
+    misfits = sheet_misfits(card, card.name)
+    if misfits:
+        raise RateCardError.from_issues(misfits)
     data = resolved(contract, actuals, adjustments)  # first: it names every bad cell
     grid = actuals_grid(contract, actuals, adjustments)
     schema = template_schema(contract, lang, len(grid.adjustments))
     layout = Layout(contract, len(grid.adjustments))
-    values = cached_values(layout, grid, data)
+    scenario = default_scenario_inputs(contract, card)
+    values = cached_values(layout, grid, data, scenario)
     stream = io.BytesIO()
-    cells = _write(stream, schema, layout, grid, values, mode, lang)
-    return BuiltWorkbook(stream.getvalue(), schema, mode, cells)
+    cells = _write(stream, schema, layout, grid, values, mode, lang, card)
+    return BuiltWorkbook(stream.getvalue(), schema, mode, cells, layout, scenario)
 
 
-def input_values(layout: Layout, grid: ActualsGrid) -> dict[str, Any]:
-    """The value of every input and fixed cell, keyed by schema key."""
+def input_values(layout: Layout, grid: ActualsGrid, card: RateCard | None = None) -> dict[str, Any]:
+    """The value of every input and fixed cell, keyed by schema key (default: the sample card)."""
+    card = sample_rate_card() if card is None else card
     contract = layout.contract
     fee = contract.fee
     quote: dict[str, Any] = {
@@ -171,11 +189,11 @@ def input_values(layout: Layout, grid: ActualsGrid) -> dict[str, Any]:
         "exit_consecutive": None if contract.exit is None else contract.exit.consecutive,
     }
     out: dict[str, Any] = {f"quote.{key}": value for key, value in quote.items()}
-    scenario = default_scenario_inputs(contract)
+    scenario = default_scenario_inputs(contract, card)
     out["scenario.cps_rate"] = scenario.cps_rate
     for i, level in enumerate(scenario.levels):
         out[f"scenario[{i}].level"] = level
-    out.update(_ratecard_inputs(sample_rate_card()))
+    out.update(_ratecard_inputs(card))
     if scenario.pricing is not None:
         out.update(_pricing_inputs(scenario.pricing[1]))
     labels = contract.period_labels
@@ -220,14 +238,14 @@ def _ratecard_inputs(card: RateCard) -> dict[str, Any]:
     """The RateCard sheet's names and values, keyed by schema key."""
     entries: dict[str, list[tuple[Any, float]]] = {
         "roles": [(role, getattr(card.roles, role)) for role in ROLES],
-        "platforms": list(card.platforms.items()),
+        "platforms": [(name, card.platforms[name]) for name in ratecard_names("platforms")],
         "categories": [(c, getattr(card.categories, c)) for c in CATEGORY_CLASSES],
         "integrations": [(i, getattr(card.integrations, i)) for i in INTEGRATIONS],
-        "add_ons": list(card.add_ons.items()),
+        "add_ons": [(name, card.add_ons[name]) for name in ratecard_names("add_ons")],
         "term_discounts": [(t.min_months, t.discount) for t in card.term_discounts],
         "settings": [(key, getattr(card, key)) for key in RATECARD_SETTINGS],
     }
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = {"ratecard.name": card.name}
     for table, rows in entries.items():
         for i, (name, value) in enumerate(rows):
             out[f"ratecard.{table}[{i}].name"] = name
@@ -343,6 +361,7 @@ def _write(
     values: dict[str, dict[str, CellValue]],
     mode: Mode,
     lang: Lang,
+    card: RateCard,
 ) -> dict[str, dict[str, PlannedCell]]:
     options = {
         "in_memory": True,  # zip entries dated 1980-01-01: deterministic output
@@ -374,7 +393,7 @@ def _write(
         sheet.fit_to_pages(1, 0)
         sheet.protect("", {"format_columns": True, "format_rows": True})
     formats = _Formats(book)
-    inputs = input_values(layout, grid)
+    inputs = input_values(layout, grid, card)
     meta = {
         "meta.schema_id": SCHEMA_ID,
         "meta.schema_version": SCHEMA_VERSION,

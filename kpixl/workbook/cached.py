@@ -60,10 +60,11 @@ class ScenarioInputs:
     pricing: tuple[RateCard, QuoteInputs] | None = None
 
 
-def default_scenario_inputs(contract: Contract) -> ScenarioInputs:
+def default_scenario_inputs(contract: Contract, card: RateCard | None = None) -> ScenarioInputs:
     """The inputs a new workbook starts with: the quote's levels and CPS rate, else defaults.
 
     The table has SCENARIO_ROWS rows: more levels than that are cut, fewer leave rows blank.
+    The pricing block prices the quote with ``card`` (default: the sample card).
     """
     quote = contract.quote
     levels: tuple[float | None, ...] = tuple(DEFAULT_LEVELS)
@@ -73,7 +74,7 @@ def default_scenario_inputs(contract: Contract) -> ScenarioInputs:
     pricing = None
     if priced(contract):
         try:
-            pricing = (sample_rate_card(), quote_for(contract))
+            pricing = (card or sample_rate_card(), quote_for(contract))
         except RateCardError:  # a quote the card cannot price: its cells cache blanks
             pricing = None
     return ScenarioInputs(padded, None if quote is None else quote.cps_rate, pricing)

@@ -5,13 +5,16 @@ from __future__ import annotations
 import functools
 import json
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
+from kpixl.errors import Issue
 from kpixl.model import Contract
 from kpixl.ratecard import ROLES, RateCard, RateCardError, load_rate_card
 
+CODE_CARD_MISFIT = "KX127"  # a rate card whose rows the RateCard sheet does not have
 SCHEMA_ID = "kpixl.quote-workbook"
 #: Bumped by any change to the template's sheets, cells or formulas once a kpixl release has
 #: written workbooks; before the first release (0.1.0 is unreleased) it stays "1".
@@ -122,6 +125,7 @@ RATECARD_TABLES: tuple[tuple[str, str, str, str, str], ...] = (
 CATEGORY_CLASSES = ("standard", "non_standard", "regulated")
 INTEGRATIONS = ("manual", "api", "third_party_tool")
 RATECARD_SETTINGS = ("market_surcharge", "language_fee")
+RATECARD_NAME_CELL = "A1"  # the rate card's name, above its tables
 RATECARD_FIRST_ROW = 2  # 0-based row of each table's first entry (row 1 holds the headers)
 #: Quote pricing formula cells (SPEC §6), in the order ``engine/pricing.py`` computes them.
 PRICING_RESULTS: tuple[tuple[str, str, str], ...] = (
@@ -186,10 +190,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "p": ("#", "期次"),
     "n": ("Values entered", "已录入数"),
     "total_row": ("Total", "合计"),
-    "ratecard_note": (
-        "Rate card: SAMPLE numbers shipped with kpixl, not real prices; edit them",
-        "价目表：kpixl 自带示例数字，并非真实价格，请修改",
-    ),
     "quote_pricing": (
         "Quote pricing from the RateCard sheet (SPEC §6)",
         "按价目表报价（规范第6节）",
@@ -266,6 +266,56 @@ class TemplateSchema:
 def sample_rate_card() -> RateCard:
     """The shipped SAMPLE rate card the RateCard sheet starts with (loaded once)."""
     return load_rate_card()
+
+
+def sheet_misfits(card: RateCard, source: str) -> list[Issue]:
+    """Why a rate card cannot fill the RateCard sheet, which has the sample card's rows.
+
+    Roles, platforms, category classes, integrations and settings are the same on every card;
+    the add-ons must be the sample's (its names are fixed cells) and the term tiers as many
+    (their min months are inputs, so they may differ).
+
+    Args:
+        card: the rate card to write into the sheet.
+        source: how locations name the card (its file).
+
+    Returns:
+        KX127 issues; none when the card fits.
+    """
+    sample = sample_rate_card()
+    issues = []
+    if set(card.add_ons) != set(sample.add_ons):
+        message = (
+            f"the workbook's RateCard sheet has rows for the add-ons {', '.join(sample.add_ons)}; "
+            f"this card prices {', '.join(card.add_ons) or 'none'}"
+        )
+        issues.append(Issue(f"{source}:add_ons", CODE_CARD_MISFIT, message))
+    if len(card.term_discounts) != len(sample.term_discounts):
+        message = (
+            f"the workbook's RateCard sheet has {len(sample.term_discounts)} term tiers; "
+            f"this card has {len(card.term_discounts)}"
+        )
+        issues.append(Issue(f"{source}:term_discounts", CODE_CARD_MISFIT, message))
+    return issues
+
+
+def load_fitting_card(path: Path) -> RateCard:
+    """The rate card in a file, checked to fit the workbook's RateCard sheet.
+
+    Args:
+        path: the rate card YAML.
+
+    Returns:
+        The card.
+
+    Raises:
+        RateCardError: unreadable, breaks a rule (KX121, KX122) or does not fit (KX127).
+    """
+    card = load_rate_card(path)
+    misfits = sheet_misfits(card, str(path))
+    if misfits:
+        raise RateCardError.from_issues(misfits)
+    return card
 
 
 def ratecard_names(table: str) -> tuple[str, ...]:

@@ -25,6 +25,7 @@ from kpixl.workbook.layout import (
     QUOTE,
     QUOTE_FIELDS,
     RATECARD,
+    RATECARD_NAME_CELL,
     SCENARIO_ROWS,
     TIERS,
     Layout,
@@ -117,9 +118,14 @@ def _pricing(book: openpyxl.Workbook, layout: Layout) -> tuple[RateCard, QuoteIn
         return _cell(quote_sheet[layout.pricing_cell(key)].value)
 
     sample = sample_rate_card()
+    name = (
+        ""
+        if _blank(card_sheet[RATECARD_NAME_CELL].value)
+        else str(card_sheet[RATECARD_NAME_CELL].value)
+    )
     card_data: dict[str, Any] = {
-        "name": sample.name,
-        "sample": sample.sample,
+        "name": name or "rate card",
+        "sample": sample.sample and name == sample.name,
         "currency": layout.contract.currency,
         "roles": dict(entries("roles")),
         "platforms": dict(entries("platforms")),

@@ -23,6 +23,7 @@ from kpixl.workbook.layout import (
     QUOTE_FIELDS,
     RATECARD,
     RATECARD_FIRST_ROW,
+    RATECARD_NAME_CELL,
     RATECARD_TABLES,
     SCENARIO_COLUMNS,
     SCENARIO_KPI_COLUMNS,
@@ -594,8 +595,10 @@ def _settlement_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
 
 
 def _ratecard_cells(layout: Layout) -> list[CellSpec]:
-    """The rate card as editable tables: fixed names beside input values (term tiers: both)."""
-    cells = [CellSpec(RATECARD, "A1", "label.ratecard_note", "fixed", "text")]
+    """The rate card's name, then editable tables: fixed names beside input values (term
+    tiers: both)."""
+    # The card's name, as an input: the shipped card's says SAMPLE, an agency's its own.
+    cells = [CellSpec(RATECARD, RATECARD_NAME_CELL, "ratecard.name", "input", "text")]
     for table, *_labels in RATECARD_TABLES:
         col = layout.ratecard_col(table)
         head = RATECARD_FIRST_ROW - 1

@@ -184,7 +184,7 @@ def check_book(book: Book, expected: Contract | None = None) -> list[Issue]:
     broken = _check_formulas(book, schema, mode, meta)
     issues += broken
     scenario = read_scenario_inputs(book.formulas, contract)
-    issues += _check_fee_against_price(book.label, layout, scenario)
+    issues += fee_against_price(book.label, layout, scenario)
     if data is None:
         return issues
     # A cell whose formula was replaced by a constant has no cache to judge: one issue is enough.
@@ -194,7 +194,7 @@ def check_book(book: Book, expected: Contract | None = None) -> list[Issue]:
     return issues + [i for i in caches if i.location not in replaced]
 
 
-def _check_fee_against_price(label: str, layout: Layout, scenario: ScenarioInputs) -> list[Issue]:
+def fee_against_price(label: str, layout: Layout, scenario: ScenarioInputs) -> list[Issue]:
     """KX125: the Quote's fee inputs agree with the pricing block, priced afresh (not cached).
 
     The price is the engine's ``price_quote`` on the RateCard sheet and the pricing inputs, the
@@ -208,7 +208,7 @@ def _check_fee_against_price(label: str, layout: Layout, scenario: ScenarioInput
     issues = []
     for issue in fee_contradictions(layout.contract, price):
         key = issue.location.removeprefix("fee.")
-        where = f"{label}:{QUOTE}!{cell(layout.quote_row(key), 1)}"
+        where = f"{label}:{QUOTE}!{cell(layout.quote_row(key), layout.quote_col)}"
         block = f"{QUOTE}!{layout.pricing_cell(key)}"
         message = (
             f"{issue.message}: the pricing block's {key} ({block}), from the RateCard sheet "

@@ -7,8 +7,9 @@ every sheet, parsed with expat, and holds them to the validator's structural and
 formula-integrity rules (same issue codes): every sheet of the template in order, the defined
 names, every template formula exactly as the template has it, the formula fingerprint, every
 cached value equal to the engine's figure, every input and label as the builder meant it, data
-validations in place, and nothing else in the cells. It trusts what only kpixl writes (no hazard
-scan): use ``validate_workbook`` for any file that came from elsewhere.
+validations in place, nothing else in the cells, and a fee equal to the pricing block's price
+(KX125). It trusts what only kpixl writes (no hazard scan): use ``validate_workbook`` for any
+file that came from elsewhere.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from kpixl.workbook.validate import (
     MISSING_SHEET,
     SHEET_ORDER,
     VALIDATION_REMOVED,
+    fee_against_price,
     same_value,
 )
 
@@ -86,7 +88,7 @@ def verify_built(built: BuiltWorkbook, label: str) -> list[Issue]:
     for name, on_sheet in specs.items():
         if name in read:
             issues += _check_cells(built, label, name, on_sheet, read[name])
-    return issues
+    return issues + fee_against_price(label, built.layout, built.scenario)
 
 
 def _check_structure(

@@ -14,7 +14,7 @@ from kpixl.engine.rounding import excel_round
 from kpixl.engine.scenarios import scenarios
 from kpixl.errors import Issue
 from kpixl.model import Contract, contract_from_data
-from kpixl.ratecard import PLATFORMS, load_rate_card
+from kpixl.ratecard import PLATFORMS, RateCardError, load_rate_card
 from kpixl.workbook.build import build_workbook
 from kpixl.workbook.evaluate import evaluate_workbook
 from kpixl.workbook.layout import (
@@ -36,6 +36,7 @@ from tests.workbook.test_parity import UDFS, check_parity
 from tests.workbook.test_validate import priced_contract
 
 PRICES = ("list", "base", "pool", "period_cap")
+SAMPLE_CARD = Path(__file__).resolve().parents[2] / "kpixl" / "data" / "ratecard.yaml"
 
 
 @pytest.fixture
@@ -127,7 +128,8 @@ def test_rate_card_sheet_holds_the_sample_as_inputs(quoted: Contract, tmp_path: 
     out = build_workbook(quoted, out=tmp_path / "q.xlsx")
     sheet = openpyxl.load_workbook(out)[RATECARD]
     layout = Layout(quoted)
-    assert "SAMPLE" in str(sheet["A1"].value)
+    assert sheet["A1"].value == load_rate_card().name  # the card's name says SAMPLE
+    assert "SAMPLE" in sheet["A1"].value
     assert ratecard_names("platforms") == PLATFORMS
     card = load_rate_card()
     for i, name in enumerate(ratecard_names("platforms")):
@@ -230,3 +232,74 @@ def test_native_price_in_libreoffice(quoted: Contract, tmp_path: Path) -> None:
     assert [values[key] for key in PRICES] == [30920.63, 10822.22, 24118.09, 36177.14]
     sheet = openpyxl.load_workbook(out, data_only=True)[QUOTE]
     assert sheet[Layout(quoted).scenario("fixed_fee", 3)].value == 30920.63
+
+
+def agency_card_file(tmp_path: Path, **changes: object) -> Path:
+    """A rate card of the sample's shape with an agency's own numbers (and ``changes``)."""
+    data = yaml.safe_load(SAMPLE_CARD.read_text("utf-8"))
+    data |= {"name": "Acme Agency 2027 price list", "sample": False}
+    data["roles"] = {role: rate * 1.1 for role, rate in data["roles"].items()}
+    data["platforms"]["amazon"] = 1.3
+    data["add_ons"] = {name: fee + 250 for name, fee in data["add_ons"].items()}
+    data["term_discounts"] = [
+        {"min_months": tier["min_months"] + 1, "discount": tier["discount"] / 2}
+        for tier in data["term_discounts"]
+    ]
+    data |= changes
+    path = tmp_path / "agency.yaml"
+    path.write_text(yaml.safe_dump(data), "utf-8")
+    return path
+
+
+@pytest.mark.parametrize("mode", ["native", "udf"])
+def test_an_agency_rate_card_fills_the_sheet_and_prices_the_quote(
+    spec_contract: Contract, spec_actuals: Actuals, tmp_path: Path, mode: Mode
+) -> None:
+    card = load_rate_card(agency_card_file(tmp_path))
+    contract = priced_contract(spec_contract, card)  # the fee the agency's card prices
+    out = build_workbook(contract, spec_actuals, mode=mode, out=tmp_path / "q.xlsx", rate_card=card)
+    layout = Layout(contract)
+    price = price_quote(card, quote_for(contract), contract.period, contract.decimals)
+    sample = price_quote(load_rate_card(), quote_for(contract), contract.period, contract.decimals)
+    assert price.list != sample.list  # the card makes the difference
+    values = cached(out, layout)
+    assert [values[key] for key in PRICES] == [price.list, price.base, price.pool, price.period_cap]
+    sheet = openpyxl.load_workbook(out)[RATECARD]
+    assert sheet["A1"].value == "Acme Agency 2027 price list"
+    for table, entries in (("platforms", card.platforms), ("add_ons", card.add_ons)):
+        for i, name in enumerate(ratecard_names(table)):
+            assert sheet[layout.ratecard_cell(table, i, "name")].value == name
+            assert sheet[layout.ratecard_cell(table, i, "value")].value == entries[name]
+    tiers = [
+        (sheet[layout.ratecard_cell("term_discounts", i, "name")].value,
+         sheet[layout.ratecard_cell("term_discounts", i, "value")].value)
+        for i in range(len(card.term_discounts))
+    ]  # fmt: skip
+    assert tiers == [(t.min_months, t.discount) for t in card.term_discounts]
+    evaluated = evaluate_workbook(out, UDFS)  # the sheet's formulas agree with the caches
+    for key in PRICES:
+        got = evaluated[f"{QUOTE}!{layout.pricing_cell(key)}"]
+        assert got == pytest.approx(values[key], abs=1e-9)
+    assert validate_workbook(out) == []
+    assert read_workbook(out)[0].quote == contract.quote
+    # The same contract on the sample card: its fee contradicts the pricing block.
+    on_sample = build_workbook(contract, spec_actuals, mode=mode, out=tmp_path / "s.xlsx")
+    assert fee_contradicted(validate_workbook(on_sample), layout) == ["base", "pool", "period_cap"]
+
+
+def test_a_rate_card_the_sheet_has_no_rows_for_is_refused(
+    spec_contract: Contract, tmp_path: Path
+) -> None:
+    sample = load_rate_card()
+    add_ons = dict(sample.add_ons) | {"affiliate_program": 1200}
+    tiers = [{"min_months": 1, "discount": 0}, {"min_months": 12, "discount": 0.1}]
+    path = agency_card_file(tmp_path, add_ons=add_ons, term_discounts=tiers)
+    out = tmp_path / "q.xlsx"
+    with pytest.raises(RateCardError) as caught:
+        build_workbook(spec_contract, out=out, rate_card=load_rate_card(path))
+    issues = {issue.location.rsplit(":", 1)[1]: issue for issue in caught.value.issues}
+    assert set(issues) == {"add_ons", "term_discounts"}
+    assert {issue.code for issue in issues.values()} == {"KX127"}
+    assert "affiliate_program" in issues["add_ons"].message
+    assert "has 4 term tiers; this card has 2" in issues["term_discounts"].message
+    assert not out.exists()

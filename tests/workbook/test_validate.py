@@ -11,7 +11,7 @@ from kpixl.actuals import Actuals
 from kpixl.engine.pricing import price_contract, price_quote, quote_for
 from kpixl.errors import Issue
 from kpixl.model import Contract
-from kpixl.ratecard import load_rate_card
+from kpixl.ratecard import RateCard, load_rate_card
 from kpixl.workbook.build import build_workbook
 from kpixl.workbook.layout import QUOTE, RATECARD, SETTLEMENT, Layout, ratecard_names
 from kpixl.workbook.patch import patch_cached_values
@@ -205,11 +205,12 @@ def test_what_if_inputs_are_not_contract_terms(
     assert "KX320" not in {i.code for i in validate_workbook(path, expected=spec_contract)}
 
 
-def priced_contract(spec_contract: Contract) -> Contract:
-    """The SPEC contract with a quote section, three markets, and the fee its price gives."""
+def priced_contract(spec_contract: Contract, card: RateCard | None = None) -> Contract:
+    """The SPEC contract with a quote section, three markets, and the fee its price gives
+    (on ``card``, default the sample rate card)."""
     quote = INPUTS.model_copy(update={"platform": None, "markets": None})
     contract = spec_contract.model_copy(update={"quote": quote, "markets": ("US", "CA", "MX")})
-    price = price_contract(load_rate_card(), contract)
+    price = price_contract(card or load_rate_card(), contract)
     update = {"base": price.base, "pool": price.pool, "period_cap": price.period_cap}
     return contract.model_copy(update={"fee": contract.fee.model_copy(update=update)})
 
