@@ -10,6 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kpixl.workbook.build import BuiltWorkbook, build_bytes, fingerprint
 from kpixl.workbook.layout import KPIS, META, SETTLEMENT
@@ -167,3 +169,42 @@ def test_bytes_of_the_other_mode_fail() -> None:
 def test_unreadable_bytes_are_one_issue(data: bytes) -> None:
     built = dataclasses.replace(built_case(0, "native"), data=data)
     assert [issue.code for issue in verify_built(built, "x.xlsx")] == ["KX721"]
+
+
+def test_text_with_xml_and_ooxml_escapes_round_trips() -> None:
+    c = case(1)
+    tricky = 'A & B <Ltd> "q" _x0041_ tab\there \x01 trailing '
+    contract = c.contract.model_copy(update={"client": tricky, "provider": " lead"})
+    built = build_bytes(contract, c.actuals, c.adjustments)
+    assert verify_built(built, "x.xlsx") == []
+    assert tricky in [value for _formula, value in built.cells["Quote"].values()]
+
+
+@pytest.fixture(scope="module")
+def one_built() -> BuiltWorkbook:
+    return built_case(7, "native")
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_any_changed_value_is_found_at_its_cell(
+    one_built: BuiltWorkbook, data: st.DataObject
+) -> None:
+    built = one_built
+    valued = [
+        (sheet, ref)
+        for sheet, cells in built.cells.items()
+        for ref, (_formula, value) in cells.items()
+        if isinstance(value, int | float) and not isinstance(value, bool)
+    ]
+    sheet, ref = data.draw(st.sampled_from(valued))
+    pattern = rf'(<c r="{ref}"[^>]*>(?:<f>[^<]*</f>)?<v>)([^<]*)(</v>)'
+
+    def change(xml: str) -> str:
+        return re.sub(pattern, lambda m: m.group(1) + repr(float(m.group(2)) + 1) + m.group(3), xml)
+
+    issues = verify_built(with_part(built, sheet_part(built, sheet), change), "x.xlsx")
+    assert [issue.location for issue in issues] == [f"x.xlsx:{sheet}!{ref}"]
+    assert issues[0].code in ("KX320", "KX405")
