@@ -46,6 +46,34 @@ class SchemaKind(StrEnum):
     template = "template"
 
 
+class Formulas(StrEnum):
+    """Formula mode of the workbooks ``kpixl quote`` and ``kpixl batch`` build."""
+
+    native = "native"
+    udf = "udf"
+
+
+class Language(StrEnum):
+    """Label language of a workbook."""
+
+    en = "en"
+    zh = "zh"
+    both = "both"
+
+
+FormulasOption = Annotated[
+    Formulas, typer.Option(help="native (plain Excel formulas) or udf (KPIXL_*).")
+]
+
+
+def _mode(formulas: Formulas) -> Mode:
+    return "udf" if formulas is Formulas.udf else "native"
+
+
+def _lang(lang: Language) -> Lang:
+    return "en" if lang is Language.en else "zh" if lang is Language.zh else "both"
+
+
 def fail(error: KpixlError) -> NoReturn:
     """Print every issue of a user-facing error to stderr and exit 1."""
     issues = error.issues or []
@@ -149,7 +177,9 @@ def schema_command(
         Path | None,
         typer.Argument(help="With 'template': print that contract's concrete template."),
     ] = None,
-    lang: Annotated[str, typer.Option(help="Label language for a concrete template.")] = "both",
+    lang: Annotated[
+        Language, typer.Option(help="Label language for a concrete template.")
+    ] = Language.both,
 ) -> None:
     """Print the JSON Schema of contract files, or the workbook template schema."""
     if kind is SchemaKind.contract:
@@ -167,20 +197,6 @@ def schema_command(
     sys.stdout.write(template_schema(terms, _lang(lang)).to_json() + "\n")
 
 
-def _lang(text: str) -> Lang:
-    if text not in ("en", "zh", "both"):
-        err.print(f"error: --lang must be en, zh or both, not {text!r}")
-        raise typer.Exit(EXIT_USAGE)
-    return "en" if text == "en" else "zh" if text == "zh" else "both"
-
-
-def _mode(text: str) -> Mode:
-    if text not in ("native", "udf"):
-        err.print(f"error: --formulas must be native or udf, not {text!r}")
-        raise typer.Exit(EXIT_USAGE)
-    return "udf" if text == "udf" else "native"
-
-
 RateCardOption = Annotated[
     Path | None, typer.Option("--rate-card", help="Rate card YAML (default: the SAMPLE card).")
 ]
@@ -192,10 +208,8 @@ def quote_command(
     output: Annotated[Path, typer.Option("-o", "--output", help="The .xlsx to write.")],
     actuals: Annotated[Path | None, typer.Option(help="Actuals CSV to fill in.")] = None,
     adjustments: Annotated[Path | None, typer.Option(help="Adjustments CSV.")] = None,
-    formulas: Annotated[str, typer.Option(help="native (plain Excel) or udf (KPIXL_*).")] = (
-        "native"
-    ),
-    lang: Annotated[str, typer.Option(help="Labels: en, zh or both.")] = "both",
+    formulas: FormulasOption = Formulas.native,
+    lang: Annotated[Language, typer.Option(help="Label language.")] = Language.both,
     rate_card: RateCardOption = None,
 ) -> None:
     """Build the standard quoting workbook of a contract (with cached values)."""
@@ -535,13 +549,6 @@ def init_command(
     out.print(f"Wrote {output}")
 
 
-class BatchFormulas(StrEnum):
-    """Formula mode of the workbooks ``kpixl batch`` builds."""
-
-    native = "native"
-    udf = "udf"
-
-
 @app.command("batch")
 def batch_command(
     portfolio: Annotated[
@@ -556,9 +563,7 @@ def batch_command(
         int | None,
         typer.Option("--jobs", "-j", min=1, help="Worker processes (default: all cores)."),
     ] = None,
-    formulas: Annotated[
-        BatchFormulas, typer.Option(help="native (plain Excel formulas) or udf (KPIXL_*).")
-    ] = BatchFormulas.native,
+    formulas: FormulasOption = Formulas.native,
     force: Annotated[
         bool, typer.Option(help="Rebuild every workbook, even up-to-date ones.")
     ] = False,
@@ -571,7 +576,7 @@ def batch_command(
     from kpixl.batch import BatchOptions, BatchUsageError, run_batch
     from kpixl.progress import BatchProgress, summary_table
 
-    options = BatchOptions(out_dir, jobs, formulas.value, force, executor, rate_card=rate_card)
+    options = BatchOptions(out_dir, jobs, _mode(formulas), force, executor, rate_card=rate_card)
     try:
         report = run_batch(portfolio, options, BatchProgress(err))
     except BatchUsageError as e:

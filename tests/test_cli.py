@@ -70,6 +70,10 @@ def test_usage_errors_exit_2() -> None:
     assert runner.invoke(app, ["settle", CONTRACT]).exit_code == 2
     assert runner.invoke(app, ["settle", CONTRACT, ACTUALS, "--json", "--csv"]).exit_code == 2
     assert runner.invoke(app, ["settle", CONTRACT, ACTUALS, "--bogus"]).exit_code == 2
+    for option, value in (("--formulas", "excel"), ("--lang", "fr")):
+        result = runner.invoke(app, ["quote", CONTRACT, "-o", "x.xlsx", option, value])
+        assert result.exit_code == 2
+        assert f"Invalid value for '{option}'" in result.output
 
 
 def test_schema_contract_prints_json_schema() -> None:
