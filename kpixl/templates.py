@@ -1,8 +1,9 @@
 """KPI benchmark templates: a contract skeleton whose targets are stated relative to history.
 
-``kpixl init`` reads a template (``workbooks/templates/NAME.yaml``) and a monthly history CSV,
-sets each KPI's target from the last months of history and a growth expectation, prices the fee
-from the template's quote section and a rate card, and returns a contract a sales rep can edit.
+``kpixl init`` reads a template (``kpixl/data/templates/NAME.yaml``, which the repository's
+``workbooks/templates`` links to) and a monthly history CSV, sets each KPI's target from the
+last months of history and a growth expectation, prices the fee from the template's quote
+section and a rate card, and returns a contract a sales rep can edit.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from kpixl.errors import Issue, KpixlError
 from kpixl.model import Contract, contract_from_data
 from kpixl.ratecard import RateCard, issues_from, load_rate_card
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "workbooks" / "templates"
+#: Shipped as package data (``workbooks/templates`` in the repository links here).
+TEMPLATES_DIR = Path(__file__).resolve().parent / "data" / "templates"
 CODE_TEMPLATE_READ = "KX131"
 CODE_TEMPLATE_RULE = "KX132"
 CODE_HISTORY = "KX133"

@@ -113,3 +113,14 @@ def test_missing_history_column_is_named() -> None:
     rows: list[list[Cell]] = [[m, 1000] for m in MONTHS]
     with pytest.raises(TemplateError, match="missing column 'ad_sales'"):
         init_contract("amazon-us-home", Actuals.from_rows(HEADER[:2], rows, "h.csv"))
+
+
+def test_templates_ship_with_the_package() -> None:
+    # An installed kpixl (a wheel, no repository) must find them: they are package data, and
+    # the repository's workbooks/templates links to the same folder.
+    import kpixl
+
+    assert TEMPLATES_DIR.is_relative_to(Path(kpixl.__file__).parent)
+    repo = Path(__file__).resolve().parents[1] / "workbooks" / "templates"
+    assert repo.resolve() == TEMPLATES_DIR.resolve()
+    assert len(list(TEMPLATES_DIR.glob("*.yaml"))) >= 4
