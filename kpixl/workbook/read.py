@@ -22,6 +22,7 @@ from kpixl.workbook.layout import (
     GUARDRAILS,
     KPI_FIELDS,
     KPIS,
+    META,
     QUOTE,
     QUOTE_FIELDS,
     RATECARD,
@@ -37,6 +38,7 @@ from kpixl.workbook.template import template_schema
 
 CODE_NOT_KPIXL = "KX301"
 CODE_BAD_INPUT = "KX302"
+CODE_OUTSIDE_TABLE = "KX318"  # an adjustment below the adjustments table
 FEE_KEYS = ("base", "pool", "period_cap", "contract_cap")
 
 
@@ -155,6 +157,26 @@ def _number(value: Any) -> float | None:
     return None
 
 
+def read_meta(book: openpyxl.Workbook) -> dict[str, str] | None:
+    """The ``_kpixl`` sheet's entries (key in column A, value in B), or None without it."""
+    if META not in book.sheetnames:
+        return None
+    sheet = book[META]
+    return {
+        str(row[0]): "" if row[1] is None else str(row[1])
+        for row in sheet.iter_rows(min_col=1, max_col=2, values_only=True)
+        if row[0] is not None
+    }
+
+
+def built_adjustment_rows(meta: dict[str, str] | None) -> int:
+    """The adjustments the workbook was built with (its table has SPARE rows more)."""
+    try:
+        return int((meta or {}).get("adjustment_rows") or 0)
+    except ValueError:
+        return 0
+
+
 def read_book(book: openpyxl.Workbook, name: str) -> tuple[Contract, Actuals, Adjustments]:
     """Read contract, actuals and adjustments from an opened workbook (formulas, not values).
 
@@ -192,7 +214,28 @@ def read_book(book: openpyxl.Workbook, name: str) -> tuple[Contract, Actuals, Ad
     adjustments = Adjustments.from_rows(
         list(ADJUSTMENT_HEADER), adj_rows, f"{name}:{ACTUALS}", first_line=first + 1
     )
+    outside = _outside_the_table(book, contract, adjustments, name)
+    if outside:
+        raise WorkbookError.from_issues(outside)
     return contract, actuals, adjustments
+
+
+def _outside_the_table(
+    book: openpyxl.Workbook, contract: Contract, adjustments: Adjustments, name: str
+) -> list[Issue]:
+    """Adjustments typed below the adjustments table: its formulas' ranges leave them out."""
+    table = Layout(contract, built_adjustment_rows(read_meta(book)))
+    first = table.adjustment_header_row + 2  # 1-based rows, as Adjustment.line counts
+    last = first + table.adjustment_rows - 1
+    message = (
+        f"adjustment below the adjustments table (rows {first}-{last}): the workbook's formulas "
+        "leave it out; move it into the table, or rebuild with `kpixl quote --adjustments`"
+    )
+    return [
+        Issue(f"{name}:{ACTUALS}!{cell(row.line - 1, 0)}", CODE_OUTSIDE_TABLE, message)
+        for row in adjustments.rows
+        if row.line > last
+    ]
 
 
 def _at(sheet: Worksheet, row: int, col: int) -> Any:

@@ -42,7 +42,12 @@ from kpixl.workbook.layout import (
     TemplateSchema,
     cell,
 )
-from kpixl.workbook.read import read_book, read_scenario_inputs
+from kpixl.workbook.read import (
+    built_adjustment_rows,
+    read_book,
+    read_meta,
+    read_scenario_inputs,
+)
 from kpixl.workbook.safety import DEFAULT_LIMITS, Limits, open_package
 from kpixl.workbook.template import META_KEYS, fixed_label, template_schema
 
@@ -155,7 +160,7 @@ def _cached_values(book: Any) -> dict[str, dict[str, Any]]:
 
 def check_book(book: Book, expected: Contract | None = None) -> list[Issue]:
     """The template checks on an opened workbook (everything after package safety)."""
-    meta = _meta(book)
+    meta = read_meta(book.formulas)
     if meta is None:
         return [Issue(book.label, NOT_KPIXL, "not a kpixl workbook (no _kpixl sheet)")]
     issues = _check_meta(book.label, meta)
@@ -165,10 +170,7 @@ def check_book(book: Book, expected: Contract | None = None) -> list[Issue]:
         contract, actuals, adjustments = read_book(book.formulas, book.label)
     except KpixlError as e:
         return issues + e.issues
-    try:
-        adjustment_rows = int(meta.get("adjustment_rows") or 0)
-    except ValueError:
-        adjustment_rows = 0
+    adjustment_rows = built_adjustment_rows(meta)
     schema = template_schema(contract, lang, adjustment_rows)
     layout = Layout(contract, adjustment_rows)
     try:
@@ -216,17 +218,6 @@ def fee_against_price(label: str, layout: Layout, scenario: ScenarioInputs) -> l
         )
         issues.append(Issue(where, issue.code, message, issue.severity))
     return issues
-
-
-def _meta(book: Book) -> dict[str, str] | None:
-    if META not in book.formulas.sheetnames:
-        return None
-    sheet = book.formulas[META]
-    return {
-        str(row[0]): "" if row[1] is None else str(row[1])
-        for row in sheet.iter_rows(min_col=1, max_col=2, values_only=True)
-        if row[0] is not None
-    }
 
 
 def _check_meta(label: str, meta: dict[str, str]) -> list[Issue]:

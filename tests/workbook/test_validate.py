@@ -9,12 +9,13 @@ import pytest
 
 from kpixl.actuals import Actuals
 from kpixl.engine.pricing import price_contract, price_quote, quote_for
-from kpixl.errors import Issue
+from kpixl.errors import Issue, WorkbookError
 from kpixl.model import Contract
 from kpixl.ratecard import RateCard, load_rate_card
 from kpixl.workbook.build import build_workbook
 from kpixl.workbook.layout import QUOTE, RATECARD, SETTLEMENT, Layout, ratecard_names
 from kpixl.workbook.patch import patch_cached_values
+from kpixl.workbook.recalc import recalc
 from kpixl.workbook.template import template_schema
 from kpixl.workbook.validate import validate_workbook
 from tests.engine.test_pricing import INPUTS
@@ -261,3 +262,35 @@ def test_no_kx125_without_a_pricing_block(
     book[QUOTE][f"B{Layout(spec_contract).quote_row('base') + 1}"] = 1234.5
     book.save(path)
     assert "KX125" not in {i.code for i in validate_workbook(path)}
+
+
+def test_an_adjustment_below_the_adjustments_table_is_named_not_settled(
+    tmp_path: Path, spec_contract: Contract, spec_actuals: Actuals
+) -> None:
+    path = built(tmp_path, spec_contract, spec_actuals, "native")
+    layout = Layout(spec_contract)  # built without adjustments: the table is the spare rows
+    first = layout.adjustment_header_row + 1  # 0-based, as openpyxl's cell() is 1-based
+    rows = {
+        "inside": first + layout.adjustment_rows - 1,  # the table's last row
+        "below": first + layout.adjustment_rows,  # the row after it
+    }
+    for where, row in rows.items():
+        book = openpyxl.load_workbook(path)
+        sheet = book["Actuals"]
+        entry = ["2027-02", "gmv", 250000, "duplicate order removed", "CFO"]
+        for c, value in enumerate(entry):
+            sheet.cell(row + 1, c + 1, value)
+        edited = tmp_path / f"{where}.xlsx"
+        book.save(edited)
+        issues = validate_workbook(edited)
+        outside = [i for i in issues if i.code == "KX318"]
+        if where == "inside":
+            assert outside == []
+            recalc(edited)  # the formulas and kpixl agree on the adjusted February
+            assert errors(validate_workbook(edited)) == []
+        else:
+            assert [i.location for i in outside] == [f"{edited}:Actuals!A{row + 1}"]
+            assert f"rows {first + 1}-{row}" in outside[0].message
+            with pytest.raises(WorkbookError) as caught:
+                recalc(edited)
+            assert [i.code for i in caught.value.issues] == ["KX318"]
