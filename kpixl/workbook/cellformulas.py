@@ -363,21 +363,19 @@ def scenario_formula(layout: Layout, key: str, i: int, mode: Mode) -> str:  # no
     # One return per scenario column, in table order.
     """The formula (without ``=``) of scenario row i's table column ``key``."""
     d = _decimals(layout)
-    codes = [kpi.code for kpi in layout.contract.kpis]
-    payouts = "+".join(layout.scenario_kpi(k, "payout", i) for k in range(len(codes)))
     if key == "base":
         expr = _round(layout.quote("base"), layout, mode)
     elif key in ("bonus", "total") and mode == "udf":
-        expr = _scenario_udf(layout, payouts, key)
+        expr = _scenario_udf(layout, _scenario_payouts(layout, i), key)
     elif key == "bonus":
-        uncapped = _round(payouts, layout, mode)  # the guardrail multiplier is 1
+        uncapped = _round(_scenario_payouts(layout, i), layout, mode)  # guardrail multiplier 1
         expr = _caps(layout, uncapped, layout.quote("period_cap"), "0", mode)
     elif key == "total":
         total = f"{layout.scenario('base', i)}+{layout.scenario('bonus', i)}"
         expr = _round(total, layout, mode)
     elif key == "gmv":
         revenue = BLANK
-        for k in range(len(codes) - 1, -1, -1):
+        for k in range(layout.k - 1, -1, -1):
             same = f"{layout.quote('revenue_kpi')}={layout.kpi(k, 'code')}"
             revenue = f"IF({same},{layout.target(k, 'effective', 1)},{revenue})"
         level = layout.scenario("level", i)
@@ -396,6 +394,11 @@ def scenario_formula(layout: Layout, key: str, i: int, mode: Mode) -> str:  # no
     else:
         raise KeyError(key)
     return _when_level(layout, i, expr)
+
+
+def _scenario_payouts(layout: Layout, i: int) -> str:
+    """Scenario row i's KPI payout cells added in KPI order, as the engine adds them."""
+    return "+".join(layout.scenario_kpi(k, "payout", i) for k in range(layout.k))
 
 
 def _scenario_udf(layout: Layout, payouts: str, figure: str) -> str:

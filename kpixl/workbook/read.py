@@ -120,13 +120,10 @@ def _pricing(book: openpyxl.Workbook, layout: Layout) -> tuple[RateCard, QuoteIn
         return _cell(quote_sheet[layout.pricing_cell(key)].value)
 
     sample = sample_rate_card()
-    name = (
-        ""
-        if _blank(card_sheet[RATECARD_NAME_CELL].value)
-        else str(card_sheet[RATECARD_NAME_CELL].value)
-    )
+    named = card_sheet[RATECARD_NAME_CELL].value
+    name = "rate card" if _blank(named) else str(named)
     card_data: dict[str, Any] = {
-        "name": name or "rate card",
+        "name": name,
         "sample": sample.sample and name == sample.name,
         "currency": layout.contract.currency,
         "roles": dict(entries("roles")),
