@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
 import ctypes
 import json
 import os
@@ -34,6 +33,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -41,7 +41,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.portfolio import actuals_rows, contract_data  # noqa: E402
+from benchmarks.portfolio import contract_data, write_files  # noqa: E402
 
 PR_SET_CHILD_SUBREAPER = 36
 Cell = tuple[str, int, int, Any]
@@ -53,14 +53,8 @@ def write_portfolio(folder: Path, count: int, periods: int, kpis: int) -> list[s
     ids = []
     for i in range(count):
         data = contract_data(i, periods, kpis)
-        name = data["id"]
-        (folder / f"{name}.json").write_text(json.dumps(data), encoding="utf-8")
-        header, rows = actuals_rows(data)
-        with open(folder / f"{name}.actuals.csv", "w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(header)
-            writer.writerows(rows)
-        ids.append(name)
+        write_files(folder, data["id"], data)
+        ids.append(data["id"])
     return ids
 
 
@@ -183,16 +177,23 @@ def write_constants(job: tuple[Path, Path]) -> int:
     return len(cells)
 
 
-def phase_floor(cells_dir: Path, out: Path, jobs: int) -> None:
-    """Write every workbook's cells as constants with a pool of ``jobs`` processes."""
+def _pool_phase(
+    work: Callable[[tuple[Path, Path]], int], cells_dir: Path, out: Path, jobs: int, chunk: int
+) -> None:
+    """Run ``work`` on every pickled workbook of ``cells_dir`` with a pool of ``jobs``."""
     _become_subreaper()
     out.mkdir(parents=True, exist_ok=True)
     jobs_list = [(p, out / f"{p.stem}.xlsx") for p in sorted(cells_dir.glob("*.pickle"))]
     sampler = TreeSampler()
     started = time.perf_counter()
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        list(pool.map(write_constants, jobs_list, chunksize=8))
+        list(pool.map(work, jobs_list, chunksize=chunk))
     _report(started, len(jobs_list), sampler)
+
+
+def phase_floor(cells_dir: Path, out: Path, jobs: int) -> None:
+    """Write every workbook's cells as constants with a pool of ``jobs`` processes."""
+    _pool_phase(write_constants, cells_dir, out, jobs, chunk=8)
 
 
 def extract_formulas(workbook: Path) -> list[Cell]:
@@ -228,14 +229,7 @@ def write_and_recalculate(job: tuple[Path, Path]) -> int:
 
 def phase_naive(cells_dir: Path, out: Path, jobs: int) -> None:
     """Write and recalculate the sampled workbooks with a pool of ``jobs`` processes."""
-    _become_subreaper()
-    out.mkdir(parents=True, exist_ok=True)
-    jobs_list = [(p, out / f"{p.stem}.xlsx") for p in sorted(cells_dir.glob("*.pickle"))]
-    sampler = TreeSampler()
-    started = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        list(pool.map(write_and_recalculate, jobs_list))
-    _report(started, len(jobs_list), sampler)
+    _pool_phase(write_and_recalculate, cells_dir, out, jobs, chunk=1)
 
 
 def _prepare_cells(outputs: Path, ids: list[str], target: Path, extract: Any) -> None:

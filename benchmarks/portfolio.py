@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import json
 import random
 import zlib
+from pathlib import Path
 from typing import Any
 
 from kpixl.actuals import Actuals
@@ -89,6 +92,16 @@ def actuals_rows(data: dict[str, Any], seed: int = 7) -> tuple[list[str], list[l
                     rng.choice([18, 20, 22])])  # fmt: skip
         rows.append(row)
     return header, rows
+
+
+def write_files(folder: Path, name: str, data: dict[str, Any]) -> None:
+    """Write a generated contract as ``<name>.json`` and its actuals as ``<name>.actuals.csv``."""
+    (folder / f"{name}.json").write_text(json.dumps(data), encoding="utf-8")
+    header, rows = actuals_rows(data)
+    with open(folder / f"{name}.actuals.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
 
 
 def portfolio(count: int, periods: int = 12, kpis: int = 8) -> list[tuple[Contract, Actuals]]:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import json
 import shutil
 from pathlib import Path
 
-from benchmarks.portfolio import actuals_rows, contract_data
+from benchmarks.portfolio import contract_data, write_files
 from kpixl.batch.hashing import file_sha256
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "workbooks" / "examples"
@@ -26,14 +24,7 @@ def write_generated(folder: Path, count: int, periods: int = 3, kpis: int = 2) -
     """Write ``count`` generated contracts (JSON) with their actuals CSV into a folder."""
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(count):
-        data = contract_data(i, periods, kpis)
-        name = f"gen-{i:03d}"
-        (folder / f"{name}.json").write_text(json.dumps(data), encoding="utf-8")
-        header, rows = actuals_rows(data)
-        with open(folder / f"{name}.actuals.csv", "w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(header)
-            writer.writerows(rows)
+        write_files(folder, f"gen-{i:03d}", contract_data(i, periods, kpis))
     return folder
 
 
