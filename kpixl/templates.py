@@ -122,7 +122,7 @@ def load_template(path: str | Path) -> Template:
         raise TemplateError.from_issues(issues_from(e, source, CODE_TEMPLATE_RULE)) from e
 
 
-def init_contract(
+def init_from_history(
     template: str | Path,
     history: Actuals,
     growth: float = 0.2,
@@ -131,8 +131,8 @@ def init_contract(
     contract_id: str | None = None,
     client: str = "CLIENT NAME (edit me)",
     provider: str = "PROVIDER NAME (edit me)",
-) -> dict[str, Any]:
-    """A contract (as data) from a template and monthly history; it loads with load_contract.
+) -> InitResult:
+    """A contract (as data) from a template and monthly history, with how each figure was derived.
 
     Args:
         template: template name or path.
@@ -144,34 +144,13 @@ def init_contract(
         provider: the provider's name.
 
     Returns:
-        The contract data, keys in the order of SPEC §3.
+        ``data``: the contract, keys in the order of SPEC §3 (it loads with load_contract);
+        ``notes``: one line per derived target and the fee.
 
     Raises:
         TemplateError: a bad template, too little history, or a missing history column.
         KpixlError: the resulting contract or its quote breaks a rule.
     """
-    return init_from_history(
-        template,
-        history,
-        growth,
-        rate_card=rate_card,
-        contract_id=contract_id,
-        client=client,
-        provider=provider,
-    ).data
-
-
-def init_from_history(
-    template: str | Path,
-    history: Actuals,
-    growth: float = 0.2,
-    *,
-    rate_card: RateCard | None = None,
-    contract_id: str | None = None,
-    client: str = "CLIENT NAME (edit me)",
-    provider: str = "PROVIDER NAME (edit me)",
-) -> InitResult:
-    """Like :func:`init_contract`, with a note saying how every target and the fee were derived."""
     path = template_path(str(template))
     spec = load_template(path)
     months = last_months(history, spec.history_months)

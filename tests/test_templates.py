@@ -1,4 +1,4 @@
-"""KPI benchmark templates and `init_contract`: targets from the last six months of history."""
+"""KPI benchmark templates and `init_from_history`: targets from the last six months of history."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from kpixl.templates import (
     TEMPLATES_DIR,
     TemplateError,
     contract_yaml,
-    init_contract,
     init_from_history,
 )
 
@@ -62,7 +61,7 @@ def history() -> Actuals:
 
 
 def test_amazon_template_targets_from_six_months_and_growth() -> None:
-    data = init_contract("amazon-us-home", history(), growth=0.2)
+    data = init_from_history("amazon-us-home", history(), growth=0.2).data
     contract = contract_from_data(data, "drafted.yaml")
     # gmv: mean(150000, 160000, 150000, 140000, 160000, 200000) = 160000; × 1.2 = 192000.
     # roas: Σad_sales / Σad_spend = 0.3 / 0.1 = 3; × 1.05 = 3.15 (rounded to 0.05).
@@ -75,7 +74,7 @@ def test_amazon_template_targets_from_six_months_and_growth() -> None:
 
 
 def test_quarterly_template_sums_three_months() -> None:
-    data = init_contract("shopify-dtc-pet", history(), growth=0.1)
+    data = init_from_history("shopify-dtc-pet", history(), growth=0.1).data
     # net_sales: 160000 a month · 3 · 1.1 = 528000 a quarter.
     # repeat_rate: (gmv/200) / (gmv/50) = 0.25 · 1.05 = 0.2625 -> nearest 0.005, half away: 0.265.
     # cac (lower): 0.2·gmv / (gmv/250) = 50 · (1 − 0.05) = 47.5.
@@ -106,13 +105,13 @@ def test_templates_cover_the_four_markets() -> None:
 def test_too_little_history_is_named() -> None:
     short = Actuals.from_rows(HEADER[:2], [["2026-12", 1000], ["2026-11", 900]], "short.csv")
     with pytest.raises(TemplateError, match="has 2 months of history; the template needs 6"):
-        init_contract("amazon-us-home", short)
+        init_from_history("amazon-us-home", short)
 
 
 def test_missing_history_column_is_named() -> None:
     rows: list[list[Cell]] = [[m, 1000] for m in MONTHS]
     with pytest.raises(TemplateError, match="missing column 'ad_sales'"):
-        init_contract("amazon-us-home", Actuals.from_rows(HEADER[:2], rows, "h.csv"))
+        init_from_history("amazon-us-home", Actuals.from_rows(HEADER[:2], rows, "h.csv"))
 
 
 def test_templates_ship_with_the_package() -> None:
