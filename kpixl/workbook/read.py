@@ -224,12 +224,14 @@ def _outside_the_table(
     table = Layout(contract, built_adjustment_rows(read_meta(book)))
     first = table.adjustment_header_row + 2  # 1-based rows, as Adjustment.line counts
     last = first + table.adjustment_rows - 1
-    message = (
-        f"adjustment below the adjustments table (rows {first}-{last}): the workbook's formulas "
-        "leave it out; move it into the table, or rebuild with `kpixl quote --adjustments`"
-    )
     return [
-        Issue(f"{name}:{ACTUALS}!{cell(row.line - 1, 0)}", CODE_OUTSIDE_TABLE, message)
+        Issue(
+            f"{name}:{ACTUALS}!{cell(row.line - 1, 0)}",
+            CODE_OUTSIDE_TABLE,
+            f"adjustment of period {row.period}, {row.metric}, is below the adjustments table "
+            f"(rows {first}-{last}): the workbook's formulas leave it out; move it into the "
+            "table, or rebuild with `kpixl quote --adjustments`",
+        )
         for row in adjustments.rows
         if row.line > last
     ]

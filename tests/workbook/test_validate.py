@@ -291,6 +291,7 @@ def test_an_adjustment_below_the_adjustments_table_is_named_not_settled(
         else:
             assert [i.location for i in outside] == [f"{edited}:Actuals!A{row + 1}"]
             assert f"rows {first + 1}-{row}" in outside[0].message
+            assert "period 2027-02, gmv," in outside[0].message
             with pytest.raises(WorkbookError) as caught:
                 recalc(edited)
             assert [i.code for i in caught.value.issues] == ["KX318"]
