@@ -74,8 +74,9 @@ def read_workbook_inputs(
         WorkbookError: not a kpixl workbook, or its inputs break a contract rule.
     """
     path = Path(path)
-    try:
-        book = openpyxl.load_workbook(path, data_only=False, read_only=False)
+    try:  # our own handle: openpyxl leaves its archive open when a load fails part-way
+        with open(path, "rb") as handle:
+            book = openpyxl.load_workbook(handle, data_only=False, read_only=False)
     except Exception as e:  # openpyxl raises many kinds for a broken package
         issue = Issue(path.name, CODE_NOT_KPIXL, f"cannot be read as a workbook: {e}")
         raise WorkbookError.from_issues([issue]) from e

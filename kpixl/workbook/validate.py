@@ -129,9 +129,14 @@ def _open(path: Path, name: str) -> tuple[Book | None, list[Issue]]:
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        # Our own file handles: openpyxl leaves its archive open when a load fails part-way.
         try:
-            formulas = openpyxl.load_workbook(path, data_only=False, keep_links=False)
-            values = _cached_values(openpyxl.load_workbook(path, read_only=True, data_only=True))
+            with open(path, "rb") as handle:
+                formulas = openpyxl.load_workbook(handle, data_only=False, keep_links=False)
+            with open(path, "rb") as handle:
+                values = _cached_values(
+                    openpyxl.load_workbook(handle, read_only=True, data_only=True)
+                )
         # openpyxl raises anything from KeyError to TypeError on odd files: "cannot read" all.
         except Exception as e:  # noqa: BLE001
             issue = Issue(name, "KX721", f"cannot read workbook: {type(e).__name__}: {e}")
