@@ -1,0 +1,143 @@
+"""The ``kpixl`` app and what its command modules share: consoles, exit codes, options, errors."""
+
+from __future__ import annotations
+
+import re
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.measure import Measurement
+from rich.table import Table
+
+from kpixl.errors import Issue, KpixlError
+
+if TYPE_CHECKING:
+    from kpixl.workbook.layout import Lang, Mode
+
+
+app = typer.Typer(
+    name="kpixl",
+    help="KPI-linked service fees: settle contracts, build and check quoting workbooks.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+out = Console(highlight=False, soft_wrap=True)
+
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+EXIT_PROBLEMS = 1
+
+
+EXIT_USAGE = 2
+
+
+class SchemaKind(StrEnum):
+    """Which JSON Schema ``kpixl schema`` prints."""
+
+    contract = "contract"
+    template = "template"
+
+
+class Formulas(StrEnum):
+    """Formula mode of the workbooks ``kpixl quote`` and ``kpixl batch`` build."""
+
+    native = "native"
+    udf = "udf"
+
+
+class Language(StrEnum):
+    """Label language of a workbook."""
+
+    en = "en"
+    zh = "zh"
+    both = "both"
+
+
+class OutputFormat(StrEnum):
+    """How ``kpixl validate`` reports."""
+
+    text = "text"
+    json = "json"
+
+
+FormulasOption = Annotated[
+    Formulas, typer.Option(help="native (plain Excel formulas) or udf (KPIXL_*).")
+]
+
+
+def mode_of(formulas: Formulas) -> Mode:
+    return "udf" if formulas is Formulas.udf else "native"
+
+
+def lang_of(lang: Language) -> Lang:
+    return "en" if lang is Language.en else "zh" if lang is Language.zh else "both"
+
+
+def fail(error: KpixlError) -> NoReturn:
+    """Print every issue of a user-facing error to stderr and exit 1."""
+    issues = error.issues or []
+    if issues:
+        for issue in issues:
+            err.print(
+                f"[red]error[/red] {issue.location}: {issue.code} {issue.message}", markup=True
+            )
+    else:
+        err.print(f"[red]error[/red] {error}")
+    raise typer.Exit(EXIT_PROBLEMS)
+
+
+RateCardOption = Annotated[
+    Path | None, typer.Option("--rate-card", help="Rate card YAML (default: the SAMPLE card).")
+]
+
+
+def print_wide(table: Table) -> None:
+    """Print a table at its natural width so numbers are never cut to '…' on a narrow stdout."""
+    width = Measurement.get(out, out.options.update_width(1000), table).maximum
+    # A console prints no wider than itself: a wider one just for this table.
+    Console(highlight=False, soft_wrap=True, width=max(out.width, width)).print(table)
+
+
+def parse_levels(text: str | None) -> tuple[float, ...] | None:
+    """Parse ``--levels 0,0.5,0.8`` into ascending attainment levels (usage error otherwise)."""
+    if text is None:
+        return None
+    try:
+        levels = tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError as e:
+        raise typer.BadParameter(f"levels must be numbers separated by commas: {text!r}") from e
+    if not levels or any(level < 0 for level in levels) or list(levels) != sorted(set(levels)):
+        raise typer.BadParameter("levels must be ascending numbers >= 0, each once")
+    return levels
+
+
+LevelsOption = Annotated[
+    str | None,
+    typer.Option("--levels", help="Attainment levels, e.g. 0,0.5,0.8,1,1.2,1.5."),
+]
+
+
+def located(path: Path, issue: Issue) -> Issue:
+    """The issue located in a file (``c.yaml: fee.base``)."""
+    return Issue(f"{path}: {issue.location}", issue.code, issue.message, issue.severity)
+
+
+def main() -> None:
+    """Entry point of the ``kpixl`` command: any file the system refuses is a clean error."""
+    try:
+        app()
+    except OSError as e:  # an unwritable output folder, a full disk, a permission
+        where = "kpixl" if e.filename is None else str(e.filename)
+        # Name the file the user asked for, not the temporary one it was being written as.
+        where = re.sub(r"\.[0-9a-f]{12}\.tmp$", "", where)
+        err.print(f"[red]error[/red] {where}: {e.strerror or e}")
+        sys.exit(EXIT_PROBLEMS)

@@ -1,0 +1,178 @@
+"""``kpixl schema``, ``quote``, ``recalc`` and ``validate``: the standard workbook."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from kpixl.actuals import read_actuals, read_adjustments
+from kpixl.cli.app import (
+    EXIT_PROBLEMS,
+    EXIT_USAGE,
+    Formulas,
+    FormulasOption,
+    Language,
+    OutputFormat,
+    RateCardOption,
+    SchemaKind,
+    app,
+    err,
+    fail,
+    lang_of,
+    mode_of,
+)
+from kpixl.errors import Issue, KpixlError
+from kpixl.model import contract_json_schema, load_contract
+
+if TYPE_CHECKING:
+    pass
+
+
+@app.command("schema")
+def schema_command(
+    kind: Annotated[SchemaKind, typer.Argument(help="contract or template")],
+    contract: Annotated[
+        Path | None,
+        typer.Argument(help="With 'template': print that contract's concrete template."),
+    ] = None,
+    lang: Annotated[
+        Language, typer.Option(help="Label language for a concrete template.")
+    ] = Language.both,
+) -> None:
+    """Print the JSON Schema of contract files, or the workbook template schema."""
+    if kind is SchemaKind.contract:
+        sys.stdout.write(json.dumps(contract_json_schema(), indent=2, ensure_ascii=False) + "\n")
+        return
+    from kpixl.workbook.template import template_json_schema, template_schema
+
+    if contract is None:
+        sys.stdout.write(json.dumps(template_json_schema(), indent=2, ensure_ascii=False) + "\n")
+        return
+    try:
+        terms = load_contract(contract)
+    except KpixlError as e:
+        fail(e)
+    sys.stdout.write(template_schema(terms, lang_of(lang)).to_json() + "\n")
+
+
+@app.command("quote")
+def quote_command(
+    contract: Annotated[Path, typer.Argument(help="Contract file (YAML or JSON).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The .xlsx to write.")],
+    actuals: Annotated[Path | None, typer.Option(help="Actuals CSV to fill in.")] = None,
+    adjustments: Annotated[Path | None, typer.Option(help="Adjustments CSV.")] = None,
+    formulas: FormulasOption = Formulas.native,
+    lang: Annotated[Language, typer.Option(help="Label language.")] = Language.both,
+    rate_card: RateCardOption = None,
+) -> None:
+    """Build the standard quoting workbook of a contract (with cached values)."""
+    from kpixl.workbook.build import build_workbook
+    from kpixl.workbook.layout import load_fitting_card
+
+    mode, language = mode_of(formulas), lang_of(lang)
+    try:
+        terms = load_contract(contract)
+        rows = None if actuals is None else read_actuals(actuals)
+        adjusted = None if adjustments is None else read_adjustments(adjustments)
+        card = None if rate_card is None else load_fitting_card(rate_card)
+        build_workbook(terms, rows, adjusted, mode, language, output, rate_card=card)
+    except KpixlError as e:
+        fail(e)
+    err.print(f"wrote {output} ({mode} formulas)")
+
+
+@app.command("recalc")
+def recalc_command(
+    workbook: Annotated[Path, typer.Argument(help="A kpixl workbook.")],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write here instead of in place.")
+    ] = None,
+    engine: Annotated[
+        str, typer.Option(help="kpixl (settle the inputs) or formulas (evaluate the formulas).")
+    ] = "kpixl",
+) -> None:
+    """Recalculate every formula headlessly and store the new cached values (atomically)."""
+    from kpixl.workbook.recalc import recalc
+    from kpixl.workbook.safety import open_package
+
+    if engine not in ("kpixl", "formulas"):
+        err.print(f"error: --engine must be kpixl or formulas, not {engine!r}")
+        raise typer.Exit(EXIT_USAGE)
+    package, issues = open_package(workbook, label=str(workbook))
+    if package is None:
+        fail(KpixlError.from_issues(issues))
+    package.close()
+    try:
+        if engine == "formulas":
+            report = recalc(workbook, output, "formulas", functions=_udfs())
+        else:
+            report = recalc(workbook, output, "kpixl")
+    except KpixlError as e:
+        fail(e)
+    for issue in report.issues:
+        err.print(f"[yellow]warning[/yellow] {issue}")
+    err.print(f"recalculated {len(report.patched)} formula cells -> {output or workbook}")
+    if not report.ok:
+        raise typer.Exit(EXIT_PROBLEMS)
+
+
+def _udfs() -> dict[str, Any]:
+    import udfs.kpixl_udfs as module
+
+    return {name.upper(): getattr(module, name) for name in module.__all__}
+
+
+@app.command("validate")
+def validate_command(
+    workbooks: Annotated[list[Path], typer.Argument(help="Workbooks to check.")],
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="text (one line per issue) or json.")
+    ] = OutputFormat.text,
+    template: Annotated[
+        Path | None,
+        typer.Option(help="The signed contract file: every term in the workbook must equal it."),
+    ] = None,
+) -> None:
+    """Check workbooks: safe to open, the standard template, formulas intact, caches honest."""
+    from kpixl.workbook.validate import validate_workbook
+
+    try:
+        signed = None if template is None else load_contract(template)
+    except KpixlError as e:
+        fail(e)
+    found = [(path, validate_workbook(path, expected=signed)) for path in workbooks]
+    issues = [issue for _path, items in found for issue in items]
+    if output_format is OutputFormat.json:
+        rows = [_issue_row(str(path), issue) for path, items in found for issue in items]
+        sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+    else:
+        for issue in issues:
+            note = "(warning) " if issue.severity == "warning" else ""
+            sys.stdout.write(f"{issue.location}: {issue.code} {note}{issue.message}\n")
+        errors = sum(1 for issue in issues if issue.severity == "error")
+        warnings = len(issues) - errors
+        clean = sum(1 for _path, items in found if not items)
+        err.print(
+            f"{len(workbooks)} workbook(s) checked: {clean} clean, "
+            f"{errors} error(s), {warnings} warning(s)"
+        )
+    if any(issue.severity == "error" for issue in issues):
+        raise typer.Exit(EXIT_PROBLEMS)
+
+
+def _issue_row(file: str, issue: Issue) -> dict[str, str | None]:
+    place = issue.location.removeprefix(file)
+    place = place.removeprefix(":")
+    sheet, _, cell = place.partition("!")
+    return {
+        "file": file,
+        "sheet": sheet or None,
+        "cell": cell or None,
+        "code": issue.code,
+        "severity": issue.severity,
+        "message": issue.message,
+    }
