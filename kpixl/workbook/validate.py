@@ -10,7 +10,6 @@ against the template schema rebuilt from those inputs.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from kpixl.workbook.cached import (
     pricing_values,
     resolved,
 )
+from kpixl.workbook.formula_tokens import same_formula
 from kpixl.workbook.hazards import scan_hazards
 from kpixl.workbook.layout import (
     META,
@@ -74,8 +74,6 @@ CACHE_MISMATCH = "KX405"
 CACHE_MISSING = "KX406"
 #: Relative tolerance for cached numbers: well below a cent on any amount kpixl handles.
 CACHE_TOLERANCE = 1e-9
-_PREFIX = re.compile(r"_xl(?:fn|ws|udf)\.", re.IGNORECASE)
-_STRING = re.compile(r'("(?:[^"]|"")*")')
 
 
 @dataclass(frozen=True)
@@ -275,7 +273,7 @@ def _check_structure(book: Book, schema: TemplateSchema) -> list[Issue]:
         got = defined.get(name)
         if got is None:
             issues.append(Issue(book.label, DEFINED_NAME, f"defined name {name} is missing"))
-        elif _normal(got) != _normal(target):
+        elif not same_formula(got, target):
             issues.append(
                 Issue(
                     book.label, DEFINED_NAME, f"defined name {name} points at {got}, not {target}"
@@ -444,7 +442,7 @@ def _check_formulas(
                     f"the constant {value!r} was typed over the formula {expected}",
                 )
             )
-        elif text != expected and _normal(text) != _normal(expected):
+        elif not same_formula(text, expected):
             issues.append(
                 Issue(
                     where, FORMULA_EDITED, f"formula {text} differs from the template's {expected}"
@@ -460,13 +458,6 @@ def _check_formulas(
             )
         )
     return issues
-
-
-def _normal(formula: str) -> str:
-    """A formula in a form where formatting differences vanish (same cell, so A1 is relative)."""
-    text = _PREFIX.sub("", formula.strip().removeprefix("="))
-    parts = _STRING.split(text)
-    return "".join(p if p.startswith('"') else re.sub(r"\s+", "", p).upper() for p in parts)
 
 
 def _check_caches(
