@@ -15,6 +15,7 @@ from kpixl.errors import ContractError, Issue, WorkbookError
 from kpixl.model import Contract, contract_from_data
 from kpixl.ratecard import ROLES, QuoteInputs, RateCard
 from kpixl.workbook.cached import ScenarioInputs
+from kpixl.workbook.foreign_inputs import adopt_constants, adopt_inputs
 from kpixl.workbook.layout import (
     ACTUALS,
     ADJUSTMENT_HEADER,
@@ -192,9 +193,14 @@ def read_book(book: openpyxl.Workbook, name: str) -> tuple[Contract, Actuals, Ad
     if missing:
         issue = Issue(name, CODE_NOT_KPIXL, f"not a kpixl workbook: no sheet {missing[0]}")
         raise WorkbookError.from_issues([issue])
+    adopt_constants(book)  # inputs as other applications save them (SPEC §7)
     data = _contract_data(book)
     try:
         contract = contract_from_data(data, name)
+        schema = template_schema(contract, "en", built_adjustment_rows(read_meta(book)))
+        if adopt_inputs(book, schema.cells):
+            data = _contract_data(book)
+            contract = contract_from_data(data, name)
     except ContractError as e:
         raise WorkbookError.from_issues(_locate(e.issues, name, data)) from e
     layout = Layout(contract)

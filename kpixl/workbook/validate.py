@@ -19,6 +19,7 @@ from typing import Any
 from kpixl.engine.pricing import fee_contradictions
 from kpixl.errors import Issue, KpixlError
 from kpixl.model import Contract
+from kpixl.workbook.addin_lost import fold_addin_lost
 from kpixl.workbook.build import fingerprint, formula_text, input_values
 from kpixl.workbook.cached import (
     ActualsGrid,
@@ -28,6 +29,7 @@ from kpixl.workbook.cached import (
     pricing_values,
     resolved,
 )
+from kpixl.workbook.foreign_inputs import rewritten_styles
 from kpixl.workbook.formula_tokens import same_formula
 from kpixl.workbook.hazards import scan_hazards
 from kpixl.workbook.layout import (
@@ -139,7 +141,11 @@ def _open(path: Path, name: str) -> tuple[Book | None, list[Issue]]:
         except Exception as e:  # noqa: BLE001
             issue = Issue(name, "KX721", f"cannot read workbook: {type(e).__name__}: {e}")
             return None, [issue]
-    notes = [Issue(name, "KX722", f"openpyxl: {w.message}", "warning") for w in caught]
+    notes = [
+        Issue(name, "KX722", f"openpyxl: {w.message}", "warning")
+        for w in caught
+        if not rewritten_styles(str(w.message))
+    ]
     return Book(name, formulas, values), notes
 
 
@@ -190,13 +196,15 @@ def check_book(book: Book, expected: Contract | None = None) -> list[Issue]:
     issues += broken
     scenario = read_scenario_inputs(book.formulas, contract)
     issues += fee_against_price(book.label, layout, scenario)
-    if data is None:
-        return issues
-    # A cell whose formula was replaced by a constant has no cache to judge: one issue is enough.
-    replaced = {i.location for i in broken if i.code in (CONSTANT_OVER_FORMULA, FORMULA_DELETED)}
-    recomputed = cached_values(layout, grid, data, scenario)
-    caches = _check_caches(book, schema, recomputed)
-    return issues + [i for i in caches if i.location not in replaced]
+    if data is not None:
+        # A cell whose formula was replaced by a constant has no cache to judge: one is enough.
+        replaced = {
+            i.location for i in broken if i.code in (CONSTANT_OVER_FORMULA, FORMULA_DELETED)
+        }
+        recomputed = cached_values(layout, grid, data, scenario)
+        caches = _check_caches(book, schema, recomputed)
+        issues += [i for i in caches if i.location not in replaced]
+    return fold_addin_lost(book.label, schema, mode, book.formulas, book.values, issues)
 
 
 def fee_against_price(label: str, layout: Layout, scenario: ScenarioInputs) -> list[Issue]:
