@@ -10,9 +10,11 @@ not values), is rewritten in memory before anything reads its inputs.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
-from collections.abc import Iterable
+import warnings
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from kpixl.workbook.formula_tokens import constant_value
@@ -33,6 +35,15 @@ def rewritten_styles(message: str) -> bool:
     Gnumeric saves no default cell style; styles are not a finding (SPEC §7).
     """
     return message.startswith(_STYLE_WARNINGS)
+
+
+@contextlib.contextmanager
+def quiet_rewritten_styles() -> Iterator[None]:
+    """Silence openpyxl's warning about styles another application rewrote (not a finding)."""
+    with warnings.catch_warnings():
+        for message in _STYLE_WARNINGS:
+            warnings.filterwarnings("ignore", message=re.escape(message), category=UserWarning)
+        yield
 
 
 def adopt_constants(book: Any) -> None:

@@ -15,7 +15,11 @@ from kpixl.errors import ContractError, Issue, WorkbookError
 from kpixl.model import Contract, contract_from_data
 from kpixl.ratecard import ROLES, QuoteInputs, RateCard
 from kpixl.workbook.cached import ScenarioInputs
-from kpixl.workbook.foreign_inputs import adopt_constants, adopt_inputs
+from kpixl.workbook.foreign_inputs import (
+    adopt_constants,
+    adopt_inputs,
+    quiet_rewritten_styles,
+)
 from kpixl.workbook.layout import (
     ACTUALS,
     ADJUSTMENT_HEADER,
@@ -76,7 +80,7 @@ def read_workbook_inputs(
     """
     path = Path(path)
     try:  # our own handle: openpyxl leaves its archive open when a load fails part-way
-        with open(path, "rb") as handle:
+        with open(path, "rb") as handle, quiet_rewritten_styles():
             book = openpyxl.load_workbook(handle, data_only=False, read_only=False)
     except Exception as e:  # openpyxl raises many kinds for a broken package
         issue = Issue(path.name, CODE_NOT_KPIXL, f"cannot be read as a workbook: {e}")
