@@ -45,8 +45,8 @@ def fold_addin_lost(
     Returns:
         The issues unchanged, or with the folded ones replaced by one KX407 error.
     """
-    if mode != "udf":
-        return issues
+    if mode != "udf" or not any(i.code in _FOLDED_FORMULA + _FOLDED_CACHE for i in issues):
+        return issues  # nothing it could stand for (a clean workbook pays nothing)
     udf_cells = [spec for spec in schema.formula_cells() if spec.udf and _UDF in spec.udf.upper()]
     lost = sum(1 for spec in udf_cells if _lost(spec.sheet, spec.ref, formulas, values))
     # Half the add-in's cells at least: an application did it, not a hand editing a few cells.

@@ -59,13 +59,12 @@ def adopt_constants(book: Any) -> None:
     for name in INPUT_SHEETS:
         if name not in book.sheetnames:
             continue
-        for row in book[name].iter_rows():
-            for item in row:
-                value = item.value
-                if isinstance(value, str) and value.startswith("="):
-                    found, constant = constant_value(value)
-                    if found:
-                        item.value = constant
+        for item in _cells(book[name]):
+            value = item.value
+            if isinstance(value, str) and value.startswith("="):
+                found, constant = constant_value(value)
+                if found:
+                    item.value = constant
     if QUOTE in book.sheetnames:
         sheet = book[QUOTE]
         for key, _en, _zh, value_type, _choices in QUOTE_FIELDS:
@@ -84,15 +83,27 @@ def adopt_inputs(book: Any, specs: Iterable[CellSpec]) -> bool:
         True when any cell changed.
     """
     changed = False
+    sheets = {name: book[name] for name in book.sheetnames}
     for spec in specs:
-        if spec.kind != "input" or spec.sheet not in book.sheetnames:
+        sheet = sheets.get(spec.sheet)
+        if spec.kind != "input" or sheet is None:
             continue
-        item = book[spec.sheet][spec.ref]
+        item = sheet[spec.ref]
+        if item.value is None:
+            continue
         value = typed(item.value, spec.value_type)
         if value is not item.value:
             item.value = value
             changed = True
     return changed
+
+
+def _cells(sheet: Any) -> Iterable[Any]:
+    """The cells a sheet holds; iter_rows would create every empty cell of its rectangle."""
+    stored = getattr(sheet, "_cells", None)  # openpyxl's own store, by (row, column)
+    if isinstance(stored, dict):
+        return list(stored.values())
+    return [item for row in sheet.iter_rows() for item in row]
 
 
 def typed(value: Any, value_type: str) -> Any:
