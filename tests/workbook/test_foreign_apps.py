@@ -9,6 +9,7 @@ values are zeroed before Gnumeric recalculates; LibreOffice's totals are read fr
 from __future__ import annotations
 
 import shutil
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -167,6 +168,12 @@ def test_kpixl_recalc_of_the_libreoffice_file(
     report = recalc(item.path, out)
     assert report.ok, report.issues
     assert _cached_totals(out, item.contract) == pytest.approx(_engine(item), abs=CENT)
+    # The file stays LibreOffice's: only worksheet parts changed (their cached values).
+    with zipfile.ZipFile(item.path) as before, zipfile.ZipFile(out) as after:
+        assert before.namelist() == after.namelist()
+        assert all(part.startswith("xl/worksheets/sheet") for part in report.parts_rewritten)
+        kept = [n for n in before.namelist() if n not in report.parts_rewritten]
+        assert [n for n in kept if before.read(n) != after.read(n)] == []
     assert _errors(validate_workbook(out)) == []
 
 

@@ -32,6 +32,11 @@ from kpixl.workbook.verify import verify_built
 
 _CELL_F = re.compile(rb'<c r="([A-Z]+)(\d+)"([^>]*)><f>(.*?)</f>', re.S)
 _DIMENSION = re.compile(rb"<dimension [^>]*/>")
+_CALC_CHAIN = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    b'<calcChain xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    b'<c r="AG8" i="6"/></calcChain>'
+)
 _KSO = b"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties" \
 xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">\
@@ -165,11 +170,18 @@ def test_a_dependent_pointed_at_another_group_is_found(
 
 
 def _wps(name: str, data: bytes) -> bytes:
+    """WPS's lying dimension and custom property, with a calcChain and ca="1" on every formula."""
     if name.startswith("xl/worksheets/sheet"):
-        return _DIMENSION.sub(b'<dimension ref="A1:A1"/>', data)
+        return _DIMENSION.sub(b'<dimension ref="A1:A1"/>', data).replace(b"<f>", b'<f ca="1">')
     if name == "[Content_Types].xml":
-        override = b'<Override PartName="/docProps/custom.xml" ContentType="application/vnd.openxmlformats-officedocument.custom-properties+xml"/>'
+        override = (
+            b'<Override PartName="/docProps/custom.xml" ContentType="application/vnd.openxmlformats-officedocument.custom-properties+xml"/>'
+            b'<Override PartName="/xl/calcChain.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.calcChain+xml"/>'
+        )
         return data.replace(b"</Types>", override + b"</Types>")
+    if name == "xl/_rels/workbook.xml.rels":
+        rel = b'<Relationship Id="rIdCalc" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/calcChain" Target="calcChain.xml"/>'
+        return data.replace(b"</Relationships>", rel + b"</Relationships>")
     if name == "_rels/.rels":
         rel = b'<Relationship Id="rIdKso" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties" Target="docProps/custom.xml"/>'
         return data.replace(b"</Relationships>", rel + b"</Relationships>")
@@ -198,7 +210,9 @@ def test_wps_and_google_traits_read_validate_and_recalc_like_the_original(
 ) -> None:
     original = _write(tmp_path, "original.xlsx", built.data)
     if app == "wps":
-        data = _rewrite(built.data, _wps, {"docProps/custom.xml": _KSO})
+        data = _rewrite(
+            built.data, _wps, {"docProps/custom.xml": _KSO, "xl/calcChain.xml": _CALC_CHAIN}
+        )
     else:
         fee = Layout(spec_contract).total("total")
         data = _rewrite(built.data, _google(fee, _settlement_part(built)))
