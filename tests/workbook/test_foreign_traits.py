@@ -344,3 +344,17 @@ def test_a_constant_formula_reads_as_its_value(
     contract, *_rest = read_workbook_inputs(crafted)
     assert spec_contract.clawback is False
     assert contract.clawback is True
+
+
+def test_the_batch_check_compares_formulas_by_meaning(built: BuiltWorkbook, tmp_path: Path) -> None:
+    part = _settlement_part(built)
+
+    def libreoffice_spelling(name: str, data: bytes) -> bytes:
+        if name != part:
+            return data
+        assert b",FALSE)" in data
+        return data.replace(b",FALSE)", b",FALSE())").replace(b"<f>", b'<f aca="false">')
+
+    data = _rewrite(built.data, libreoffice_spelling)
+    assert verify_built(dataclasses.replace(built, data=data), "lo.xlsx") == []
+    assert validate_workbook(_write(tmp_path, "lo", data)) == []
