@@ -61,7 +61,8 @@ def adopt_constants(book: Any) -> None:
             continue
         for item in _cells(book[name]):
             value = item.value
-            if isinstance(value, str) and value.startswith("="):
+            # data_type "f": a formula; text that merely starts with "=" stays text.
+            if item.data_type == "f" and isinstance(value, str):
                 found, constant = constant_value(value)
                 if found:
                     item.value = constant

@@ -358,3 +358,21 @@ def test_the_batch_check_compares_formulas_by_meaning(built: BuiltWorkbook, tmp_
     data = _rewrite(built.data, libreoffice_spelling)
     assert verify_built(dataclasses.replace(built, data=data), "lo.xlsx") == []
     assert validate_workbook(_write(tmp_path, "lo", data)) == []
+
+
+def test_text_that_looks_like_a_constant_formula_stays_text(
+    built: BuiltWorkbook, tmp_path: Path, spec_contract: Contract
+) -> None:
+    layout = Layout(spec_contract)
+    client = cell(layout.quote_row("client"), layout.quote_col)
+
+    def change(name: str, data: bytes) -> bytes:
+        if name != "xl/worksheets/sheet1.xml":
+            return data
+        element = f'<c r="{client}" t="inlineStr"><is><t>="ACME"</t></is></c>'.encode()
+        pattern = rb'<c r="' + client.encode() + rb'"(?=[\s>/])[^>]*?(?:/>|>.*?</c>)'
+        return re.sub(pattern, element, data, count=1, flags=re.S)
+
+    crafted = _write(tmp_path, "text", _rewrite(built.data, change))
+    contract, *_rest = read_workbook_inputs(crafted)
+    assert contract.client == '="ACME"'
