@@ -23,6 +23,10 @@ Lang = Literal["en", "zh", "both"]
 Mode = Literal["native", "udf"]
 ValueType = Literal["text", "number", "integer", "date", "bool"]
 Kind = Literal["input", "formula", "fixed"]
+#: What a cell means: a contract term, a what-if input for sales (scenarios, pricing, the rate
+#: card), an actual or adjustment, a label, a fixed row/column marker (period names, headers,
+#: KPI codes), an entry of the ``_kpixl`` sheet, or a formula.
+Role = Literal["term", "what_if", "actuals", "label", "marker", "meta", "formula"]
 
 QUOTE, KPIS, TIERS, GUARDRAILS, ACTUALS, SETTLEMENT, RATECARD, META = (
     "Quote",
@@ -72,6 +76,30 @@ QUOTE_FIELDS: tuple[tuple[str, str, str, ValueType, tuple[str, ...] | None], ...
     ("exit_threshold", "Exit threshold (W)", "退出阈值", "number", None),
     ("exit_consecutive", "Exit after consecutive misses", "连续未达标期数", "integer", None),
 )
+#: The contract path each Quote field holds (``kpixl.model`` field names, dotted).
+QUOTE_PATHS: dict[str, str] = {
+    "id": "id",
+    "client": "client",
+    "provider": "provider",
+    "currency": "currency",
+    "decimals": "currency_decimals",
+    "platform": "platform",
+    "markets": "markets",
+    "category": "category",
+    "start": "start",
+    "period": "period",
+    "periods": "periods",
+    "settlement": "settlement",
+    "clawback": "clawback",
+    "revenue_kpi": "revenue_kpi",
+    "base": "fee.base",
+    "pool": "fee.pool",
+    "period_cap": "fee.period_cap",
+    "contract_cap": "fee.contract_cap",
+    "person_days": "min_input.person_days",
+    "exit_threshold": "exit.threshold",
+    "exit_consecutive": "exit.consecutive",
+}
 QUOTE_FIRST_ROW = 3  # 1-based row of the first header field
 
 #: KPI table columns: key, English, Chinese, type, validation list.
@@ -93,6 +121,25 @@ KPI_FIELDS: tuple[tuple[str, str, str, ValueType, tuple[str, ...] | None], ...] 
     ("source", "Data source", "数据来源", "text", None),
     ("definition", "Definition", "口径定义", "text", None),
 )
+#: The path, within one KPI (``kpis[k].``), each KPI table column holds.
+KPI_PATHS: dict[str, str] = {
+    "code": "code",
+    "name": "name",
+    "name_zh": "name_zh",
+    "unit": "unit",
+    "direction": "direction",
+    "weight": "weight",
+    "metric": "metric",
+    "ratio_num": "ratio[0]",
+    "ratio_den": "ratio[1]",
+    "aggregate": "aggregate",
+    "threshold": "threshold",
+    "attainment_cap": "attainment_cap",
+    "factor_cap": "factor_cap",
+    "curve_mode": "curve.mode",
+    "source": "source",
+    "definition": "definition",
+}
 #: Per-period target block columns for each KPI.
 TARGET_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("target", "target", "目标"),
@@ -110,7 +157,30 @@ GUARDRAIL_FIELDS: tuple[tuple[str, str, str, ValueType, tuple[str, ...] | None],
     ("effect", "Effect", "效果", "text", EFFECTS),
     ("multiplier", "Multiplier", "乘数", "number", None),
 )
+#: The path, within one guardrail (``guardrails[j].``), each Guardrails column holds.
+GUARDRAIL_PATHS: dict[str, str] = {
+    "metric": "metric",
+    "ratio_num": "ratio[0]",
+    "ratio_den": "ratio[1]",
+    "aggregate": "aggregate",
+    "op": "op",
+    "bound": "bound",
+    "effect": "effect",
+    "multiplier": "multiplier",
+}
 ADJUSTMENT_HEADER = ("period", "metric", "value", "reason", "approved_by")
+#: The ``_kpixl`` sheet: one entry a row, its key in column A, its value in column B.
+META_KEYS = (
+    "schema_id",
+    "schema_version",
+    "contract_id",
+    "generator",
+    "fingerprint",
+    "formula_mode",
+    "lang",
+    "adjustment_rows",
+)
+META_KEY_COL, META_VALUE_COL = 0, 1
 #: RateCard sheet tables, side by side (name column, value column, a gap): key, the name
 #: header (English, Chinese), the value header (English, Chinese).
 RATECARD_TABLES: tuple[tuple[str, str, str, str, str], ...] = (
@@ -219,6 +289,12 @@ class CellSpec:
     udf: str | None = None
     number_format: str | None = None
     validation: tuple[str, ...] | None = None
+    #: What the cell means (every cell of a template schema has one).
+    role: Role | None = None
+    #: What the cell holds: the contract path of a term (``fee.base``, ``kpis[2].weight``,
+    #: ``kpis[0].target[3]``), the settlement figure of a formula (``settlement[2].bonus``),
+    #: the entry of a meta cell (``fingerprint``), the what-if or actuals entry of an input.
+    field: str | None = None
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from kpixl.workbook.layout import (
     ratecard_names,
     sample_rate_card,
 )
-from kpixl.workbook.template import template_schema
+from kpixl.workbook.template import term_locations
 
 CODE_NOT_KPIXL = "KX301"
 CODE_BAD_INPUT = "KX302"
@@ -434,33 +434,9 @@ def _locate(
 
 
 def _cells_by_key(data: dict[str, Any]) -> dict[str, str]:
-    """Schema key path (as the model names it) to ``Sheet!A1``, from a best-effort layout."""
+    """Contract path (as the model names it) to ``Sheet!A1``, for the shape that was read."""
     kpis = data.get("kpis", [])
-    codes = [
-        {"code": f"k{i}", "weight": 1.0 / max(len(kpis), 1), "target": 1.0}
-        for i in range(len(kpis))
-    ] or [{"code": "k", "weight": 1.0, "target": 1.0}]
-    stub = contract_from_data(
-        {
-            "id": "x",
-            "client": "x",
-            "provider": "x",
-            "currency": "USD",
-            "platform": "other",
-            "start": dt.date(2000, 1, 1),
-            "periods": 1,
-            "fee": {"base": 0, "pool": 0},
-            "kpis": codes,
-            "guardrails": [{"metric": "g", "op": ">=", "bound": 0}]
-            * len(data.get("guardrails", [])),
-        }
-    )
-    out: dict[str, str] = {}
-    for spec in template_schema(stub).cells:
-        if spec.kind != "input":
-            continue
-        key = spec.key.removeprefix("quote.")
-        if key in FEE_KEYS:
-            key = f"fee.{key}"
-        out[key] = f"{spec.sheet}!{spec.ref}"
-    return out
+    tiers = [len((kpi.get("curve") or {}).get("tiers") or []) for kpi in kpis]
+    periods = data.get("periods")
+    n = periods if isinstance(periods, int) and periods > 0 else 0  # the target rows read
+    return term_locations(len(kpis), len(data.get("guardrails", [])), n, tiers)

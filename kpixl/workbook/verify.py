@@ -25,8 +25,9 @@ from typing import Any
 from xml.parsers import expat
 
 from kpixl.errors import Issue
-from kpixl.workbook.build import BuiltWorkbook, fingerprint, formula_text
+from kpixl.workbook.build import BuiltWorkbook
 from kpixl.workbook.layout import META, CellSpec
+from kpixl.workbook.template import fingerprint, formula_text
 from kpixl.workbook.validate import (
     CACHE_MISMATCH,
     CONSTANT_OVER_FORMULA,
