@@ -26,6 +26,7 @@ from kpixl.ratecard import DEFAULT_LEVELS, QuoteInputs, RateCard, RateCardError
 from kpixl.workbook.layout import (
     PRICING_RESULTS,
     QUOTE,
+    QUOTE_TOTALS,
     SCENARIO_COLUMNS,
     SCENARIO_KPI_COLUMNS,
     SCENARIO_ROWS,
@@ -174,11 +175,10 @@ def cached_values(
     totals = _totals(rows, contract.decimals)
     for key, value in totals.items():
         values[SETTLEMENT][layout.total(key)] = value  # type: ignore[arg-type]
-    for i, key in enumerate(("base", "bonus", "total")):
-        values[QUOTE][cell(layout.summary_row + 1 + i, 1)] = totals[key]
-    for p in range(1, layout.n + 1):
-        for c, key in enumerate(("base", "bonus", "total"), start=1):
-            values[QUOTE][cell(layout.per_period_row + p, c)] = rows[p][key]
+    for key in QUOTE_TOTALS:
+        values[QUOTE][layout.quote_total(key)] = totals[key]
+        for p in range(1, layout.n + 1):
+            values[QUOTE][layout.quote_period(key, p)] = rows[p][key]
     inputs = default_scenario_inputs(contract) if scenario is None else scenario
     priced_cells, price = pricing_values(layout, inputs)
     values[QUOTE].update(priced_cells)

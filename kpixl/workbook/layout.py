@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
+from kpixl.actuals import ADJUSTMENT_COLUMNS
 from kpixl.errors import Issue
 from kpixl.model import Contract
 from kpixl.ratecard import ROLES, RateCard, RateCardError, load_rate_card
@@ -168,7 +169,9 @@ GUARDRAIL_PATHS: dict[str, str] = {
     "effect": "effect",
     "multiplier": "multiplier",
 }
-ADJUSTMENT_HEADER = ("period", "metric", "value", "reason", "approved_by")
+ADJUSTMENT_HEADER = ADJUSTMENT_COLUMNS
+#: The Quote sheet's fee summary and per-period summary columns, in order.
+QUOTE_TOTALS = ("base", "bonus", "total")
 #: The ``_kpixl`` sheet: one entry a row, its key in column A, its value in column B.
 META_KEYS = (
     "schema_id",
@@ -498,6 +501,14 @@ class Layout:
         """Header row of the per-period summary on Quote."""
         return self.summary_row + 5
 
+    def quote_total(self, key: str) -> str:
+        """Quote-relative address of a fee summary total (``base``, ``bonus``, ``total``)."""
+        return cell(self.summary_row + 1 + QUOTE_TOTALS.index(key), 1)
+
+    def quote_period(self, key: str, p: int) -> str:
+        """Quote-relative address of period p's amount in the per-period summary."""
+        return cell(self.per_period_row + p, 1 + QUOTE_TOTALS.index(key))
+
     pricing_col = 5  # column F: the pricing area
 
     # Scenarios (Quote, pricing area) ---------------------------------------------------
@@ -508,10 +519,8 @@ class Layout:
     #: First per-KPI helper column: right of the chart (about eight columns wide).
     scenario_kpi_first_col = scenario_chart_col + 9
 
-    @property
-    def cps_rate_cell(self) -> str:
-        """Quote-relative address of the CPS rate input, e.g. ``G5``."""
-        return cell(self.scenario_cps_row, self.pricing_col + 1)
+    #: Quote-relative address of the CPS rate input, e.g. ``G5``.
+    cps_rate_cell = cell(scenario_cps_row, pricing_col + 1)
 
     @property
     def cps_rate(self) -> str:

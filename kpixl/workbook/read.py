@@ -23,6 +23,8 @@ from kpixl.workbook.layout import (
     KPI_FIELDS,
     KPIS,
     META,
+    META_KEY_COL,
+    META_VALUE_COL,
     QUOTE,
     QUOTE_FIELDS,
     RATECARD,
@@ -160,10 +162,14 @@ def read_meta(book: openpyxl.Workbook) -> dict[str, str] | None:
     if META not in book.sheetnames:
         return None
     sheet = book[META]
+    first = min(META_KEY_COL, META_VALUE_COL)
+    key_at, value_at = META_KEY_COL - first, META_VALUE_COL - first
     return {
-        str(row[0]): "" if row[1] is None else str(row[1])
-        for row in sheet.iter_rows(min_col=1, max_col=2, values_only=True)
-        if row[0] is not None
+        str(row[key_at]): "" if row[value_at] is None else str(row[value_at])
+        for row in sheet.iter_rows(
+            min_col=first + 1, max_col=max(META_KEY_COL, META_VALUE_COL) + 1, values_only=True
+        )
+        if row[key_at] is not None
     }
 
 
@@ -272,7 +278,7 @@ def _quote_section(sheet: Worksheet, data: dict[str, Any]) -> dict[str, Any] | N
         "team": {role: value(f"team.{role}") for role in ROLES},
         "add_ons": [name for name in names if value(f"add_on.{name}")],
         **{key: value(key) for key in (*keys, "risk_premium", "cap_ratio")},
-        "cps_rate": _cell(sheet[cell(Layout.scenario_cps_row, Layout.pricing_col + 1)].value),
+        "cps_rate": _cell(sheet[Layout.cps_rate_cell].value),
     }
     quote["team"] = {role: v for role, v in quote["team"].items() if not _blank(v)}
     if value("platform") != data.get("platform"):

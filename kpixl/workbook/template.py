@@ -28,6 +28,7 @@ from kpixl.workbook.layout import (
     QUOTE,
     QUOTE_FIELDS,
     QUOTE_PATHS,
+    QUOTE_TOTALS,
     RATECARD,
     RATECARD_FIRST_ROW,
     RATECARD_NAME_CELL,
@@ -301,7 +302,7 @@ def _quote_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
         )
     row = layout.summary_row
     cells.append(CellSpec(QUOTE, cell(row, 0), "label.fee_summary", "fixed", "text", role="label"))
-    for i, key in enumerate(("base", "bonus", "total")):
+    for i, key in enumerate(QUOTE_TOTALS):
         ref = f"{SETTLEMENT}!{layout.total(key, True)}"  # type: ignore[arg-type]
         cells.append(
             CellSpec(
@@ -311,7 +312,7 @@ def _quote_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
         cells.append(
             CellSpec(
                 QUOTE,
-                cell(row + 1 + i, 1),
+                layout.quote_total(key),
                 f"quote.total_{key}",
                 "formula",
                 native=ref,
@@ -331,12 +332,12 @@ def _quote_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
         )
     for p in range(1, layout.n + 1):
         cells.append(_period_marker(QUOTE, cell(head + p, 0), f"quote.period[{p}]", p))
-        for c, key in enumerate(("base", "bonus", "total"), start=1):
+        for key in QUOTE_TOTALS:
             ref = f"{SETTLEMENT}!{layout.s(key, p)}"
             cells.append(
                 CellSpec(
                     QUOTE,
-                    cell(head + p, c),
+                    layout.quote_period(key, p),
                     f"quote.{key}[{p}]",
                     "formula",
                     native=ref,

@@ -26,7 +26,7 @@ from xml.parsers import expat
 
 from kpixl.errors import Issue
 from kpixl.workbook.build import BuiltWorkbook
-from kpixl.workbook.layout import META, CellSpec
+from kpixl.workbook.layout import META, META_KEY_COL, META_VALUE_COL, CellSpec, column
 from kpixl.workbook.template import fingerprint, formula_text
 from kpixl.workbook.validate import (
     CACHE_MISMATCH,
@@ -161,9 +161,10 @@ def _check_formula(where: str, cell: _Cell | None, expected: str, value: Any) ->
 
 
 def _check_fingerprint(built: BuiltWorkbook, label: str, sheet: _Sheet) -> list[Issue]:
-    keys = {_shown(c): ref for ref, c in sheet.cells.items() if ref.startswith("A")}
+    key_col, value_col = column(META_KEY_COL), column(META_VALUE_COL)
+    keys = {_shown(c): ref for ref, c in sheet.cells.items() if ref.rstrip("0123456789") == key_col}
     ref = keys.get("fingerprint")
-    got = None if ref is None else sheet.cells.get("B" + ref[1:])
+    got = None if ref is None else sheet.cells.get(value_col + ref[len(key_col) :])
     if got is None or _shown(got) != fingerprint(built.schema, built.mode):
         message = "the formula fingerprint is not the template's"
         return [Issue(f"{label}:{META}", FINGERPRINT, message)]
