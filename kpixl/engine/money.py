@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from typing import Literal
 
 import numpy as np
@@ -28,6 +30,14 @@ def round_money(amount: ArrayLike, decimals: int = 2) -> Numeric:
     if values.ndim == 0:
         return excel_round(float(values), decimals)
     return round_array(values, decimals)
+
+
+def contract_total(amounts: Iterable[float], decimals: int = 2) -> float:
+    """A contract total (SPEC §5.10): ROUND of the exact sum of the period amounts.
+
+    The one rounding of totals: settle(), the workbook's cached totals and batch summaries.
+    """
+    return excel_round(math.fsum(amounts), decimals)
 
 
 def payout(pool: ArrayLike, weight: ArrayLike, factor: ArrayLike, decimals: int = 2) -> Numeric:
