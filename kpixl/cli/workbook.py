@@ -97,16 +97,13 @@ def recalc_command(
 ) -> None:
     """Recalculate every formula headlessly and store the new cached values (atomically)."""
     from kpixl.workbook.recalc import recalc
-    from kpixl.workbook.safety import open_package
+    from kpixl.workbook.safety import check_package
 
     if engine not in ("kpixl", "formulas"):
         err.print(f"error: --engine must be kpixl or formulas, not {engine!r}")
         raise typer.Exit(EXIT_USAGE)
-    package, issues = open_package(workbook, label=str(workbook))
-    if package is None:
-        fail(KpixlError.from_issues(issues))
-    package.close()
     try:
+        check_package(workbook, label=str(workbook))  # named as given; recalc checks again
         if engine == "formulas":
             report = recalc(workbook, output, "formulas", functions=_udfs())
         else:

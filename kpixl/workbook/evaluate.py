@@ -47,6 +47,7 @@ from openpyxl.utils import get_column_letter
 
 from kpixl.engine.rounding import excel_round
 from kpixl.errors import Issue, WorkbookError
+from kpixl.workbook.safety import check_package
 
 CustomFunction = Callable[..., Any]
 CODE_UNSUPPORTED_FORMULA = "KX830"  # formulas cannot parse it (structured table reference)
@@ -103,6 +104,7 @@ def evaluate_workbook(
         ``{"Sheet!A1": value}`` for every formula cell, in sheet, row, column order; values are
         float, str, bool or None, Excel errors as their code (``"#VALUE!"``).
     """
+    check_package(Path(path))  # an untrusted file: no zip bomb or entity reaches `formulas`
     install_functions(functions or {})
     model = _load_model(path)
     solution = model.calculate()

@@ -36,6 +36,7 @@ from kpixl.workbook.layout import (
     ratecard_names,
     sample_rate_card,
 )
+from kpixl.workbook.safety import check_package
 from kpixl.workbook.template import term_locations
 
 CODE_NOT_KPIXL = "KX301"
@@ -76,6 +77,7 @@ def read_workbook_inputs(
         WorkbookError: not a kpixl workbook, or its inputs break a contract rule.
     """
     path = Path(path)
+    check_package(path)  # an untrusted file: no zip bomb or entity reaches openpyxl
     try:  # our own handle: openpyxl leaves its archive open when a load fails part-way
         with open(path, "rb") as handle:
             book = openpyxl.load_workbook(handle, data_only=False, read_only=False)

@@ -371,6 +371,29 @@ def open_package(
     return package, issues
 
 
+def check_package(
+    path: Path, limits: Limits = DEFAULT_LIMITS, label: str | None = None
+) -> list[Issue]:
+    """The package check every function that opens an untrusted workbook runs first.
+
+    Args:
+        path: the file.
+        limits: the ceilings to enforce.
+        label: how issues name the file; defaults to the file name.
+
+    Returns:
+        The warnings (the file may be opened).
+
+    Raises:
+        WorkbookError: the file must not be opened (zip bomb, entities, not a package, ...).
+    """
+    package, issues = open_package(Path(path), limits, label)
+    if package is None:
+        raise WorkbookError.from_issues(issues)
+    package.close()
+    return issues
+
+
 def _open_handle(
     handle: IO[bytes], limits: Limits, label: str
 ) -> tuple[SafePackage | None, list[Issue]]:
