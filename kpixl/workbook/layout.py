@@ -8,12 +8,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+from xlsxwriter.utility import xl_rowcol_to_cell
 
 from kpixl.actuals import ADJUSTMENT_COLUMNS
 from kpixl.errors import Issue
 from kpixl.model import Contract
 from kpixl.ratecard import ROLES, RateCard, RateCardError, load_rate_card
+from kpixl.workbook.ooxml import column_letters
 
 CODE_CARD_MISFIT = "KX127"  # a rate card whose rows the RateCard sheet does not have
 SCHEMA_ID = "kpixl.quote-workbook"
@@ -454,7 +455,7 @@ def cell(row: int, col: int, absolute: bool = False) -> str:
 @functools.lru_cache(maxsize=1 << 12)
 def column(col: int) -> str:
     """Column letters of a 0-based column."""
-    return str(xl_col_to_name(col))
+    return column_letters(col + 1)
 
 
 class Layout:

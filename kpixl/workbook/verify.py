@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import posixpath
 import re
 import zipfile
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from xml.parsers import expat
 from kpixl.errors import Issue
 from kpixl.workbook.build import BuiltWorkbook
 from kpixl.workbook.layout import META, META_KEY_COL, META_VALUE_COL, CellSpec, column
+from kpixl.workbook.ooxml import resolve_target
 from kpixl.workbook.template import fingerprint, formula_text
 from kpixl.workbook.validate import (
     CACHE_MISMATCH,
@@ -219,7 +219,7 @@ def _workbook(package: zipfile.ZipFile) -> tuple[dict[str, str], dict[str, str],
 
     def relationship(tag: str, attrs: dict[str, str]) -> None:
         if tag == f"{_PACKAGE_REL} Relationship":
-            targets[attrs["Id"]] = posixpath.normpath(posixpath.join("xl", attrs["Target"]))
+            targets[attrs["Id"]] = resolve_target("xl/workbook.xml", attrs["Target"])
 
     _parse(package.read("xl/_rels/workbook.xml.rels"), relationship)
     return sheets, names, {name: targets[rid] for name, rid in ids.items()}
