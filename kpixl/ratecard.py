@@ -8,27 +8,18 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Self, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from kpixl.errors import Issue, KpixlError
 
-# The platforms of SPEC §3; kpixl.model spells the same list (a test keeps the two equal).
-PLATFORMS: tuple[str, ...] = (
-    "amazon",
-    "shopee",
-    "tiktok_shop",
-    "shopify",
-    "lazada",
-    "walmart",
-    "temu",
-    "other",
-)
+# The platforms of SPEC §3, one definition (kpixl.model uses this type).
 Platform = Literal[
     "amazon", "shopee", "tiktok_shop", "shopify", "lazada", "walmart", "temu", "other"
 ]
+PLATFORMS: tuple[str, ...] = get_args(Platform)
 CategoryClass = Literal["standard", "non_standard", "regulated"]
 Integration = Literal["manual", "api", "third_party_tool"]
 AddOnName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]

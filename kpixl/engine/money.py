@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import Literal
+from typing import get_args
 
 import numpy as np
 
 from kpixl.engine._arrays import ArrayLike, Numeric, as_floats, shaped
 from kpixl.engine.rounding import excel_round, round_array
+from kpixl.model import Effect as Effect  # noqa: PLC0414  (re-exported: udfs -> engine)
+from kpixl.model import Op as Op  # noqa: PLC0414
 
-Op = Literal[">=", ">", "<=", "<"]
-Effect = Literal["gate", "multiplier"]
-OPS: tuple[Op, ...] = (">=", ">", "<=", "<")
+OPS: tuple[Op, ...] = get_args(Op)
 
 
 def round_money(amount: ArrayLike, decimals: int = 2) -> Numeric:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 from kpixl.engine.rounding import excel_round
 from kpixl.errors import Issue
-from kpixl.model import Contract, Fee
+from kpixl.model import Contract, Fee, PeriodKind
 from kpixl.ratecard import (
     CODE_FEE_CONTRADICTS_QUOTE,
     CODE_QUOTE_RULE,
@@ -19,7 +18,6 @@ from kpixl.ratecard import (
     RateCardError,
 )
 
-PeriodKind = Literal["month", "quarter"]
 MONTHS_PER_PERIOD: dict[str, int] = {"month": 1, "quarter": 3}
 
 

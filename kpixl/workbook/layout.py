@@ -6,14 +6,32 @@ import functools
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from kpixl.actuals import ADJUSTMENT_COLUMNS
 from kpixl.errors import Issue
-from kpixl.model import Contract
-from kpixl.ratecard import ROLES, RateCard, RateCardError, load_rate_card
+from kpixl.model import (
+    Aggregate,
+    Contract,
+    CurveMode,
+    Direction,
+    Effect,
+    Op,
+    PeriodKind,
+    SettlementMode,
+    Unit,
+)
+from kpixl.ratecard import (
+    ROLES,
+    CategoryClass,
+    Integration,
+    Platform,
+    RateCard,
+    RateCardError,
+    load_rate_card,
+)
 from kpixl.workbook.ooxml import column_letters
 
 CODE_CARD_MISFIT = "KX127"  # a rate card whose rows the RateCard sheet does not have
@@ -42,15 +60,16 @@ QUOTE, KPIS, TIERS, GUARDRAILS, ACTUALS, SETTLEMENT, RATECARD, META = (
 )
 SHEETS = (QUOTE, KPIS, TIERS, GUARDRAILS, ACTUALS, SETTLEMENT, RATECARD, META)
 
-DIRECTIONS = ("higher", "lower")
-CURVE_MODES = ("stepped", "marginal", "linear")
-OPERATORS = (">=", ">", "<=", "<")
-EFFECTS = ("gate", "multiplier")
-PLATFORMS = ("amazon", "shopee", "tiktok_shop", "shopify", "lazada", "walmart", "temu", "other")
-PERIOD_KINDS = ("month", "quarter")
-SETTLEMENT_MODES = ("period", "cumulative")
-UNITS = ("currency", "count", "ratio", "percent", "days", "score")
-AGGREGATES = ("sum", "mean", "last")
+# Dropdown lists: the model's word lists, never spelled again.
+DIRECTIONS: tuple[str, ...] = get_args(Direction)
+CURVE_MODES: tuple[str, ...] = get_args(CurveMode)
+OPERATORS: tuple[str, ...] = get_args(Op)
+EFFECTS: tuple[str, ...] = get_args(Effect)
+PLATFORMS: tuple[str, ...] = get_args(Platform)
+PERIOD_KINDS: tuple[str, ...] = get_args(PeriodKind)
+SETTLEMENT_MODES: tuple[str, ...] = get_args(SettlementMode)
+UNITS: tuple[str, ...] = get_args(Unit)
+AGGREGATES: tuple[str, ...] = get_args(Aggregate)
 #: Blank adjustment rows kept below the known adjustments, for finance to fill in Excel.
 SPARE_ADJUSTMENT_ROWS = 20
 
@@ -196,8 +215,8 @@ RATECARD_TABLES: tuple[tuple[str, str, str, str, str], ...] = (
     ("term_discounts", "Min months", "最短月数", "Discount", "折扣"),
     ("settings", "Setting", "参数", "Value", "数值"),
 )
-CATEGORY_CLASSES = ("standard", "non_standard", "regulated")
-INTEGRATIONS = ("manual", "api", "third_party_tool")
+CATEGORY_CLASSES: tuple[str, ...] = get_args(CategoryClass)
+INTEGRATIONS: tuple[str, ...] = get_args(Integration)
 RATECARD_SETTINGS = ("market_surcharge", "language_fee")
 RATECARD_NAME_CELL = "A1"  # the rate card's name, above its tables
 RATECARD_FIRST_ROW = 2  # 0-based row of each table's first entry (row 1 holds the headers)

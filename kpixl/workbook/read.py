@@ -40,7 +40,6 @@ from kpixl.workbook.safety import check_package
 from kpixl.workbook.template import term_locations
 
 CODE_NOT_KPIXL = "KX301"
-CODE_BAD_INPUT = "KX302"
 CODE_OUTSIDE_TABLE = "KX318"  # an adjustment below the adjustments table
 FEE_KEYS = ("base", "pool", "period_cap", "contract_cap")
 
