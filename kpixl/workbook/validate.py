@@ -312,6 +312,22 @@ def _check_cells(
     return issues
 
 
+def issue_record(file: str, issue: Issue) -> dict[str, str | None]:
+    """An issue of ``validate_workbook(file)`` as a flat record: file, sheet, cell, code,
+    severity, message (the ``kpixl validate --format json|csv`` row)."""
+    place = issue.location.removeprefix(file)
+    place = place.removeprefix(":")
+    sheet, _, ref = place.partition("!")
+    return {
+        "file": file,
+        "sheet": sheet or None,
+        "cell": ref or None,
+        "code": issue.code,
+        "severity": issue.severity,
+        "message": issue.message,
+    }
+
+
 def _check_fixed(
     spec: CellSpec, value: Any, text: str | None, fixed: dict[str, Any], where: str
 ) -> list[Issue]:
