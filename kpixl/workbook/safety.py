@@ -68,6 +68,12 @@ class _Directory:
     start: int
 
 
+#: The file passed the package check but openpyxl cannot read it (validate, verify and here).
+UNREADABLE = "KX721"
+#: A warning openpyxl gave while reading.
+OPENPYXL_WARNING = "KX722"
+
+
 def _issue(label: str, code: str, message: str, severity: str = "error") -> Issue:
     """Build an Issue located at the package as a whole."""
     return Issue(label, code, message, "warning" if severity == "warning" else "error")
@@ -756,7 +762,7 @@ def load_openpyxl(
         except Exception as exc:  # noqa: BLE001
             workbook = None
             issues.append(
-                _issue(name, "KX721", f"cannot read workbook: {type(exc).__name__}: {exc}")
+                _issue(name, UNREADABLE, f"cannot read workbook: {type(exc).__name__}: {exc}")
             )
-    issues += [_issue(name, "KX722", f"openpyxl: {w.message}", "warning") for w in caught]
+    issues += [_issue(name, OPENPYXL_WARNING, f"openpyxl: {w.message}", "warning") for w in caught]
     return workbook, issues

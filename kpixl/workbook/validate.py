@@ -43,16 +43,23 @@ from kpixl.workbook.layout import (
     cell,
 )
 from kpixl.workbook.read import (
+    CODE_NOT_KPIXL,
     built_adjustment_rows,
     read_book,
     read_meta,
     read_scenario_inputs,
 )
-from kpixl.workbook.safety import DEFAULT_LIMITS, Limits, open_package
+from kpixl.workbook.safety import (
+    DEFAULT_LIMITS,
+    OPENPYXL_WARNING,
+    UNREADABLE,
+    Limits,
+    open_package,
+)
 from kpixl.workbook.template import fingerprint, fixed_label, formula_text, template_schema
 from kpixl.workbook.terms import input_values
 
-NOT_KPIXL = "KX301"
+NOT_KPIXL = CODE_NOT_KPIXL  # one definition: the reader's
 SCHEMA_MISMATCH = "KX303"
 BAD_META = "KX304"
 MISSING_SHEET = "KX310"
@@ -140,9 +147,9 @@ def _open(path: Path, name: str) -> tuple[Book | None, list[Issue]]:
                 )
         # openpyxl raises anything from KeyError to TypeError on odd files: "cannot read" all.
         except Exception as e:  # noqa: BLE001
-            issue = Issue(name, "KX721", f"cannot read workbook: {type(e).__name__}: {e}")
+            issue = Issue(name, UNREADABLE, f"cannot read workbook: {type(e).__name__}: {e}")
             return None, [issue]
-    notes = [Issue(name, "KX722", f"openpyxl: {w.message}", "warning") for w in caught]
+    notes = [Issue(name, OPENPYXL_WARNING, f"openpyxl: {w.message}", "warning") for w in caught]
     return Book(name, formulas, values), notes
 
 

@@ -27,6 +27,7 @@ from kpixl.errors import Issue
 from kpixl.workbook.build import BuiltWorkbook
 from kpixl.workbook.layout import META, META_KEY_COL, META_VALUE_COL, CellSpec, column
 from kpixl.workbook.ooxml import resolve_target
+from kpixl.workbook.safety import UNREADABLE
 from kpixl.workbook.template import fingerprint, formula_text
 from kpixl.workbook.validate import (
     CACHE_MISMATCH,
@@ -44,7 +45,6 @@ from kpixl.workbook.validate import (
     same_value,
 )
 
-UNREADABLE = "KX721"  # as the validator: the file cannot be read as a workbook
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PACKAGE_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
