@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from kpixl.actuals import read_actuals, read_adjustments
 from kpixl.cli.app import (
     EXIT_USAGE,
+    EncodingOption,
     app,
     err,
     fail,
@@ -22,6 +22,7 @@ from kpixl.engine.results import Settlement
 from kpixl.engine.settle import settle
 from kpixl.errors import KpixlError
 from kpixl.model import load_contract
+from kpixl.workbook.tables import read_actuals, read_adjustments
 
 if TYPE_CHECKING:
     pass
@@ -30,15 +31,18 @@ if TYPE_CHECKING:
 @app.command("settle")
 def settle_command(
     contract: Annotated[Path, typer.Argument(help="Contract file (YAML or JSON).")],
-    actuals: Annotated[Path, typer.Argument(help="Actuals CSV: period + one column per metric.")],
+    actuals: Annotated[
+        Path, typer.Argument(help="Actuals CSV or .xlsx: period + one column per metric.")
+    ],
     adjustments: Annotated[
         Path | None,
-        typer.Option(help="Adjustments CSV: period, metric, value, reason, approved_by."),
+        typer.Option(help="Adjustments CSV or .xlsx: period, metric, value, reason, approved_by."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON document.")] = False,
     as_csv: Annotated[
         bool, typer.Option("--csv", help="Print one CSV row per period and KPI.")
     ] = False,
+    encoding: EncodingOption = None,
 ) -> None:
     """Settle a contract against its actuals and print the payout per period."""
     if as_json and as_csv:
@@ -48,8 +52,8 @@ def settle_command(
         terms = load_contract(contract)
         result = settle(
             terms,
-            read_actuals(actuals),
-            None if adjustments is None else read_adjustments(adjustments),
+            read_actuals(actuals, encoding),
+            None if adjustments is None else read_adjustments(adjustments, encoding),
         )
     except KpixlError as e:
         fail(e)
