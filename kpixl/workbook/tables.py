@@ -7,7 +7,7 @@ row by row with its ``<dimension>`` ignored, so memory stays bounded by one row.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -52,10 +52,16 @@ class SheetRows:
             raise WorkbookError.from_issues([Issue(label, "KX241", message)])
         self.sheet: str = sheet or names[0]
         self._worksheet = book[self.sheet]
+        self._streams: list[Generator[Row, None, None]] = []
 
     @property
     def rows(self) -> Iterator[Row]:
         """The sheet's rows from row 1, empty ones included, numbered as Excel numbers them."""
+        stream = self._stream()
+        self._streams.append(stream)
+        return stream
+
+    def _stream(self) -> Generator[Row, None, None]:
         worksheet = self._worksheet
         worksheet.reset_dimensions()  # never trust <dimension>: a lying one would pad every row
         try:
@@ -70,7 +76,9 @@ class SheetRows:
             raise WorkbookError.from_issues([Issue(where, "KX721", message)]) from e
 
     def close(self) -> None:
-        """Release the workbook."""
+        """Release the workbook, and the sheet part a stream read only partly still holds."""
+        for stream in self._streams:
+            stream.close()
         self._book.close()
 
     def __enter__(self) -> SheetRows:
