@@ -20,7 +20,7 @@ MAX_FIELD_CHARS = 1024 * 1024
 #: Most fields in one CSV record.
 MAX_FIELDS = 4096
 _QUOTED = re.compile(r'"[^"]*"')
-XLSX_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 def _fail(where: str, message: str, code: str = "KX241") -> IntakeError:
@@ -61,6 +61,8 @@ def decode(data: bytes, label: str, encoding: str | None = None) -> str:
         return _decode(data[len(codecs.BOM_UTF8) :], "utf-8", label)
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _decode(data, "utf-16", label)
+    if data.startswith(OLE_MAGIC):
+        raise _fail(label, "is an old binary .xls workbook; save it as .xlsx or CSV")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:

@@ -198,3 +198,10 @@ def test_an_existing_output_is_left_as_it_was(setup: dict[str, Path]) -> None:
     )  # fmt: skip
     assert result.exit_code == 1
     assert target.read_text(encoding="utf-8") == "period,gmv\n2027-01,1\n"
+
+
+def test_an_old_xls_export_is_named(setup: dict[str, Path]) -> None:
+    path = setup["dir"] / "report.xls"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(1000))
+    stderr = refused(setup, f"amazon-business-report={path}", f"amazon-ads-campaign={ads(setup)}")
+    assert "report.xls: KX241 is an old binary .xls workbook" in stderr
