@@ -16,6 +16,7 @@ import numpy as np
 
 from kpixl.engine._arrays import FloatArray
 from kpixl.errors import ActualsError, Issue
+from kpixl.intake.read import encoding_hint
 from kpixl.model import NON_NEGATIVE_UNITS, Contract
 
 Cell = str | float | int | bool | dt.date | None
@@ -213,7 +214,8 @@ def decode_text(data: bytes, source: str, encoding: str | None) -> str:
             if encoding is None:
                 message = (
                     f"not UTF-8 text (byte {e.start}); save the CSV as UTF-8, or say how it is "
-                    "encoded with --encoding (Excel on Chinese Windows: gb18030)"
+                    f"encoded with --encoding (Excel on Chinese Windows: gb18030)"
+                    f"{encoding_hint(data)}"
                 )
                 raise _fail(source, "KX200", message) from e
     try:

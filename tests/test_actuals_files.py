@@ -112,6 +112,7 @@ def test_gb18030_adjustments_with_encoding(tmp_path: Path) -> None:
     )
     assert without.exit_code == 1
     assert "KX200 not UTF-8 text" in without.stderr and "--encoding" in without.stderr
+    assert "it looks like GB18030" in without.stderr
 
 
 def test_utf16_actuals_csv_is_read(tmp_path: Path) -> None:

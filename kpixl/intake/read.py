@@ -69,10 +69,24 @@ def decode(data: bytes, label: str, encoding: str | None = None) -> str:
         if encoding is None:
             message = (
                 f"not UTF-8 text (byte {e.start}) and no BOM; say how it is encoded with "
-                "--encoding (Excel on Chinese Windows: --encoding gb18030)"
+                f"--encoding (Excel on Chinese Windows: gb18030){encoding_hint(data)}"
             )
             raise _fail(label, message) from e
     return _decode(data, encoding, label)
+
+
+def encoding_hint(data: bytes) -> str:
+    """A guess for a message only (never used to read): GB18030 when it reads as Chinese text."""
+    sample = data[: 64 * 1024]
+    for cut in range(4):  # the sample may end inside a multi-byte character
+        try:
+            text = sample[: len(sample) - cut].decode("gb18030")
+        except UnicodeDecodeError:
+            continue
+        if any("\u4e00" <= ch <= "\u9fff" for ch in text):
+            return " (it looks like GB18030: --encoding gb18030)"
+        return ""
+    return ""
 
 
 def _decode(data: bytes, encoding: str, label: str) -> str:

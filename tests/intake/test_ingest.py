@@ -134,6 +134,7 @@ def test_without_encoding_a_gb18030_export_is_a_named_error(tmp_path: Path) -> N
     )
     assert code == 1
     assert "KX241" in stderr and "--encoding" in stderr
+    assert "it looks like GB18030" in stderr  # a hint only: the file is still refused
     assert not (tmp_path / "a.csv").exists()
 
 
