@@ -301,3 +301,27 @@ def test_indian_grouping_in_an_export(tmp_path: Path) -> None:
     code, _, stderr = ingest(contract, "--source", f"{mapping}={export}", "-o", tmp_path / "a.csv")
     assert code == 0, stderr
     assert (tmp_path / "a.csv").read_text(encoding="utf-8") == "period,gmv\n2027-01,110000\n"
+
+
+def test_chinese_interface_headers_are_aliases(tmp_path: Path) -> None:
+    contract = tmp_path / "c.yaml"
+    contract.write_text(
+        exports.SHOPIFY_CONTRACT_YAML.replace("weight: 0.7", "weight: 0.5")
+        .replace("  - {code: orders, unit: count, weight: 0.3, target: 20}\n",
+                 "  - {code: orders, unit: count, weight: 0.3, target: 20}\n"
+                 "  - {code: sessions, unit: count, weight: 0.2, target: 900}\n"),
+        encoding="utf-8",
+    )  # fmt: skip
+    report = tmp_path / "业务报告.csv"
+    report.write_bytes(
+        "日期,已订购商品销售额,已订购商品销售额 - B2B,已订购商品数量,订单商品总数,会话数 – 总计\n"
+        '2027/01/30,"US$1,000.10",US$0.00,3,2,"1,200"\n'
+        '2027/01/31,"US$2,000.20",US$10.00,4,3,800\n'.encode("utf-8-sig")
+    )
+    code, _, stderr = ingest(
+        contract, "--source", f"amazon-business-report={report}", "-o", tmp_path / "a.csv"
+    )
+    assert code == 0, stderr
+    assert (tmp_path / "a.csv").read_text(encoding="utf-8") == (
+        "period,gmv,orders,sessions,units\n2027-01,3000.3,5,2000,7\n"
+    )

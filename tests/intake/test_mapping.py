@@ -109,3 +109,15 @@ def test_a_bad_mapping_is_kx240_naming_the_key(tmp_path: Path, text: str, where:
 def test_an_unknown_mapping_name_lists_the_shipped_ones() -> None:
     with pytest.raises(IntakeError, match="amazon-business-report"):
         load_mapping("amazon-busines-report")
+
+
+def test_mappings_ship_with_the_package() -> None:
+    import tomllib
+
+    import kpixl
+
+    root = Path(__file__).resolve().parents[2]
+    package_data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "data/mappings/*.yaml" in package_data["tool"]["setuptools"]["package-data"]["kpixl"]
+    folder = Path(kpixl.__file__).parent / "data" / "mappings"
+    assert {p.stem for p in folder.glob("*.yaml")} == set(shipped_mappings())
