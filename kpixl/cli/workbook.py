@@ -71,22 +71,38 @@ def quote_command(
     actuals: Annotated[Path | None, typer.Option(help="Actuals CSV or .xlsx to fill in.")] = None,
     adjustments: Annotated[Path | None, typer.Option(help="Adjustments CSV or .xlsx.")] = None,
     encoding: EncodingOption = None,
+    evidence: Annotated[
+        Path | None,
+        typer.Option(
+            help="Evidence JSON of kpixl ingest: kept beside the actuals (with --actuals)."
+        ),
+    ] = None,
     formulas: FormulasOption = Formulas.native,
     lang: Annotated[Language, typer.Option(help="Label language.")] = Language.both,
     rate_card: RateCardOption = None,
 ) -> None:
     """Build the standard quoting workbook of a contract (with cached values)."""
+    from kpixl.intake.evidence import load_evidence
     from kpixl.workbook.build import build_workbook
+    from kpixl.workbook.evidence import recorded_table
     from kpixl.workbook.layout import load_fitting_card
     from kpixl.workbook.tables import read_actuals, read_adjustments
 
     mode, language = mode_of(formulas), lang_of(lang)
+    if evidence is not None and actuals is None:
+        err.print("error: --evidence records the figures of --actuals; give both")
+        raise typer.Exit(EXIT_USAGE)
     try:
         terms = load_contract(contract)
         rows = None if actuals is None else read_actuals(actuals, encoding)
         adjusted = None if adjustments is None else read_adjustments(adjustments, encoding)
         card = None if rate_card is None else load_fitting_card(rate_card)
-        build_workbook(terms, rows, adjusted, mode, language, output, rate_card=card)
+        table = None
+        if evidence is not None and rows is not None:
+            table = recorded_table(terms, load_evidence(evidence), rows)
+        build_workbook(
+            terms, rows, adjusted, mode, language, output, rate_card=card, evidence=table
+        )
     except KpixlError as e:
         fail(e)
     err.print(f"wrote {output} ({mode} formulas)")

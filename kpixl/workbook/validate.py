@@ -29,6 +29,7 @@ from kpixl.workbook.cached import (
     pricing_values,
     resolved,
 )
+from kpixl.workbook.evidence import EVIDENCE_SHEET, evidence_issues
 from kpixl.workbook.hazards import scan_hazards
 from kpixl.workbook.layout import (
     META,
@@ -186,6 +187,7 @@ def check_book(book: Book, expected: Contract | None = None) -> list[Issue]:
         data, grid = None, actuals_grid(contract, None, None)
     issues += _check_structure(book, schema)
     issues += _check_cells(book, schema, layout, grid, lang)
+    issues += evidence_issues(book.label, book.formulas[EVIDENCE_SHEET], layout)
     if expected is not None:
         issues += _check_terms(book, schema, expected, lang, adjustment_rows, grid)
     broken = _check_formulas(book, schema, mode, meta)
