@@ -205,3 +205,13 @@ def test_an_old_xls_export_is_named(setup: dict[str, Path]) -> None:
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(1000))
     stderr = refused(setup, f"amazon-business-report={path}", f"amazon-ads-campaign={ads(setup)}")
     assert "report.xls: KX241 is an old binary .xls workbook" in stderr
+
+
+def test_a_record_with_too_many_fields_is_a_named_error(setup: dict[str, Path]) -> None:
+    text, _ = exports.business_report_text()
+    lines = text.splitlines()
+    lines[5] = lines[5] + "," * 5000
+    path = setup["dir"] / "wide.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    stderr = refused(setup, f"amazon-business-report={path}", f"amazon-ads-campaign={ads(setup)}")
+    assert "wide.csv: line 6: KX241 has more than 4096 fields" in stderr
