@@ -24,6 +24,7 @@ from kpixl.intake import (
     evidence_json,
     load_mapping,
 )
+from kpixl.intake.issues import EXPORT_UNREADABLE
 from kpixl.intake.read import csv_table, decode, read_bytes, sha256_of
 from kpixl.model import load_contract
 
@@ -127,7 +128,9 @@ def _xlsx_header(
         if number <= skip_rows or all(v is None or not str(v).strip() for v in values):
             continue
         return number, values
-    raise KpixlError.from_issues([Issue(label, "KX241", "has no header row (the sheet is empty)")])
+    raise KpixlError.from_issues(
+        [Issue(label, EXPORT_UNREADABLE, "has no header row (the sheet is empty)")]
+    )
 
 
 def _report(result: Ingested) -> None:

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from kpixl.errors import Issue
 from kpixl.intake.cells import Cell, DateReader, blank, parse_amount, parse_text_value
+from kpixl.intake.issues import CELL_UNREADABLE, COLUMN_MISSING, DATE_UNKNOWN
 from kpixl.intake.mapping import Mapping, Rollup, SourceColumn, header_key
 from kpixl.intake.table import ExportTable
 
@@ -125,7 +126,9 @@ def apply_mapping(export: Export) -> tuple[SourceFigures, list[Issue]]:
         issues.extend(found[: max(0, MAX_CELL_ISSUES - len(issues))])
     if problems > MAX_CELL_ISSUES:
         issues.append(
-            Issue(table.file, "KX243", f"{problems - MAX_CELL_ISSUES} more cells like these")
+            Issue(
+                table.file, CELL_UNREADABLE, f"{problems - MAX_CELL_ISSUES} more cells like these"
+            )
         )
     return figures, issues
 
@@ -148,18 +151,18 @@ def _read_row(
         if not _counts(columns, cells, seen):
             return []
     except ValueError as e:
-        return [Issue(where(columns.first_of or 0), "KX243", str(e))]
+        return [Issue(where(columns.first_of or 0), CELL_UNREADABLE, str(e))]
     try:
         day = reader.read(_cell(cells, columns.date))
     except ValueError as e:
-        return [Issue(where(columns.date), "KX244", str(e))]
+        return [Issue(where(columns.date), DATE_UNKNOWN, str(e))]
     values: list[tuple[str, Decimal | str]] = []
     issues: list[Issue] = []
     for column, index in columns.values:
         try:
             values.append((column.metric, _value(column, _cell(cells, index), export.mapping)))
         except ValueError as e:
-            issues.append(Issue(where(index), "KX243", str(e)))
+            issues.append(Issue(where(index), CELL_UNREADABLE, str(e)))
     if not issues:
         figures.dates.add(day)
         for metric, value in values:
@@ -207,14 +210,16 @@ def _find_columns(export: Export) -> tuple[_Columns | None, list[Issue]]:
         for name in (column, *aliases):
             hits = keys.get(header_key(name), [])
             if len(hits) > 1:
-                issues.append(Issue(here, "KX242", f"column {name!r} appears {len(hits)} times"))
+                issues.append(
+                    Issue(here, COLUMN_MISSING, f"column {name!r} appears {len(hits)} times")
+                )
                 return -1
             if hits:
                 return hits[0]
         also = f" (nor {', '.join(repr(a) for a in aliases)})" if aliases else ""
         shown = ", ".join(repr(_header_text(export.header, i)) for i in range(len(export.header)))
         message = f"missing column {column!r}{also}, which mapping {export.mapping_ref} reads"
-        issues.append(Issue(here, "KX242", f"{message}; the header has {shown}"))
+        issues.append(Issue(here, COLUMN_MISSING, f"{message}; the header has {shown}"))
         return -1
 
     date = find(mapping.date.column, mapping.date.aliases)

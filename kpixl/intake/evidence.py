@@ -10,6 +10,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from kpixl.errors import IntakeError, Issue
+from kpixl.intake.issues import EVIDENCE_INVALID
 
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
@@ -61,14 +62,14 @@ def load_evidence(path: str | Path) -> Evidence:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise IntakeError.from_issues([Issue(label, "KX248", f"cannot read: {e}")]) from e
+        raise IntakeError.from_issues([Issue(label, EVIDENCE_INVALID, f"cannot read: {e}")]) from e
     try:
         return Evidence.model_validate(data)
     except ValidationError as e:
         issues = [
             Issue(
                 f"{label}: {'.'.join(str(part) for part in error['loc']) or '(top)'}",
-                "KX248",
+                EVIDENCE_INVALID,
                 error["msg"],
             )
             for error in e.errors()

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from kpixl.errors import IntakeError, Issue
 from kpixl.intake.apply import Metric, SourceFigures
+from kpixl.intake.issues import COLUMN_NEEDED, COLUMN_TWICE, NOTHING_TO_INGEST
 from kpixl.model import Contract
 
 Value = Decimal | int | None
@@ -79,7 +80,9 @@ def combine(
     """
     metrics, issues = _metrics(contract, sources)
     empty = [s for s in sources if s.last_date is None]
-    issues += [Issue(s.file, "KX247", "has no row that counts: nothing to ingest") for s in empty]
+    issues += [
+        Issue(s.file, NOTHING_TO_INGEST, "has no row that counts: nothing to ingest") for s in empty
+    ]
     if issues:
         raise IntakeError.from_issues(issues)
     first = min(s.first_date for s in sources if s.first_date is not None)
@@ -87,7 +90,7 @@ def combine(
         through = min(s.last_date for s in sources if s.last_date is not None)
     if through < first:
         message = f"--through {through} is before the first date of the data ({first})"
-        raise IntakeError.from_issues([Issue("--through", "KX247", message)])
+        raise IntakeError.from_issues([Issue("--through", NOTHING_TO_INGEST, message)])
     columns = _column_order(contract, metrics)
     days = [first + dt.timedelta(days=n) for n in range((through - first).days + 1)]
     dated = set().union(*(s.dates for s in sources))
@@ -131,7 +134,7 @@ def _metrics(
                     f"column {name!r} comes from two sources: {owner[name]} and "
                     f"{source.file} (mapping {source.mapping}); give it once"
                 )
-                issues.append(Issue(source.file, "KX245", message))
+                issues.append(Issue(source.file, COLUMN_TWICE, message))
                 continue
             owner[name] = f"{source.file} (mapping {source.mapping})"
             metrics[name] = metric
@@ -139,7 +142,7 @@ def _metrics(
         if column not in metrics:
             given = ", ".join(sorted(metrics)) or "nothing"
             message = f"column {column!r}, needed by {who}, comes from no source (given: {given})"
-            issues.append(Issue(contract.id, "KX246", message))
+            issues.append(Issue(contract.id, COLUMN_NEEDED, message))
     return metrics, issues
 
 

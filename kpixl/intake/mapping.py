@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from kpixl.errors import IntakeError, Issue
+from kpixl.intake.issues import MAPPING_INVALID
 
 Rollup = Literal["sum", "mean", "last", "count_distinct"]
 Metric = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
@@ -152,11 +153,11 @@ def load_mapping(spec: str) -> Mapping:
     if not path.is_file():
         names = ", ".join(shipped_mappings())
         message = f"no such mapping file, and not a shipped mapping ({names})"
-        raise IntakeError.from_issues([Issue(spec, "KX240", message)])
+        raise IntakeError.from_issues([Issue(spec, MAPPING_INVALID, message)])
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:
-        raise IntakeError.from_issues([Issue(spec, "KX240", f"cannot read: {e}")]) from e
+        raise IntakeError.from_issues([Issue(spec, MAPPING_INVALID, f"cannot read: {e}")]) from e
     return mapping_from_text(text, spec)
 
 
@@ -171,14 +172,16 @@ def mapping_from_text(text: str, source: str) -> Mapping:
     try:
         data: Any = yaml.safe_load(text)
     except yaml.YAMLError as e:
-        raise IntakeError.from_issues([Issue(source, "KX240", f"not valid YAML: {e}")]) from e
+        raise IntakeError.from_issues(
+            [Issue(source, MAPPING_INVALID, f"not valid YAML: {e}")]
+        ) from e
     try:
         return Mapping.model_validate(data)
     except ValidationError as e:
         issues = [
             Issue(
                 f"{source}: {'.'.join(str(part) for part in error['loc']) or '(top)'}",
-                "KX240",
+                MAPPING_INVALID,
                 error["msg"],
             )
             for error in e.errors()

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from kpixl.errors import IntakeError, Issue
+from kpixl.intake.issues import EXPORT_UNREADABLE
 from kpixl.intake.table import ExportTable
 
 #: Largest export read, in bytes; a year of line items of a busy shop is tens of MB.
@@ -23,7 +24,7 @@ _QUOTED = re.compile(r'"[^"]*"')
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
-def _fail(where: str, message: str, code: str = "KX241") -> IntakeError:
+def _fail(where: str, message: str, code: str = EXPORT_UNREADABLE) -> IntakeError:
     issue = Issue(where, code, message)
     return IntakeError(str(issue), [issue])
 

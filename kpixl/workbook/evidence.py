@@ -16,6 +16,7 @@ from typing import Any
 from kpixl.actuals import Actuals, parse_number, period_index
 from kpixl.errors import IntakeError, Issue
 from kpixl.intake.evidence import Evidence
+from kpixl.intake.issues import EVIDENCE_CHANGED, EVIDENCE_INVALID
 from kpixl.model import Contract
 from kpixl.workbook.layout import ACTUALS, ADJUSTMENT_HEADER, Lang, Layout, cell, label
 
@@ -27,8 +28,6 @@ SOURCE_HEADER = ("file", "mapping", "sha256", "rows", "first_date", "last_date",
 PERIOD_HEADER = ("period", "days_with_data", "complete")
 TITLE = ("Evidence (kpixl ingest)", "数据证据（kpixl ingest）")
 RECORDED = "recorded "  # prefix of a recorded figure's column: "recorded gmv"
-CODE_EVIDENCE = "KX248"
-CODE_CHANGED = "KX249"
 #: The sheet the evidence table sits on.
 EVIDENCE_SHEET = ACTUALS
 
@@ -56,7 +55,7 @@ def recorded_table(contract: Contract, evidence: Evidence, actuals: Actuals) -> 
     """
     if evidence.contract != contract.id:
         message = f"the evidence is for contract {evidence.contract!r}, not {contract.id!r}"
-        raise IntakeError.from_issues([Issue("--evidence", CODE_EVIDENCE, message)])
+        raise IntakeError.from_issues([Issue("--evidence", EVIDENCE_INVALID, message)])
     metrics = Layout(contract).metrics
     rows: dict[str, dict[str, float]] = {}
     for row in actuals.rows:
@@ -77,7 +76,7 @@ def recorded_table(contract: Contract, evidence: Evidence, actuals: Actuals) -> 
             f"the evidence lists {', '.join(missing)} as complete, but the actuals "
             f"({actuals.source}) have no row for it"
         )
-        raise IntakeError.from_issues([Issue("--evidence", CODE_EVIDENCE, message)])
+        raise IntakeError.from_issues([Issue("--evidence", EVIDENCE_INVALID, message)])
     figures = {label: rows[label] for label in evidence.complete_periods}
     return EvidenceTable(evidence, figures)
 
@@ -207,7 +206,7 @@ def _compare(
         f"period {period}, column {metric}: {have!r} differs from {want!r}, the figure recorded "
         f"with the evidence at {ACTUALS}!{cell(*at)} (the actuals changed after ingest)"
     )
-    return Issue(f"{label_}:{ACTUALS}!{ref}", CODE_CHANGED, message, "warning")
+    return Issue(f"{label_}:{ACTUALS}!{ref}", EVIDENCE_CHANGED, message, "warning")
 
 
 def _value(sheet: Any, row: int, col: int) -> Any:

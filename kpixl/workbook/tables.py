@@ -16,6 +16,7 @@ from kpixl.actuals import Actuals, Adjustments
 from kpixl.actuals import read_actuals as read_actuals_csv
 from kpixl.actuals import read_adjustments as read_adjustments_csv
 from kpixl.errors import Issue, WorkbookError
+from kpixl.intake.issues import EXPORT_UNREADABLE
 from kpixl.workbook.safety import load_openpyxl
 
 Row = tuple[int, tuple[Any, ...]]
@@ -49,7 +50,7 @@ class SheetRows:
             book.close()
             wanted = "a worksheet" if sheet is None else f"a sheet named {sheet!r}"
             message = f"has no {wanted} (sheets: {', '.join(names) or 'none'})"
-            raise WorkbookError.from_issues([Issue(label, "KX241", message)])
+            raise WorkbookError.from_issues([Issue(label, EXPORT_UNREADABLE, message)])
         self.sheet: str = sheet or names[0]
         self._worksheet = book[self.sheet]
         self._streams: list[Generator[Row, None, None]] = []
