@@ -36,6 +36,7 @@ def ingest_command(
         list[str],
         typer.Option(
             "--source",
+            metavar="MAPPING=EXPORT",
             help="MAPPING=EXPORT: a shipped mapping's name (amazon-business-report, "
             "amazon-ads-campaign, shopify-orders) or a mapping file, and the export (CSV/XLSX).",
         ),
@@ -53,7 +54,10 @@ def ingest_command(
     ] = None,
     through: Annotated[
         str | None,
-        typer.Option(help="Data complete through this day (default: earliest last date)."),
+        typer.Option(
+            metavar="YYYY-MM-DD",
+            help="Data complete through this day (default: earliest last date).",
+        ),
     ] = None,
 ) -> None:
     """Turn platform exports into the actuals of complete periods, and keep the evidence."""
