@@ -28,6 +28,7 @@ from kpixl.workbook.cached import (
     pricing_values,
     resolved,
 )
+from kpixl.workbook.evidence import EVIDENCE_SHEET, evidence_issues
 from kpixl.workbook.foreign_inputs import rewritten_styles
 from kpixl.workbook.formula_tokens import same_formula
 from kpixl.workbook.hazards import scan_hazards
@@ -198,6 +199,7 @@ def check_book(book: Book, expected: Contract | None = None) -> list[Issue]:
         data, grid = None, actuals_grid(contract, None, None)
     issues += _check_structure(book, schema)
     issues += _check_cells(book, schema, layout, grid, lang)
+    issues += evidence_issues(book.label, book.formulas[EVIDENCE_SHEET], layout)
     if expected is not None:
         issues += _check_terms(book, schema, expected, lang, adjustment_rows, grid)
     broken = _check_formulas(book, schema, mode, meta)
