@@ -255,14 +255,29 @@ def init_command(
     rate_card: RateCardOption = None,
     client: Annotated[str, typer.Option(help="Client name.")] = "CLIENT NAME (edit me)",
     provider: Annotated[str, typer.Option(help="Provider name.")] = "PROVIDER NAME (edit me)",
+    seasonality: Annotated[
+        str | None,
+        typer.Option(
+            "--seasonality",
+            help="Monthly profile CSV (month,index) or a template name for its SAMPLE profile; "
+            "used when the history has fewer than 12 months.",
+        ),
+    ] = None,
 ) -> None:
-    """Draft a contract from a KPI benchmark template and the last months of history."""
+    """Draft a contract from a KPI benchmark template and sales history.
+
+    With 12 months of history or more, each period's target follows the season (the same
+    calendar month(s) last year, moved by the growth); with fewer, one flat target, which
+    --seasonality spreads over the months for sum KPIs (GMV, orders).
+    """
     from kpixl.atomic import atomic_write_text
     from kpixl.ratecard import load_rate_card
+    from kpixl.seasonal import read_seasonality
     from kpixl.templates import contract_yaml, init_from_history
 
     try:
         card = load_rate_card(rate_card)
+        profile = None if seasonality is None else read_seasonality(seasonality)
         result = init_from_history(
             template,
             read_actuals(history),
@@ -270,6 +285,7 @@ def init_command(
             rate_card=card,
             client=client,
             provider=provider,
+            seasonality=profile,
         )
     except KpixlError as e:
         fail(e)
