@@ -298,3 +298,36 @@ def test_quote_refuses_a_rate_card_the_sheet_has_no_rows_for(tmp_path: Path) -> 
     assert f"{card}:term_discounts: KX127" in result.stderr
     assert "Traceback" not in result.output
     assert not out.exists()
+
+
+def test_compare_the_two_examples_on_the_plan_outcome() -> None:
+    glow = str(EXAMPLES / "tiktok-us-beauty.yaml")
+    outcomes = str(EXAMPLES / "compare-outcomes.csv")
+    result = runner.invoke(app, ["compare", str(SPEC), glow, "--outcomes", outcomes, "--json"])
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)["scenarios"][1]
+    assert plan["name"] == "plan"
+    # ACME (monthly, 6 periods), gmv 200000 against 180000, 240000, then 300000 x4: gmv pays
+    # 10500 · (1 + 0.1111 · 1.5) = 12250, then 10500 · 0.8333 = 8750, then nothing (< 0.8);
+    # ROAS 3.5 / 3 -> stepped 1.0 -> 6300; TACoS 0.1 on target -> 4200 every month.
+    # Bonus 22750 + 19250 + 4 · 10500 = 84000 over 6 months = 14000; base 9000.
+    # GlowLab (quarterly, cumulative): a quarter is gmv 600000, so to-date GMV stays under 70 %
+    # of the to-date target and pays nothing; ROAS 3.5 / 4 = 0.875 -> 0.6 · 0.3 · 36000 = 6480
+    # and affiliate share 0.35 on target -> 7200 per quarter: 4 · 13680 / 12 = 4560; base 8000.
+    assert plan["fees"] == [
+        {
+            "contract": "ACME-AMZ-US-2027",
+            "base": 9000,
+            "bonus": 14000,
+            "total": 23000,
+            "share_of_revenue": 0.115,
+        },
+        {
+            "contract": "GLOWLAB-TTS-US-2027",
+            "base": 8000,
+            "bonus": 4560,
+            "total": 12560,
+            "share_of_revenue": 0.0628,
+        },
+    ]
+    assert plan["cheapest"] == ["GLOWLAB-TTS-US-2027"]
