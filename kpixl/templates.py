@@ -178,7 +178,7 @@ def init_from_history(
         flat.append(target)
         notes.append(note if tkpi.benchmark is None else f"{note}; {tkpi.benchmark}")
     periods = period_months(start, period, int(spec.contract.get("periods", 1)))
-    season = everything[-SEASON_MONTHS:] if len(everything) >= SEASON_MONTHS else None
+    season = _last_year(everything, history.source) if len(everything) >= SEASON_MONTHS else None
     if season is not None:
         targets, period_notes = _season_targets(spec, season, periods, growth, history.source)
         notes = [
@@ -217,6 +217,28 @@ def init_from_history(
 
 SEASON_MONTHS = 12
 Months = list[tuple[tuple[int, int], str, dict[str, Any]]]
+
+
+def _last_year(everything: Months, source: str) -> Months:
+    """The 12 calendar months ending with the last month of history, every one of them present.
+
+    Raises:
+        TemplateError: a month of that year is missing (KX133), so its season is unknown.
+    """
+    (year, month), _, _ = everything[-1]
+    wanted = [
+        ((year * 12 + month - 1 - back) // 12, (month - 1 - back) % 12 + 1)
+        for back in range(11, -1, -1)
+    ]
+    present = {key: (key, label, cells) for key, label, cells in everything}
+    missing = [f"{y:04d}-{m:02d}" for y, m in wanted if (y, m) not in present]
+    if missing:
+        message = (
+            f"targets follow the season from the last 12 months, but {', '.join(missing)} "
+            "is missing; add the month(s) to the history"
+        )
+        raise TemplateError.from_issues([Issue(source, CODE_HISTORY, message)])
+    return [present[key] for key in wanted]
 
 
 def _season_targets(

@@ -19,7 +19,13 @@ from kpixl.seasonal import (
     read_seasonality,
     seasonality_from_text,
 )
-from kpixl.templates import TEMPLATES_DIR, contract_yaml, init_from_history, load_template
+from kpixl.templates import (
+    TEMPLATES_DIR,
+    TemplateError,
+    contract_yaml,
+    init_from_history,
+    load_template,
+)
 from tests.test_templates import HEADER
 
 runner = CliRunner()
@@ -236,3 +242,9 @@ def test_cli_init_with_a_profile_and_a_bad_one(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert f"{bad}: line 6: KX134 index is not a number" in result.stderr
     assert not out.exists()
+
+
+def test_a_gap_in_the_last_twelve_months_is_named() -> None:
+    months = [ym for ym in MONTHS_18 if ym != (2026, 3)]
+    with pytest.raises(TemplateError, match="2026-03 is missing"):
+        init_from_history("amazon-us-home", history(months))
