@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kpixl.engine.comparison import Outcome, compare, monthly_fee
+from kpixl.engine.comparison import (
+    Fee,
+    Outcome,
+    ScenarioComparison,
+    compare,
+    crossings_of,
+    monthly_fee,
+)
 from kpixl.engine.outcomes import level_columns, level_outcomes, outcomes_from_rows
 from kpixl.engine.rounding import excel_round
 from kpixl.engine.scenarios import scenarios
@@ -322,3 +329,36 @@ def test_example_quotes_own_levels_price_like_scenarios(level: float) -> None:
     fee = compare([flat, flat.model_copy(update={"id": "COPY"})], [own]).scenarios[0].fees[0]
     (row,) = scenarios(flat, [level])
     assert fee.total == excel_round(row.total / 3, 2)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    points=st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=10**6),
+            st.integers(min_value=0, max_value=10**5),
+            st.integers(min_value=0, max_value=10**5),
+        ),
+        min_size=2,
+        max_size=8,
+        unique_by=lambda p: p[0],
+    )
+)
+def test_crossings_lie_between_their_two_outcomes(points: list[tuple[int, int, int]]) -> None:
+    rows = []
+    for revenue, a, b in points:
+        fees = (Fee("A", 0, a, a, None), Fee("B", 0, b, b, None))
+        cheapest = tuple(f.contract for f in fees if f.total == min(a, b))
+        rows.append(ScenarioComparison(f"r{revenue}", (("gmv", float(revenue)),), fees, cheapest))
+    ordered = sorted(points)
+    changes = sum(
+        1
+        for (_, a0, b0), (_, a1, b1) in zip(ordered, ordered[1:], strict=False)
+        if a0 != b0 and a1 != b1 and (a0 < b0) != (a1 < b1)
+    )
+    crossings = crossings_of(rows, "gmv")
+    assert len(crossings) == changes
+    for c in crossings:
+        r0, r1 = (dict(r.outcome)["gmv"] for r in rows if r.name in (c.before, c.after))
+        assert min(r0, r1) <= c.revenue <= max(r0, r1)
+        assert {c.first, c.second} == {"A", "B"}
