@@ -12,15 +12,19 @@ from rich.table import Table
 
 from kpixl.actuals import read_actuals
 from kpixl.cli.app import (
+    FormatOption,
     LevelsOption,
+    OutputFormat,
     RateCardOption,
     app,
     err,
     fail,
     located,
     out,
+    output_format,
     parse_levels,
     print_wide,
+    write_csv,
 )
 from kpixl.errors import KpixlError
 from kpixl.model import load_contract
@@ -28,7 +32,6 @@ from kpixl.model import load_contract
 if TYPE_CHECKING:
     from kpixl.engine.comparison import Comparison
     from kpixl.engine.pricing import Price
-    from kpixl.model import Contract
 
 
 @app.command("price")
@@ -77,42 +80,40 @@ def print_price(price: Price, currency: str, d: int, card_name: str) -> None:
     out.print(f"period_cap = ROUND(pool · cap_ratio, {d}) = {cap}")
 
 
-def _fixed_fee(terms: Contract, rate_card: Path | None) -> tuple[float | None, str]:
-    """The fixed-fee alternative: the quote's list price, else fee.base + fee.pool."""
-    from kpixl.engine.pricing import fee_contradictions, price_contract
-    from kpixl.ratecard import load_rate_card
-
-    if terms.quote is None:
-        return None, "fixed fee = fee.base + fee.pool (the contract has no quote section)"
-    card = load_rate_card(rate_card)
-    price = price_contract(card, terms)
-    problems = fee_contradictions(terms, price)
-    if problems:
-        raise KpixlError.from_issues(problems)
-    return price.list, f"fixed fee = list price from {card.name}"
-
-
 @app.command("scenarios")
 def scenarios_command(
     contract: Annotated[Path, typer.Argument(help="Contract file (YAML or JSON).")],
     levels: LevelsOption = None,
     rate_card: RateCardOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (= --format json).")] = False,
+    format_: FormatOption = None,
 ) -> None:
     """What does this one quote pay per period at each attainment level of its own targets?
 
     Fee at uniform attainment levels (period 1), beside a fixed fee and a pure commission
     (CPS). To compare providers' quotes on the same business outcomes, use `kpixl compare`.
     """
+    from kpixl.engine.pricing import fixed_fee_basis
     from kpixl.engine.scenarios import scenarios
+    from kpixl.ratecard import load_rate_card
 
+    chosen = output_format(format_, as_json)
     try:
         terms = load_contract(contract)
-        fixed, basis = _fixed_fee(terms, rate_card)
+        card = None if terms.quote is None else load_rate_card(rate_card)
+        fixed, basis = fixed_fee_basis(terms, card)
         rows = scenarios(terms, parse_levels(levels), fixed_fee=fixed)
     except KpixlError as e:
         fail(e)
-    if as_json:
+    if chosen is OutputFormat.csv:
+        write_csv(
+            [
+                {key: value for key, value in row.to_dict().items() if not isinstance(value, dict)}
+                for row in rows
+            ]
+        )
+        return
+    if chosen is OutputFormat.json:
         document = {
             "contract": terms.id,
             "currency": terms.currency,
@@ -156,7 +157,10 @@ def compare_command(
         ),
     ] = None,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write an .xlsx.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the SPEC §10 JSON.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the SPEC §10 JSON (= --format json).")
+    ] = False,
+    format_: FormatOption = None,
 ) -> None:
     """What does each provider's quote cost per month if the shop does the same business?
 
@@ -169,6 +173,7 @@ def compare_command(
     from kpixl.engine.comparison import compare
     from kpixl.outcomes import read_outcomes
 
+    chosen = output_format(format_, as_json)
     try:
         terms = [load_contract(path) for path in contracts]
         given = None if outcomes is None else read_outcomes(outcomes)
@@ -182,8 +187,20 @@ def compare_command(
         write_comparison(result, commitments, output)
     for note in result.notes:
         err.print(f"note: {note}")
-    if as_json:
+    if chosen is OutputFormat.json:
         sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    elif chosen is OutputFormat.csv:
+        write_csv(
+            [
+                {
+                    "scenario": scenario.name,
+                    **fee.to_dict(),
+                    "cheapest": fee.contract in scenario.cheapest,
+                }
+                for scenario in result.scenarios
+                for fee in scenario.fees
+            ]
+        )
     else:
         print_comparison(result, commitments)
     if output is not None:
@@ -291,5 +308,5 @@ def init_command(
         fail(e)
     atomic_write_text(output, contract_yaml(result, template))
     for note in result.notes:
-        out.print(note)
-    out.print(f"Wrote {output}")
+        err.print(note)
+    err.print(f"Wrote {output}")
