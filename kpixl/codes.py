@@ -104,6 +104,12 @@ CODES: dict[str, IssueCode] = {
             "rate card unreadable or breaking a rule, no term tier, quote cannot be priced, `fee` contradicts the quote, quotes cannot be compared, a rate card the RateCard sheet has no rows for ([docs/pricing.md](docs/pricing.md))",
         ),
         IssueCode(
+            "KX128",
+            "error",
+            "pricing",
+            "`kpixl compare --outcomes` CSV: no `scenario` column or metric columns, repeated column or scenario, empty or non-numeric cell, negative value a quote forbids (line and column named)",
+        ),
+        IssueCode(
             "KX131", "error", "templates", "template unreadable or malformed, history unusable"
         ),
         IssueCode(
@@ -111,6 +117,12 @@ CODES: dict[str, IssueCode] = {
         ),
         IssueCode(
             "KX133", "error", "templates", "template unreadable or malformed, history unusable"
+        ),
+        IssueCode(
+            "KX134",
+            "error",
+            "templates",
+            "seasonality profile: header not `month,index`, month outside 1..12 or twice, index not a number > 0, not 12 months, indices not averaging 1 ± 0.005 (line named)",
         ),
         IssueCode(
             "KX200",
