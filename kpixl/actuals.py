@@ -173,11 +173,29 @@ def read_adjustments(path: str | Path) -> Adjustments:
     return Adjustments.from_rows(header, rows, source)
 
 
+def actuals_from_bytes(raw: bytes, source: str) -> Actuals:
+    """Read actuals from a CSV file's bytes (``source`` names it in messages; never opened)."""
+    header, rows = _parse_csv(raw, source)
+    return Actuals.from_rows(header, rows, source)
+
+
+def adjustments_from_bytes(raw: bytes, source: str) -> Adjustments:
+    """Read adjustments from a CSV file's bytes (``source`` names it in messages)."""
+    header, rows = _parse_csv(raw, source)
+    return Adjustments.from_rows(header, rows, source)
+
+
 def _read_csv(path: Path, source: str) -> tuple[list[str], list[list[str]]]:
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        raw = path.read_bytes()
     except OSError as e:
         raise ActualsError.from_issues([Issue(source, "KX200", f"cannot read: {e}")]) from e
+    return _parse_csv(raw, source)
+
+
+def _parse_csv(raw: bytes, source: str) -> tuple[list[str], list[list[str]]]:
+    try:
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         message = f"not UTF-8 text (byte {e.start}); save the CSV as UTF-8"
         raise ActualsError.from_issues([Issue(source, "KX200", message)]) from e

@@ -470,10 +470,32 @@ def load_contract(path: str | Path) -> Contract:
         ContractError: the file is missing, unreadable, or breaks a rule of SPEC §3.
     """
     path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise ContractError.from_issues([Issue(str(path), "KX100", f"cannot read: {e}")]) from e
+    return contract_from_bytes(raw, path)
+
+
+def contract_from_bytes(raw: bytes, path: str | Path) -> Contract:
+    """Load a contract from the bytes of a YAML or JSON file (a batch worker has no file).
+
+    Args:
+        raw: the file's bytes.
+        path: the file's name as the user gave it: its suffix picks JSON or YAML, and every
+            message names it. It is never opened.
+
+    Returns:
+        The validated contract, as ``load_contract`` of that file would give.
+
+    Raises:
+        ContractError: the bytes are not UTF-8, not YAML/JSON, or break a rule of SPEC §3.
+    """
+    path = Path(path)
     label = str(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as e:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
         raise ContractError.from_issues([Issue(label, "KX100", f"cannot read: {e}")]) from e
     try:
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.load(text, _Loader)
