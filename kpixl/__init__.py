@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from kpixl.actuals import Actuals, Adjustments, read_actuals, read_adjustments
+    from kpixl.engine.many import settle_many
     from kpixl.engine.results import KpiResult, PeriodResult, Settlement
     from kpixl.engine.settle import settle
     from kpixl.errors import Issue, KpixlError
@@ -25,6 +26,7 @@ _HOMES = {
     "Adjustments": "kpixl.actuals",
     "read_actuals": "kpixl.actuals",
     "read_adjustments": "kpixl.actuals",
+    "settle_many": "kpixl.engine.many",
     "KpiResult": "kpixl.engine.results",
     "PeriodResult": "kpixl.engine.results",
     "Settlement": "kpixl.engine.results",
@@ -49,6 +51,7 @@ __all__ = [
     "read_actuals",
     "read_adjustments",
     "settle",
+    "settle_many",
 ]
 
 
