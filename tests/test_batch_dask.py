@@ -99,12 +99,13 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             )
 
     try:
+        # Timeouts: should this test process die without its finally, the cluster goes too.
         start("scheduler", [str(DASK), "scheduler", "--host", "127.0.0.1", "--port", str(port),
-                            "--no-dashboard"])  # fmt: skip
+                            "--no-dashboard", "--idle-timeout", "300s"])  # fmt: skip
         _wait_for_port(port, processes, logs)
         for i in range(2):
             start(f"worker{i}", [str(DASK), "worker", address, "--host", "127.0.0.1",
-                                 "--nthreads", "1", "--no-dashboard",
+                                 "--nthreads", "1", "--no-dashboard", "--death-timeout", "60",
                                  "--local-directory", str(home / f"w{i}")])  # fmt: skip
         _wait_for_workers(address, 2)
         yield f"dask://127.0.0.1:{port}"
