@@ -18,7 +18,6 @@ minimum input and the exit clause are all on the fast path.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import overload
@@ -28,6 +27,7 @@ import numpy.typing as npt
 
 from kpixl.actuals import Actuals, Adjustments, PeriodData, resolve
 from kpixl.engine._arrays import FloatArray
+from kpixl.engine.money import contract_total
 from kpixl.engine.results import KpiResult, PeriodResult, Settlement, Totals
 from kpixl.engine.rounding import excel_round, round_array
 from kpixl.engine.settle import settle
@@ -125,6 +125,8 @@ class _Figures:
     attainment: FloatArray
     factor: FloatArray
     payout: FloatArray
+    #: Baselines as the attainment used them (NaN for a KPI without one).
+    baseline: FloatArray
 
 
 class _Rows:
@@ -276,6 +278,7 @@ class _Block:
         else:
             own = figures.attainment
         self.figures = figures
+        self.own = own
         self.w = rows.sum_by_position(table.weight[:, None] * own, n, 0.0)
         self.m = self._guardrails(n, periods)
         payouts = rows.sum_by_position(figures.payout, n, 0.0)
@@ -309,7 +312,7 @@ class _Block:
         f = np.where(a < table.threshold, 0.0, f)
         f = np.minimum(f, table.factor_cap)
         payout = round_array(pool[rows.owner] * table.weight[:, None] * f, self.d)
-        return _Figures(actual, target, a, f, payout)
+        return _Figures(actual, target, a, f, payout, baseline)
 
     @staticmethod
     def _attainment(
@@ -335,10 +338,14 @@ class _Block:
     def _guardrails(self, n: int, periods: int) -> FloatArray:
         """The product of every guardrail's multiplier, guardrail by guardrail as ``settle``."""
         if not any(c.guardrails for c in self.contracts):
+            self.guard_values = np.empty((0, periods))
+            self.guard_start = np.zeros(n + 1, dtype=np.intp)
             return np.ones((n, periods))
         rows = _Rows([c.guardrails for c in self.contracts], self.data)
         items: list[Guardrail] = rows.items  # type: ignore[assignment]
         value = rows.measured(to_date=self.cumulative)
+        self.guard_values = value
+        self.guard_start = np.searchsorted(rows.owner, np.arange(n + 1))
         bound = np.asarray([g.bound for g in items], dtype=np.float64)[:, None]
         held = np.empty(value.shape, dtype=np.bool_)
         ops = np.asarray([g.op for g in items])
@@ -370,6 +377,7 @@ class _Block:
         clawback = np.asarray([c.clawback for c in self.contracts], dtype=np.bool_)
         bonus = np.empty((n, periods))
         paid_through = np.empty((n, periods))
+        self.to_date = np.full((n, periods), np.nan)
         paid = np.zeros(n)
         for i, p in enumerate(self.index.tolist()):
             amount = self.uncapped[:, i]
@@ -381,6 +389,7 @@ class _Block:
             capped = np.where(has_cap & (remaining < capped), remaining, capped)
             this = round_array(capped, d)
             if self.cumulative:
+                self.to_date[:, i] = this
                 this = round_array(this - paid, d)
                 this = np.where(clawback | (this > 0.0), this, 0.0)  # max(0.0, bonus)
             bonus[:, i] = this
@@ -392,6 +401,7 @@ class _Block:
         n, periods = self.uncapped.shape
         miss = np.zeros((n, periods), dtype=np.bool_)
         eligible = np.zeros((n, periods), dtype=np.bool_)
+        self.streak = np.zeros((n, periods), dtype=np.intp)
         exits = [(j, c.exit) for j, c in enumerate(self.contracts) if c.exit is not None]
         if not exits:
             return miss, eligible
@@ -405,12 +415,15 @@ class _Block:
         streak = np.zeros(len(members), dtype=np.intp)
         all_miss = series < threshold[:, None]
         all_eligible = np.zeros(series.shape, dtype=np.bool_)
+        all_streaks = np.zeros(series.shape, dtype=np.intp)
         for t in range(series.shape[1]):
             streak = np.where(all_miss[:, t], streak + 1, 0)
+            all_streaks[:, t] = streak
             all_eligible[:, t] = streak >= consecutive
         settled = np.asarray(self.indices, dtype=np.intp) - 1
         miss[chosen] = all_miss[:, settled]
         eligible[chosen] = all_eligible[:, settled]
+        self.streak[chosen] = all_streaks[:, settled]
         return miss, eligible
 
     def _bases(self) -> FloatArray:
@@ -455,6 +468,12 @@ class _Block:
             self.eligible[j].tolist(),
             self.paid[j].tolist(),
         )
+        has_baseline = [kpi.baseline is not None for kpi in contract.kpis]
+        baseline = figures.baseline[rows].tolist()
+        own = self.own[rows].tolist()
+        guards = self.guard_values[int(self.guard_start[j]) : int(self.guard_start[j + 1])].tolist()
+        streak = self.streak[j].tolist()
+        to_date = self.to_date[j].tolist() if self.cumulative else [None] * len(self.indices)
         periods = tuple(
             PeriodResult(
                 index=p,
@@ -472,14 +491,22 @@ class _Block:
                 miss=miss[i],
                 exit_eligible=eligible[i],
                 cumulative_bonus=paid[i],
+                miss_streak=streak[i],
+                paid_before=paid[i - 1] if i else 0.0,
+                to_date_bonus=to_date[i],
+                baselines=tuple(
+                    baseline[k][i] if has else None for k, has in enumerate(has_baseline)
+                ),
+                own_attainments=tuple(row[i] for row in own),
+                guardrail_values=tuple(row[i] for row in guards),
             )
             for i, p in enumerate(self.indices)
         )
         d = self.d
         totals_row = Totals(
-            base=excel_round(math.fsum(bases), d),
-            bonus=excel_round(math.fsum(bonuses), d),
-            total=excel_round(math.fsum(totals), d),
+            base=contract_total(bases, d),
+            bonus=contract_total(bonuses, d),
+            total=contract_total(totals, d),
         )
         return Settlement(contract.id, contract.currency, d, contract.settlement, periods,
                           totals_row, self.data[j].adjustments)  # fmt: skip
