@@ -11,12 +11,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from kpixl.actuals import Actuals, Adjustments, read_actuals, read_adjustments
+    from kpixl.actuals import Actuals, Adjustments
     from kpixl.engine.many import settle_many
     from kpixl.engine.results import KpiResult, PeriodResult, Settlement
     from kpixl.engine.settle import settle
     from kpixl.errors import Issue, KpixlError
     from kpixl.model import Contract, load_contract
+
+    # CSV or .xlsx (through the workbook layer's safe loading): the API a notebook calls.
+    from kpixl.workbook.tables import read_actuals, read_adjustments
 
 __version__ = "0.1.0"
 
@@ -24,8 +27,8 @@ __version__ = "0.1.0"
 _HOMES = {
     "Actuals": "kpixl.actuals",
     "Adjustments": "kpixl.actuals",
-    "read_actuals": "kpixl.actuals",
-    "read_adjustments": "kpixl.actuals",
+    "read_actuals": "kpixl.workbook.tables",  # CSV or .xlsx
+    "read_adjustments": "kpixl.workbook.tables",
     "settle_many": "kpixl.engine.many",
     "KpiResult": "kpixl.engine.results",
     "PeriodResult": "kpixl.engine.results",

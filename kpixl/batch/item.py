@@ -20,13 +20,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from kpixl.actuals import (
-    Actuals,
-    Adjustments,
-    actuals_from_bytes,
-    adjustments_from_bytes,
-    resolve,
-)
+from kpixl.actuals import Actuals, Adjustments, resolve
 from kpixl.atomic import atomic_write_bytes
 from kpixl.batch.hashing import CODE_UNREADABLE
 from kpixl.batch.records import (
@@ -42,6 +36,7 @@ from kpixl.engine.settle import settle
 from kpixl.errors import Issue, KpixlError, WorkbookError
 from kpixl.model import Contract, contract_from_bytes
 from kpixl.ratecard import RateCard
+from kpixl.workbook.tables import actuals_from_bytes, adjustments_from_bytes
 
 #: Test hook: items whose ordinal is at least this value sleep instead of running, so a test can
 #: kill a batch at a known point. Unset in normal use.

@@ -22,13 +22,13 @@ if TYPE_CHECKING:
 
 
 #: The command groups (modules of kpixl.cli), in ``kpixl --help`` order.
-GROUPS = ("settle", "workbook", "pricing", "batch", "addin")
+GROUPS = ("settle", "workbook", "pricing", "batch", "addin", "intake")
 #: The group of each command (a test checks it); a command not listed loads every group.
 COMMANDS = {
     "settle": "settle",
     "schema": "workbook", "quote": "workbook", "recalc": "workbook", "validate": "workbook",
     "price": "pricing", "scenarios": "pricing", "compare": "pricing", "init": "pricing",
-    "batch": "batch", "addin": "addin",
+    "batch": "batch", "addin": "addin", "ingest": "intake",
 }  # fmt: skip
 
 
@@ -119,6 +119,7 @@ class SchemaKind(StrEnum):
 
     contract = "contract"
     template = "template"
+    mapping = "mapping"
 
 
 class Formulas(StrEnum):
@@ -187,6 +188,15 @@ def fail(error: KpixlError) -> NoReturn:
     else:
         err.print(f"[red]error[/red] {error}")
     raise typer.Exit(EXIT_PROBLEMS)
+
+
+EncodingOption = Annotated[
+    str | None,
+    typer.Option(
+        "--encoding",
+        help="Encoding of CSV files that are neither UTF-8 nor marked by a BOM (e.g. gb18030).",
+    ),
+]
 
 
 RateCardOption = Annotated[

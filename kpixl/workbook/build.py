@@ -32,6 +32,7 @@ from kpixl.workbook.cached import (
     default_scenario_inputs,
     resolved,
 )
+from kpixl.workbook.evidence import EvidenceTable, evidence_cells, evidence_names
 from kpixl.workbook.layout import (
     ACTUALS,
     KPIS,
@@ -87,6 +88,7 @@ def build_workbook(
     lang: Lang = "both",
     out: Path = Path("quote.xlsx"),
     rate_card: RateCard | None = None,
+    evidence: EvidenceTable | None = None,
 ) -> Path:
     """Write the quoting workbook of a contract atomically: :func:`build_bytes`, to ``out``.
 
@@ -97,7 +99,7 @@ def build_workbook(
         ActualsError: the actuals or adjustments do not fit the contract.
         RateCardError: the rate card does not fit the RateCard sheet (KX127).
     """
-    built = build_bytes(contract, actuals, adjustments, mode, lang, rate_card)
+    built = build_bytes(contract, actuals, adjustments, mode, lang, rate_card, evidence)
     atomic_write_bytes(out, built.data)
     return out
 
@@ -109,6 +111,7 @@ def build_bytes(
     mode: Mode = "native",
     lang: Lang = "both",
     rate_card: RateCard | None = None,
+    evidence: EvidenceTable | None = None,
 ) -> BuiltWorkbook:
     """Build the quoting workbook of a contract in memory (what ``build_workbook`` writes).
 
@@ -120,6 +123,8 @@ def build_bytes(
         lang: label language: ``en``, ``zh`` or ``both``.
         rate_card: the rate card the RateCard sheet starts with (and the pricing block prices
             the quote with); default: the shipped sample card.
+        evidence: what ``kpixl ingest`` read and the figures it gave, for the evidence table
+            beside the actuals (``kpixl.workbook.evidence``), or None.
 
     Returns:
         The .xlsx bytes with the schema and every cell written, for checking them.
@@ -139,7 +144,7 @@ def build_bytes(
     scenario = default_scenario_inputs(contract, card)
     values = cached_values(layout, grid, data, scenario)
     stream = io.BytesIO()
-    cells = _write(stream, schema, layout, grid, values, mode, lang, card)
+    cells = _write(stream, schema, layout, grid, values, mode, lang, card, evidence)
     return BuiltWorkbook(stream.getvalue(), schema, mode, cells, layout, scenario)
 
 
@@ -201,6 +206,7 @@ def _write(
     mode: Mode,
     lang: Lang,
     card: RateCard,
+    evidence: EvidenceTable | None = None,
 ) -> dict[str, dict[str, PlannedCell]]:
     options = {
         "in_memory": True,  # zip entries dated 1980-01-01: deterministic output
@@ -271,9 +277,33 @@ def _write(
             cells[spec.ref] = (None, text)
         else:
             cells[spec.ref] = (None, _write_value(sheet, spec, inputs.get(spec.key), formats))
+    if evidence is not None:
+        _write_evidence(book, sheets[ACTUALS], layout, evidence, lang, formats)
     _finish(book, sheets, schema, layout)
     book.close()
     return planned
+
+
+def _write_evidence(
+    book: Workbook,
+    sheet: Worksheet,
+    layout: Layout,
+    evidence: EvidenceTable,
+    lang: Lang,
+    formats: _Formats,
+) -> None:
+    """The evidence table beside the actuals (locked: it records, it is not typed in)."""
+    fmt = formats.get(None, True)
+    for ref, value in evidence_cells(layout, evidence, lang).items():
+        row, col = _rowcol(ref)
+        if value is None:
+            sheet.write_blank(row, col, None, fmt)
+        elif isinstance(value, int | float):
+            sheet.write_number(row, col, value, fmt)
+        else:
+            sheet.write_string(row, col, str(value), fmt)
+    for name, target in evidence_names(layout, evidence.evidence).items():
+        book.define_name(name, "=" + target)
 
 
 def _write_value(sheet: Worksheet, spec: CellSpec, value: Any, formats: _Formats) -> Any:
