@@ -572,6 +572,8 @@ class Layout:
     #: Quote row of the first pricing input: two rows below the scenario table's last row
     #: (the heading is the row above).
     pricing_first_row = scenario_header_row + SCENARIO_ROWS + 3
+    #: Quote-relative address of the pricing heading: its text marks a priced workbook.
+    pricing_heading_cell = cell(pricing_first_row - 1, pricing_col)
 
     @classmethod
     def pricing_row(cls, key: str) -> int:
