@@ -13,21 +13,20 @@ from kpixl.workbook.layout import (
     ADJUSTMENT_HEADER,
     CATEGORY_CLASSES,
     GUARDRAIL_FIELDS,
-    GUARDRAIL_PATHS,
     GUARDRAILS,
     INTEGRATIONS,
     KPI_FIELDS,
-    KPI_PATHS,
     KPIS,
     LABELS,
     META,
     META_KEYS,
     META_VALUE_COL,
+    MONEY,
+    PERCENT,
     PLATFORMS,
     PRICING_RESULTS,
     QUOTE,
     QUOTE_FIELDS,
-    QUOTE_PATHS,
     QUOTE_TOTALS,
     RATECARD,
     RATECARD_FIRST_ROW,
@@ -111,7 +110,6 @@ PRICING_TYPES: dict[str, tuple[ValueType, tuple[str, ...] | None]] = {
     "languages": ("integer", None),
     "term_months": ("integer", None),
 }
-PERCENT = "0.00%"
 RATIO = "0.0000"
 
 
@@ -469,7 +467,7 @@ def _scenario_cells(layout: Layout) -> list[CellSpec]:
 
 def _kpi_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
     cells = []
-    for c, (key, _en, _zh, _kind, _choices) in enumerate(KPI_FIELDS):
+    for c, (key, *_rest) in enumerate(KPI_FIELDS):
         cells.append(CellSpec(KPIS, cell(0, c), f"label.kpi.{key}", "fixed", "text", role="label"))
     for k in range(layout.k):
         for key, *_rest in KPI_FIELDS:
@@ -546,7 +544,7 @@ def _tier_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
 
 def _guardrail_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
     cells = []
-    for c, (key, _en, _zh, _kind, _choices) in enumerate(GUARDRAIL_FIELDS):
+    for c, (key, *_rest) in enumerate(GUARDRAIL_FIELDS):
         cells.append(
             CellSpec(
                 GUARDRAILS, cell(0, c), f"label.guardrail.{key}", "fixed", "text", role="label"
@@ -753,37 +751,38 @@ def _ratecard_cells(layout: Layout) -> list[CellSpec]:
     return cells
 
 
+_QUOTE_COLUMNS = {column.key: column for column in QUOTE_FIELDS}
+
+
 def quote_term_cell(key: str, money: str | None = None) -> CellSpec:
     """The Quote cell of a contract header field (``money``: the amounts' number format)."""
-    _key, _en, _zh, kind, choices = QUOTE_FIELDS[[f[0] for f in QUOTE_FIELDS].index(key)]
-    fmt = money if key in ("base", "pool", "period_cap", "contract_cap") else None
-    fmt = "yyyy-mm-dd" if kind == "date" else fmt
+    column = _QUOTE_COLUMNS[key]
     return CellSpec(
         QUOTE,
         cell(Layout.quote_row(key), Layout.quote_col),
         f"quote.{key}",
         "input",
-        kind,
-        number_format=fmt,
-        validation=choices,
+        column.value_type,
+        number_format=money if column.number_format == MONEY else column.number_format,
+        validation=column.choices,
         role="term",
-        field=QUOTE_PATHS[key],
+        field=column.path,
     )
 
 
 def kpi_term_cell(k: int, key: str) -> CellSpec:
     """The KPI table cell of KPI k's field ``key``."""
-    _key, _en, _zh, kind, choices = KPI_FIELDS[Layout.kpi_col(key)]
+    column = KPI_FIELDS[Layout.kpi_col(key)]
     return CellSpec(
         KPIS,
         cell(Layout.table_row(k), Layout.kpi_col(key)),
         f"kpis[{k}].{key}",
         "input",
-        kind,
-        number_format=PERCENT if key == "weight" else None,
-        validation=choices,
+        column.value_type,
+        number_format=column.number_format,
+        validation=column.choices,
         role="term",
-        field=f"kpis[{k}].{KPI_PATHS[key]}",
+        field=f"kpis[{k}].{column.path}",
     )
 
 
@@ -809,16 +808,17 @@ def tier_term_cell(k: int, i: int, key: Literal["from", "rate"]) -> CellSpec:
 
 def guardrail_term_cell(j: int, key: str) -> CellSpec:
     """The Guardrails table cell of guardrail j's field ``key``."""
-    _key, _en, _zh, kind, choices = GUARDRAIL_FIELDS[Layout.guardrail_col(key)]
+    column = GUARDRAIL_FIELDS[Layout.guardrail_col(key)]
     return CellSpec(
         GUARDRAILS,
         cell(Layout.table_row(j), Layout.guardrail_col(key)),
         f"guardrails[{j}].{key}",
         "input",
-        kind,
-        validation=choices,
+        column.value_type,
+        number_format=column.number_format,
+        validation=column.choices,
         role="term",
-        field=f"guardrails[{j}].{GUARDRAIL_PATHS[key]}",
+        field=f"guardrails[{j}].{column.path}",
     )
 
 

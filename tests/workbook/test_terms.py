@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from kpixl.actuals import Actuals
 from kpixl.model import Contract
 from kpixl.workbook.build import build_bytes
+from kpixl.workbook.layout import GUARDRAIL_FIELDS, KPI_FIELDS, MONEY, QUOTE_FIELDS
 from kpixl.workbook.read import read_book, read_workbook
 from kpixl.workbook.template import money_format, template_schema, term_cells, term_locations
 from kpixl.workbook.terms import path_get, path_set, term_values
@@ -129,3 +130,31 @@ def test_what_the_builder_writes_the_reader_reads(i: int, tmp_path: Path) -> Non
     contract, actuals, _adjustments = read_workbook(out)
     assert contract == c.contract.model_copy(update={"currency_decimals": c.contract.decimals})
     assert isinstance(actuals, Actuals)
+
+
+def test_term_cells_take_type_format_list_and_path_from_the_column_records(
+    spec_contract: Contract,
+) -> None:
+    """Each input table column is declared once (a Column): the cells say what it says."""
+    money = money_format(spec_contract.decimals)
+    tables = {
+        "quote": ({c.key: c for c in QUOTE_FIELDS}, ""),
+        "kpis[0]": ({c.key: c for c in KPI_FIELDS}, "kpis[0]."),
+        "guardrails[0]": ({c.key: c for c in GUARDRAIL_FIELDS}, "guardrails[0]."),
+    }
+    seen = set()
+    for spec in template_schema(spec_contract).cells:
+        table, _, key = spec.key.rpartition(".")
+        if spec.role != "term" or key not in tables.get(table, ({}, ""))[0]:
+            continue  # another KPI or guardrail, or a target series cell
+        columns, prefix = tables[table]
+        column = columns[key]
+        fmt = money if column.number_format == MONEY else column.number_format
+        assert (spec.value_type, spec.number_format, spec.validation, spec.field) == (
+            column.value_type,
+            fmt,
+            column.choices,
+            prefix + column.path,
+        ), spec
+        seen.add((table, key))
+    assert len(seen) == sum(len(columns) for columns, _prefix in tables.values())
