@@ -56,6 +56,28 @@ def path_get(obj: Any, path: str) -> Any:
     return obj
 
 
+def path_set(tree: dict[str, Any], path: str, value: Any) -> None:
+    """Put a value at a dotted path of nested mappings and lists, the inverse of :func:`path_get`.
+
+    Missing parts are made (a list grows with None up to the index): ``kpis[1].ratio[0]`` on
+    ``{}`` gives ``{"kpis": [None, {"ratio": [value]}]}``.
+    """
+    tokens = _TOKEN.findall(path)
+    parent: Any = tree
+    for i, (name, index) in enumerate(tokens):
+        key: Any = name or int(index)
+        if isinstance(parent, list):
+            parent.extend([None] * (key + 1 - len(parent)))
+        if i == len(tokens) - 1:
+            parent[key] = value
+            return
+        child = parent[key] if isinstance(parent, list) else parent.get(key)
+        if child is None:
+            child = {} if tokens[i + 1][0] else []
+            parent[key] = child
+        parent = child
+
+
 def term_values(contract: Contract) -> dict[str, Any]:
     """Every contract term the workbook shows, by contract path, in the workbook's form."""
     n = contract.periods
