@@ -45,6 +45,7 @@ from kpixl.workbook.layout import (
     SCHEMA_ID,
     SCHEMA_VERSION,
     SETTLEMENT,
+    STATEMENT,
     TIERS,
     CellSpec,
     Lang,
@@ -55,6 +56,12 @@ from kpixl.workbook.layout import (
     ratecard_names,
     sample_rate_card,
     sheet_misfits,
+)
+from kpixl.workbook.statement import (
+    WRAPPED,
+    WRAPPED_LABELS,
+    default_period,
+    print_statement,
 )
 from kpixl.workbook.template import fixed_label, template_schema
 
@@ -197,6 +204,7 @@ def input_values(layout: Layout, grid: ActualsGrid, card: RateCard | None = None
     if scenario.pricing is not None:
         out.update(_pricing_inputs(scenario.pricing[1]))
     labels = contract.period_labels
+    out["statement.period"] = default_period(layout, {p for p, _m in grid.values})
     for p, label in enumerate(labels, start=1):
         out[f"quote.period[{p}]"] = label
         out[f"targets.period[{p}]"] = label
@@ -410,8 +418,9 @@ def _write(
         if spec.kind == "formula":
             value = values.get(spec.sheet, {}).get(spec.ref, "")
             formula = formula_text(spec, mode)
+            wrap = spec.sheet == STATEMENT and spec.key.endswith(WRAPPED)
             sheet.write_formula(
-                *_rowcol(spec.ref), formula, formats.get(spec.number_format, True), value
+                *_rowcol(spec.ref), formula, formats.get(spec.number_format, True, wrap=wrap), value
             )
             cells[spec.ref] = (formula, value)
         elif spec.key.startswith("meta."):
@@ -424,6 +433,7 @@ def _write(
             # Settlement headers are long bilingual labels over narrow number columns: wrap them.
             wrap = spec.sheet == SETTLEMENT and spec.key.startswith("label.settlement.")
             wrap = wrap or spec.key.startswith(("label.scenario.", "label.scenario_kpi["))
+            wrap = wrap or spec.key.startswith(WRAPPED_LABELS)
             sheet.write_string(
                 *_rowcol(spec.ref), text, formats.get(None, True, bold=True, wrap=wrap)
             )
@@ -441,9 +451,10 @@ def _write_value(sheet: Worksheet, spec: CellSpec, value: Any, formats: _Formats
     locked = spec.kind == "fixed"
     fmt = formats.get(spec.number_format, locked)
     if spec.validation:
-        sheet.data_validation(
-            row, col, row, col, {"validate": "list", "source": list(spec.validation)}
-        )
+        # A single "=Sheet!$A$2:$A$9" is a range of choices (a literal list holds 255 characters).
+        ranged = len(spec.validation) == 1 and spec.validation[0].startswith("=")
+        source = spec.validation[0] if ranged else list(spec.validation)
+        sheet.data_validation(row, col, row, col, {"validate": "list", "source": source})
     if value is None:
         sheet.write_blank(row, col, None, fmt)
     elif isinstance(value, bool):
@@ -470,6 +481,7 @@ def _finish(
     for name in (KPIS, TIERS, ACTUALS, SETTLEMENT, META):
         sheets[name].set_landscape()
     sheets[SETTLEMENT].set_row(0, 48)  # three lines of wrapped bilingual header
+    print_statement(sheets[STATEMENT], layout)
     sheets[QUOTE].set_row(layout.scenario_header_row, 48)  # wrapped scenario headers
 
 

@@ -34,7 +34,8 @@ QUOTE, KPIS, TIERS, GUARDRAILS, ACTUALS, SETTLEMENT, RATECARD, META = (
     "RateCard",
     "_kpixl",
 )
-SHEETS = (QUOTE, KPIS, TIERS, GUARDRAILS, ACTUALS, SETTLEMENT, RATECARD, META)
+STATEMENT = "Statement"  # the client's statement of one period (kpixl/workbook/statement.py)
+SHEETS = (QUOTE, KPIS, TIERS, GUARDRAILS, ACTUALS, SETTLEMENT, STATEMENT, RATECARD, META)
 
 DIRECTIONS = ("higher", "lower")
 CURVE_MODES = ("stepped", "marginal", "linear")
