@@ -40,7 +40,8 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 test: $(STAMP)
-	command -v soffice >/dev/null 2>&1 || bash scripts/install_libreoffice.sh
+	# kpixl pdf tests print Chinese labels: LibreOffice and a CJK font.
+	{ command -v soffice && fc-list :lang=zh | grep -q . ; } >/dev/null 2>&1 || bash scripts/install_libreoffice.sh --fonts
 	$(MAKE) lint
 	$(BIN)/pytest -n auto
 

@@ -632,8 +632,6 @@ WRAPPED_LABELS = (
     "label.statement.guardrail.",
     "label.statement.adjustment.",
 )
-#: Characters of text one line of a 30-wide column holds (a CJK character counts twice).
-LINE = 30
 
 
 def print_statement(sheet: Any, layout: Layout) -> None:
@@ -655,18 +653,29 @@ def print_statement(sheet: Any, layout: Layout) -> None:
     sheet.set_footer("&LKPI-linked service fee / KPI绑定服务费&RPage &P of &N")
     sheet.set_column(FINDER_COL, FINDER_COL, None, None, {"hidden": True})
     # Wrapped text needs its row's height: LibreOffice and Excel keep the height they are given.
-    heads = [st.kpi_header_row, st.adjustment_header_row]
-    heads += [st.guardrail_header_row] if layout.g else []
-    for row in heads:
-        sheet.set_row(row, 30)
+    widths = dict(WIDTHS)
+    tables: list[tuple[int, str, tuple[tuple[Any, ...], ...]]] = [
+        (st.kpi_header_row, "kpi", KPI_COLUMNS),
+        (st.adjustment_header_row, "adjustment", ADJUSTMENT_COLUMNS),
+    ]
+    if layout.g:
+        tables.append((st.guardrail_header_row, "guardrail", GUARDRAIL_COLUMNS))
+    for row, kind, columns in tables:
+        lines = 1
+        for c, entry in enumerate(columns):
+            col = entry[3] if len(entry) > 3 else c
+            text = statement_label(f"{kind}.{entry[0]}", layout, "both") or ""
+            lines = max(lines, _lines(text, widths[col]))
+        sheet.set_row(row, 15 * lines)
     for k, kpi in enumerate(layout.contract.kpis):
         name = (kpi.name or kpi.code) + (f" / {kpi.name_zh}" if kpi.name_zh else "")
-        lines = max(_lines(name), _lines(kpi.source or ""))
+        lines = max(_lines(name, widths[0]), _lines(kpi.source or "", widths[6]))
         if lines > 1:
             sheet.set_row(st.kpi_row(k), 15 * lines)
 
 
-def _lines(text: str) -> int:
-    """Lines a text takes wrapped in a 30-wide column."""
-    width = sum(2 if ord(char) > 0x2E7F else 1 for char in text)
-    return max(1, -(-width // LINE))
+def _lines(text: str, width: float) -> int:
+    """Lines a text takes wrapped in a column ``width`` characters wide (CJK counts twice)."""
+    needed = sum(2 if ord(char) > 0x2E7F else 1 for char in text)
+    per_line = max(1, int(width) - 2)  # the cell's margins
+    return max(1, -(-needed // per_line))
