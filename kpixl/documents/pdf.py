@@ -31,11 +31,11 @@ from kpixl.workbook.safety import DEFAULT_LIMITS, open_package
 from kpixl.workbook.statement import StatementLayout
 
 DEFAULT_SHEETS = ("Quote", STATEMENT)
-CODE_NO_SOFFICE = "KX901"  # LibreOffice is not installed
-CODE_UNKNOWN_SHEET = "KX902"  # --sheets names a sheet the workbook does not have
-CODE_UNKNOWN_PERIOD = "KX903"  # --period is not a period of the contract
-CODE_SOFFICE_FAILED = "KX904"  # LibreOffice failed or wrote no PDF
-CODE_REFUSED = "KX905"  # the workbook failed safe loading or the hazard scan
+CODE_NO_SOFFICE = "KX850"  # LibreOffice is not installed
+CODE_UNKNOWN_SHEET = "KX851"  # --sheets names a sheet the workbook does not have
+CODE_UNKNOWN_PERIOD = "KX852"  # --period is not a period of the contract
+CODE_SOFFICE_FAILED = "KX853"  # LibreOffice failed or wrote no PDF
+CODE_REFUSED = "KX854"  # the workbook failed safe loading or the hazard scan
 INSTALL_HINT = (
     "install LibreOffice and a CJK font, e.g. on Debian/Ubuntu "
     "`sudo apt-get install libreoffice-calc-nogui fonts-noto-cjk` "
@@ -96,10 +96,10 @@ def workbook_to_pdf(
         The path written.
 
     Raises:
-        NoLibreOffice: soffice is not installed (KX901).
-        PdfUsageError: an unknown sheet (KX902) or period (KX903).
-        WorkbookError: refused by safe loading (KX905 and the safety codes), not a kpixl
-            workbook, or LibreOffice failed (KX904).
+        NoLibreOffice: soffice is not installed (KX850).
+        PdfUsageError: an unknown sheet (KX851) or period (KX852).
+        WorkbookError: refused by safe loading (KX854 and the safety codes), not a kpixl
+            workbook, or LibreOffice failed (KX853).
     """
     workbook, out = Path(workbook), Path(out)
     soffice = soffice_path()

@@ -58,10 +58,11 @@ from kpixl.workbook.layout import (
     sheet_misfits,
 )
 from kpixl.workbook.statement import (
-    WRAPPED,
     WRAPPED_LABELS,
     default_period,
     print_statement,
+    stands_out,
+    wraps,
 )
 from kpixl.workbook.template import fixed_label, template_schema
 
@@ -418,10 +419,9 @@ def _write(
         if spec.kind == "formula":
             value = values.get(spec.sheet, {}).get(spec.ref, "")
             formula = formula_text(spec, mode)
-            wrap = spec.sheet == STATEMENT and spec.key.endswith(WRAPPED)
-            sheet.write_formula(
-                *_rowcol(spec.ref), formula, formats.get(spec.number_format, True, wrap=wrap), value
-            )
+            wrap, bold = (spec.sheet == STATEMENT and f(spec.key) for f in (wraps, stands_out))
+            fmt = formats.get(spec.number_format, True, bold=bold, wrap=wrap)
+            sheet.write_formula(*_rowcol(spec.ref), formula, fmt, value)
             cells[spec.ref] = (formula, value)
         elif spec.key.startswith("meta."):
             name_ref, key = spec.ref.replace("B", "A", 1), spec.key.removeprefix("meta.")

@@ -117,6 +117,7 @@ SETTLED = "settled / 已结算"
 NOT_SETTLED = "not settled yet / 尚未结算"
 UNKNOWN = "not a period of the contract / 非合同结算期"
 HELD, BREACHED = "✓ yes / 是", "✗ no / 否"
+NO_ADJUSTMENTS = "none / 无"  # the first adjustment row of a period without adjustments
 
 
 @dataclass(frozen=True)
@@ -435,8 +436,9 @@ def _adjustment_cells(layout: Layout, st: StatementLayout) -> list[CellSpec]:
         where = f"statement.adjustment[{i}]"
         cells.append(_formula(cell(row, FINDER_COL), f"{where}.row", finder_formula))
 
-        def found(expr: str) -> str:
-            return f'IF({finder}>={NO_ROW},"",{expr})'  # noqa: B023 - used at once
+        def found(expr: str, first: bool = False) -> str:
+            nothing = f'"{NO_ADJUSTMENTS}"' if first else '""'
+            return f"IF({finder}>={NO_ROW},{nothing},{expr})"  # noqa: B023 - used at once
 
         metric_ref = cell(row, 0, True)
         for key, _en, _zh, c in ADJUSTMENT_COLUMNS:
@@ -449,7 +451,8 @@ def _adjustment_cells(layout: Layout, st: StatementLayout) -> list[CellSpec]:
                 expr = found(f"INDEX({layout.adjustment_range(key)},{finder})")
                 cells.append(_formula(ref, f"{where}.{key}", expr, fmt=METRIC))
             else:
-                expr = found(f'CLEAN(INDEX({layout.adjustment_range(key)},{finder})&"")')
+                text = f'CLEAN(INDEX({layout.adjustment_range(key)},{finder})&"")'
+                expr = found(text, first=i == 0 and key == "metric")
                 cells.append(_formula(ref, f"{where}.{key}", expr))
     return cells
 
@@ -616,6 +619,8 @@ def _adjustment_values(
         out[cell(row, FINDER_COL)] = float(NO_ROW if found is None else found + 1)
         if found is None or p is None:
             values: tuple[Any, ...] = ("",) * len(ADJUSTMENT_COLUMNS)
+            if i == 0:
+                values = (NO_ADJUSTMENTS, *values[1:])
         else:
             _period, metric, value, reason, approver = adjustments[found]
             original = originals.get((p, metric), "")
@@ -626,7 +631,18 @@ def _adjustment_values(
 
 
 #: Statement formula cells (by key ending) and labels (by key start) whose text wraps.
-WRAPPED = (".source", ".name", ".reason")
+
+
+def wraps(key: str) -> bool:
+    """Whether a Statement formula cell wraps its text (top-aligned, as its row's neighbours)."""
+    return key.startswith("statement.kpi[") or key.endswith(".reason")
+
+
+def stands_out(key: str) -> bool:
+    """Whether a Statement formula cell is bold: the total due."""
+    return key == "statement.total"
+
+
 WRAPPED_LABELS = (
     "label.statement.kpi.",
     "label.statement.guardrail.",
@@ -677,5 +693,5 @@ def print_statement(sheet: Any, layout: Layout) -> None:
 def _lines(text: str, width: float) -> int:
     """Lines a text takes wrapped in a column ``width`` characters wide (CJK counts twice)."""
     needed = sum(2 if ord(char) > 0x2E7F else 1 for char in text)
-    per_line = max(1, int(width) - 2)  # the cell's margins
+    per_line = max(1, int(width * 1.2))  # LibreOffice and Excel fit ~1.2 characters per unit
     return max(1, -(-needed // per_line))

@@ -121,7 +121,7 @@ def test_without_soffice_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     result = runner.invoke(app, ["pdf", str(workbook), "-o", str(tmp_path / "x.pdf")])
     assert result.exit_code == 2
-    assert "KX901" in result.output and "fonts-noto-cjk" in result.output
+    assert "KX850" in result.output and "fonts-noto-cjk" in result.output
     assert not (tmp_path / "x.pdf").exists()
 
 
@@ -130,9 +130,9 @@ def test_unknown_period_or_sheet_exit_2(soffice: None, tmp_path: Path) -> None:
     workbook = build_workbook(load_contract(SPEC), out=tmp_path / "spec.xlsx")
     out = tmp_path / "x.pdf"
     bad_period = runner.invoke(app, ["pdf", str(workbook), "-o", str(out), "--period", "2031-01"])
-    assert bad_period.exit_code == 2 and "KX903" in bad_period.output
+    assert bad_period.exit_code == 2 and "KX852" in bad_period.output
     bad_sheet = runner.invoke(app, ["pdf", str(workbook), "-o", str(out), "--sheets", "Nope"])
-    assert bad_sheet.exit_code == 2 and "KX902" in bad_sheet.output
+    assert bad_sheet.exit_code == 2 and "KX851" in bad_sheet.output
     assert not out.exists()
 
 
@@ -145,5 +145,5 @@ def test_hostile_file_refused_before_libreoffice(
     out = tmp_path / "x.pdf"
     result = runner.invoke(app, ["pdf", str(bad), "-o", str(out)])
     assert result.exit_code == 1, result.output
-    assert "KX905" in result.output or "KX7" in result.output
+    assert "KX854" in result.output or "KX7" in result.output
     assert not out.exists()

@@ -29,6 +29,7 @@ from kpixl.workbook.layout import STATEMENT, Layout, Mode
 from kpixl.workbook.pick import set_statement_period
 from kpixl.workbook.recalc import recalc
 from kpixl.workbook.statement import (
+    NO_ADJUSTMENTS,
     NOT_SETTLED,
     PERIOD_NAME,
     SETTLED,
@@ -80,7 +81,7 @@ def expected_figures(
         out[(row, 3)] = (record.reason, False)
         out[(row, 6)] = (record.approved_by, False)
     for i in range(len(applied), st.adjustment_count):
-        out[(st.adjustment_row(i), 0)] = ("", False)
+        out[(st.adjustment_row(i), 0)] = (NO_ADJUSTMENTS if i == 0 else "", False)
     return out
 
 
