@@ -441,6 +441,7 @@ def _write(
         else:
             cells[spec.ref] = (None, _write_value(sheet, spec, inputs.get(spec.key), formats))
     _finish(book, sheets, schema, layout)
+    print_statement(sheets[STATEMENT], layout, grid.adjustments)
     book.close()
     return planned
 
@@ -481,7 +482,6 @@ def _finish(
     for name in (KPIS, TIERS, ACTUALS, SETTLEMENT, META):
         sheets[name].set_landscape()
     sheets[SETTLEMENT].set_row(0, 48)  # three lines of wrapped bilingual header
-    print_statement(sheets[STATEMENT], layout)
     sheets[QUOTE].set_row(layout.scenario_header_row, 48)  # wrapped scenario headers
 
 

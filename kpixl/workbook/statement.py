@@ -76,8 +76,8 @@ ADJUSTMENT_COLUMNS: tuple[tuple[str, str, str, int], ...] = (
     ("metric", "Metric", "数据列", 0),
     ("original", "Original value", "原值", 1),
     ("value", "New value", "调整后", 2),
-    ("reason", "Reason", "原因", 3),
-    ("approved_by", "Approved by", "审批人", 6),
+    ("approved_by", "Approved by", "审批人", 3),
+    ("reason", "Reason", "原因", 6),
 )
 LABELS: dict[str, tuple[str, str]] = {
     "title": ("Statement", "结算单"),
@@ -617,16 +617,20 @@ def _adjustment_values(
         row = st.adjustment_row(i)
         found = rows[i] if i < len(rows) else None
         out[cell(row, FINDER_COL)] = float(NO_ROW if found is None else found + 1)
-        if found is None or p is None:
-            values: tuple[Any, ...] = ("",) * len(ADJUSTMENT_COLUMNS)
-            if i == 0:
-                values = (NO_ADJUSTMENTS, *values[1:])
-        else:
+        shown: dict[str, Any] = {key: "" for key, *_rest in ADJUSTMENT_COLUMNS}
+        if found is not None and p is not None:
             _period, metric, value, reason, approver = adjustments[found]
-            original = originals.get((p, metric), "")
-            values = (clean(metric), original, value, clean(reason or ""), clean(approver or ""))
-        for (_key, _en, _zh, c), v in zip(ADJUSTMENT_COLUMNS, values, strict=True):
-            out[cell(row, c)] = v
+            shown.update(
+                metric=clean(metric),
+                original=originals.get((p, metric), ""),
+                value=value,
+                reason=clean(reason or ""),
+                approved_by=clean(approver or ""),
+            )
+        elif i == 0:
+            shown["metric"] = NO_ADJUSTMENTS
+        for key, _en, _zh, c in ADJUSTMENT_COLUMNS:
+            out[cell(row, c)] = shown[key]
     return out
 
 
@@ -635,7 +639,7 @@ def _adjustment_values(
 
 def wraps(key: str) -> bool:
     """Whether a Statement formula cell wraps its text (top-aligned, as its row's neighbours)."""
-    return key.startswith("statement.kpi[") or key.endswith(".reason")
+    return key.startswith(("statement.kpi[", "statement.adjustment["))
 
 
 def stands_out(key: str) -> bool:
@@ -650,12 +654,17 @@ WRAPPED_LABELS = (
 )
 
 
-def print_statement(sheet: Any, layout: Layout) -> None:
+def print_statement(
+    sheet: Any,
+    layout: Layout,
+    adjustments: tuple[tuple[str, str, float, str, str], ...] = (),
+) -> None:
     """Print setup of the Statement: A4 portrait, one page wide, header and footer.
 
     Args:
         sheet: the XlsxWriter worksheet.
         layout: the workbook layout.
+        adjustments: the adjustments table's rows, to size the rows that show them.
     """
     st = StatementLayout(layout)
     sheet.set_portrait()
@@ -688,6 +697,14 @@ def print_statement(sheet: Any, layout: Layout) -> None:
         lines = max(_lines(name, widths[0]), _lines(kpi.source or "", widths[6]))
         if lines > 1:
             sheet.set_row(st.kpi_row(k), 15 * lines)
+    # As many adjustment rows as the busiest period uses, tall enough for the longest reason.
+    per_period: dict[str, int] = {}
+    lines = 1
+    for period, _metric, _value, reason, approver in adjustments:
+        per_period[period] = per_period.get(period, 0) + 1
+        lines = max(lines, _lines(reason or "", widths[6]), _lines(approver or "", widths[3]))
+    for i in range(min(max(per_period.values(), default=0), st.adjustment_count)):
+        sheet.set_row(st.adjustment_row(i), 15 * lines)
 
 
 def _lines(text: str, width: float) -> int:

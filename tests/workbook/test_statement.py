@@ -78,8 +78,8 @@ def expected_figures(
         out[(row, 0)] = (record.metric, False)
         out[(row, 1)] = ("" if record.original is None else record.original, False)
         out[(row, 2)] = (record.adjusted, False)
-        out[(row, 3)] = (record.reason, False)
-        out[(row, 6)] = (record.approved_by, False)
+        out[(row, 3)] = (record.approved_by, False)
+        out[(row, 6)] = (record.reason, False)
     for i in range(len(applied), st.adjustment_count):
         out[(st.adjustment_row(i), 0)] = (NO_ADJUSTMENTS if i == 0 else "", False)
     return out
