@@ -246,12 +246,20 @@ def _formula(
     sheet_ref: str, key: str, native: str, udf: str | None = None, fmt: Any = None
 ) -> CellSpec:
     return CellSpec(
-        STATEMENT, sheet_ref, key, "formula", native=native, udf=udf or native, number_format=fmt
+        STATEMENT,
+        sheet_ref,
+        key,
+        "formula",
+        native=native,
+        udf=udf or native,
+        number_format=fmt,
+        role="formula",
+        field=key,
     )
 
 
 def _label(ref: str, key: str) -> CellSpec:
-    return CellSpec(STATEMENT, ref, f"label.statement.{key}", "fixed", "text")
+    return CellSpec(STATEMENT, ref, f"label.statement.{key}", "fixed", "text", role="label")
 
 
 def statement_cells(layout: Layout) -> list[CellSpec]:
@@ -286,6 +294,8 @@ def _header_cells(layout: Layout, st: StatementLayout) -> list[CellSpec]:
                     "text",
                     number_format="@",  # text: Excel must not turn 2027-03 into a date
                     validation=("=" + labels,),
+                    role="what_if",
+                    field="statement.period",
                 )
             )
         elif key == "index":
