@@ -583,6 +583,12 @@ CODES: dict[str, IssueCode] = {
             "package cannot be patched; sheet, cell or value cannot be patched",
         ),
         IssueCode(
+            "KX817",
+            "error",
+            "pdf",
+            "the Statement has no period cell to set (not a kpixl workbook of this version)",
+        ),
+        IssueCode(
             "KX830",
             "error",
             "recalc",
@@ -593,6 +599,36 @@ CODES: dict[str, IssueCode] = {
             "error",
             "recalc",
             "structured table references or circular references stop headless evaluation",
+        ),
+        IssueCode(
+            "KX850",
+            "error",
+            "pdf",
+            "LibreOffice is not installed (exit 2, with how to install it); `--sheets` names a sheet the workbook does not have; `--period` is not a period of the contract (exit 2)",
+        ),
+        IssueCode(
+            "KX851",
+            "error",
+            "pdf",
+            "LibreOffice is not installed (exit 2, with how to install it); `--sheets` names a sheet the workbook does not have; `--period` is not a period of the contract (exit 2)",
+        ),
+        IssueCode(
+            "KX852",
+            "error",
+            "pdf",
+            "LibreOffice is not installed (exit 2, with how to install it); `--sheets` names a sheet the workbook does not have; `--period` is not a period of the contract (exit 2)",
+        ),
+        IssueCode(
+            "KX853",
+            "error",
+            "pdf",
+            "LibreOffice failed or wrote no PDF; the workbook was refused by safe loading or the hazard scan before LibreOffice saw it",
+        ),
+        IssueCode(
+            "KX854",
+            "error",
+            "pdf",
+            "LibreOffice failed or wrote no PDF; the workbook was refused by safe loading or the hazard scan before LibreOffice saw it",
         ),
         IssueCode(
             "KX900",

@@ -22,13 +22,13 @@ if TYPE_CHECKING:
 
 
 #: The command groups (modules of kpixl.cli), in ``kpixl --help`` order.
-GROUPS = ("settle", "workbook", "pricing", "batch", "addin", "intake")
+GROUPS = ("settle", "workbook", "documents", "pricing", "batch", "addin", "intake")
 #: The group of each command (a test checks it); a command not listed loads every group.
 COMMANDS = {
     "settle": "settle",
     "schema": "workbook", "quote": "workbook", "recalc": "workbook", "validate": "workbook",
     "price": "pricing", "scenarios": "pricing", "compare": "pricing", "init": "pricing",
-    "batch": "batch", "addin": "addin", "ingest": "intake",
+    "batch": "batch", "addin": "addin", "ingest": "intake", "pdf": "documents",
 }  # fmt: skip
 
 

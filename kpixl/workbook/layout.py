@@ -58,7 +58,8 @@ QUOTE, KPIS, TIERS, GUARDRAILS, ACTUALS, SETTLEMENT, RATECARD, META = (
     "RateCard",
     "_kpixl",
 )
-SHEETS = (QUOTE, KPIS, TIERS, GUARDRAILS, ACTUALS, SETTLEMENT, RATECARD, META)
+STATEMENT = "Statement"  # the client's statement of one period (kpixl/workbook/statement.py)
+SHEETS = (QUOTE, KPIS, TIERS, GUARDRAILS, ACTUALS, SETTLEMENT, STATEMENT, RATECARD, META)
 
 # Dropdown lists: the model's word lists, never spelled again.
 DIRECTIONS: tuple[str, ...] = get_args(Direction)

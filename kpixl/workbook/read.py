@@ -35,6 +35,7 @@ from kpixl.workbook.layout import (
     RATECARD,
     RATECARD_NAME_CELL,
     SCENARIO_ROWS,
+    STATEMENT,
     TIERS,
     CellSpec,
     Layout,
@@ -44,6 +45,7 @@ from kpixl.workbook.layout import (
     sample_rate_card,
 )
 from kpixl.workbook.safety import check_package
+from kpixl.workbook.statement import StatementLayout
 from kpixl.workbook.template import (
     CPS_RATE_CELL,
     pricing_input_cell,
@@ -114,7 +116,11 @@ def read_scenario_inputs(book: openpyxl.Workbook, contract: Contract) -> Scenari
     sheet = book[QUOTE]
     levels = tuple(_number(sheet[layout.scenario("level", i)].value) for i in range(SCENARIO_ROWS))
     pricing = _pricing(book, layout) if layout.priced else None
-    return ScenarioInputs(levels, _number(sheet[layout.cps_rate_cell].value), pricing)
+    period = None
+    if STATEMENT in book.sheetnames:
+        chosen = book[STATEMENT][StatementLayout(layout).period_ref.replace("$", "")].value
+        period = "" if chosen is None else str(chosen)
+    return ScenarioInputs(levels, _number(sheet[layout.cps_rate_cell].value), pricing, period)
 
 
 def _pricing(book: openpyxl.Workbook, layout: Layout) -> tuple[RateCard, QuoteInputs] | None:

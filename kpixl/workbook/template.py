@@ -53,6 +53,12 @@ from kpixl.workbook.layout import (
     ratecard_names,
     template_names,
 )
+from kpixl.workbook.statement import (
+    statement_cells,
+    statement_label,
+    statement_names,
+    statement_sheet,
+)
 
 TIER_KEYS: tuple[Literal["from", "rate"], ...] = ("from", "rate")
 MEASURE_LABELS: dict[str, tuple[str, str]] = {
@@ -192,6 +198,7 @@ def _make_schema(contract: Contract, lang: Lang, adjustment_rows: int) -> Templa
         *_guardrail_cells(layout, lang),
         *_actual_cells(layout, lang),
         *_settlement_cells(layout, lang),
+        *statement_cells(layout),
         *_ratecard_cells(layout),
         *[
             CellSpec(
@@ -207,9 +214,8 @@ def _make_schema(contract: Contract, lang: Lang, adjustment_rows: int) -> Templa
         ],
     ]
     sheets = _sheets(layout)
-    return TemplateSchema(
-        SCHEMA_ID, SCHEMA_VERSION, contract.id, sheets, template_names(layout), tuple(cells)
-    )
+    names = {**template_names(layout), **statement_names(layout)}
+    return TemplateSchema(SCHEMA_ID, SCHEMA_VERSION, contract.id, sheets, names, tuple(cells))
 
 
 def _period_marker(sheet: str, ref: str, key: str, p: int) -> CellSpec:
@@ -254,6 +260,7 @@ def _sheets(layout: Layout) -> tuple[SheetSpec, ...]:
             header_row=0,
             headers=layout.settlement_columns,
         ),
+        statement_sheet(layout),
         SheetSpec(
             RATECARD,
             freeze=(2, 0),
@@ -926,6 +933,8 @@ def fixed_label(key: str, layout: Layout, lang: Lang) -> str | None:  # noqa: C9
         return label(guard_fields[rest][1], guard_fields[rest][2], lang)
     if kind == "settlement":
         return settlement_label(layout, rest, lang)
+    if kind == "statement":
+        return statement_label(rest, layout, lang)
     if kind == "per_period":
         names = {
             "period": LABELS["period"],

@@ -31,6 +31,7 @@ from kpixl.workbook.layout import (
     ratecard_names,
     sample_rate_card,
 )
+from kpixl.workbook.statement import default_period
 from kpixl.workbook.template import template_schema
 
 #: The roles of the cells whose value the builder writes from :func:`input_values`.
@@ -116,6 +117,7 @@ def field_values(layout: Layout, grid: ActualsGrid, card: RateCard | None = None
     out.update(_ratecard_inputs(card))
     if scenario.pricing is not None:
         out.update(_pricing_inputs(scenario.pricing[1]))
+    out["statement.period"] = default_period(layout, {p for p, _m in grid.values})
     for p, label in enumerate(contract.period_labels, start=1):
         out[f"periods[{p}].label"] = label
         out[f"periods[{p}].index"] = p
