@@ -59,33 +59,11 @@ def convert_with_libreoffice(src: Path, out_dir: Path, target: str) -> Path:
     Returns:
         The converted file.
     """
-    soffice = soffice_path()
-    if soffice is None:
-        raise RuntimeError(f"LibreOffice (soffice) is not installed; {INSTALL_HINT}")
     src, out_dir = src.resolve(), out_dir.resolve()
     if src.parent == out_dir:
         raise ValueError(f"out_dir must differ from the folder of {src} (it would be overwritten)")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    result = out_dir / f"{src.stem}.{target.split(':', 1)[0]}"
-    result.unlink(missing_ok=True)
-    with tempfile.TemporaryDirectory(prefix="kpixl-lo-profile-") as profile:
-        _write_profile(Path(profile))
-        command = [
-            soffice,
-            "--headless",
-            "--norestore",
-            "--nolockcheck",
-            f"-env:UserInstallation={Path(profile).as_uri()}",
-            "--convert-to",
-            target,
-            "--outdir",
-            str(out_dir),
-            str(src),
-        ]
-        output = _run(command)
-    if not result.is_file():
-        raise RuntimeError(f"soffice did not write {result}; its output was:\n{output}")
-    return result
+    (out_dir / f"{src.stem}.{target.split(':', 1)[0]}").unlink(missing_ok=True)
+    return convert_many([src], out_dir, target)[0]
 
 
 def convert_many(sources: list[Path], out_dir: Path, target: str = "xlsx") -> list[Path]:
