@@ -33,6 +33,9 @@ demo: $(STAMP)
 	@$(BIN)/kpixl batch $(EXAMPLES) -o $(OUT)/batch
 	@echo "== kpixl scenarios $(EXAMPLES)/acme-amz-us.yaml"
 	@$(BIN)/kpixl scenarios $(EXAMPLES)/acme-amz-us.yaml
+	@echo "== kpixl compare (two providers on the same monthly outcomes)"
+	@$(BIN)/kpixl compare $(EXAMPLES)/acme-amz-us.yaml $(EXAMPLES)/tiktok-us-beauty.yaml \
+		--outcomes $(EXAMPLES)/compare-outcomes.csv -o $(OUT)/compare.xlsx
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
