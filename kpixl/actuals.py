@@ -173,6 +173,15 @@ def read_adjustments(path: str | Path) -> Adjustments:
     return Adjustments.from_rows(header, rows, source)
 
 
+def read_table(path: Path, source: str) -> tuple[list[str], list[list[str]]]:
+    """The header and rows of a CSV file (UTF-8, with or without BOM; ``,`` ``;`` or tab).
+
+    Raises:
+        ActualsError: the file cannot be read, is not UTF-8 or is empty (KX200, KX201).
+    """
+    return _read_csv(path, source)
+
+
 def _read_csv(path: Path, source: str) -> tuple[list[str], list[list[str]]]:
     try:
         text = path.read_bytes().decode("utf-8-sig")

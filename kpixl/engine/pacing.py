@@ -1,0 +1,304 @@
+"""Pacing (SPEC §9): project the open period from daily rows, settle it, next step per KPI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from kpixl.actuals import PeriodData
+from kpixl.daily import DailyData, period_containing, period_dates
+from kpixl.engine.results import KpiResult, Settlement
+from kpixl.engine.settle import settle
+from kpixl.errors import ActualsError, Issue
+from kpixl.model import Contract, Kpi
+
+Kind = Literal["sum", "mean", "last"]
+
+
+@dataclass(frozen=True, slots=True)
+class NextStep:
+    """What a KPI needs to reach its next breakpoint (SPEC §9)."""
+
+    attainment: float
+    actual: float
+    rest_of_period: float | None
+    per_day: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class KpiPace:
+    """One KPI of the open period: to date, projected, settled as projected, and the next step."""
+
+    code: str
+    to_date: float
+    projected: float
+    target: float
+    attainment: float
+    factor: float
+    payout: float
+    next_step: NextStep | None
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """Where the open period is heading: the SPEC §9 document and what a display needs."""
+
+    contract: str
+    currency: str
+    decimals: int
+    period: str
+    index: int
+    as_of: dt.date
+    days_elapsed: int
+    days_in_period: int
+    days_with_data: int
+    kpis: tuple[KpiPace, ...]
+    guardrail_multiplier: float
+    bonus: float
+    base: float
+    total: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``kpixl pace --json`` document of SPEC §9."""
+        return {
+            "contract": self.contract,
+            "currency": self.currency,
+            "period": self.period,
+            "index": self.index,
+            "as_of": self.as_of.isoformat(),
+            "days_elapsed": self.days_elapsed,
+            "days_in_period": self.days_in_period,
+            "days_with_data": self.days_with_data,
+            "kpis": [
+                {
+                    "code": k.code,
+                    "to_date": k.to_date,
+                    "projected": k.projected,
+                    "target": k.target,
+                    "attainment": k.attainment,
+                    "factor": k.factor,
+                    "payout": k.payout,
+                    "next_step": None if k.next_step is None else asdict(k.next_step),
+                }
+                for k in self.kpis
+            ],
+            "guardrail_multiplier": self.guardrail_multiplier,
+            "bonus": self.bonus,
+            "base": self.base,
+            "total": self.total,
+        }
+
+
+def column_kinds(contract: Contract) -> dict[str, Kind]:
+    """How each needed column rolls up over the days of a period (SPEC §9).
+
+    ``sum`` for a ratio's numerator or denominator, ``person_days`` and the metric of a KPI whose
+    aggregate is ``sum``; otherwise ``mean``, or ``last`` when that KPI's aggregate is ``last``.
+    The first KPI that reads a column as its metric decides; guardrail-only columns are ``mean``.
+    """
+    kinds: dict[str, Kind] = {}
+    for measured in (*contract.kpis, *contract.guardrails):
+        if measured.ratio is not None:
+            for column in measured.ratio:
+                kinds[column] = "sum"
+    if contract.min_input is not None:
+        kinds["person_days"] = "sum"
+    for kpi in contract.kpis:
+        if kpi.ratio is None:
+            kinds.setdefault(kpi.source_column, kpi.rolls_up)
+    for column in contract.required_columns:
+        kinds.setdefault(column, "mean")
+    return kinds
+
+
+def breakpoints(kpi: Kpi) -> tuple[float, ...]:
+    """A KPI's breakpoints: threshold, tier ``from``s and 1.0, those ≤ attainment_cap, ascending."""
+    points = {1.0}
+    if kpi.threshold is not None:
+        points.add(kpi.threshold)
+    if kpi.curve is not None:
+        points.update(kpi.curve.froms)
+    if kpi.attainment_cap is not None:
+        points = {b for b in points if b <= kpi.attainment_cap}
+    return tuple(sorted(points))
+
+
+def actual_for(kpi: Kpi, b: float, target: float, baseline: float | None) -> float:
+    """A*, the actual that gives attainment ``b`` (SPEC §5.3 inverted)."""
+    if kpi.direction == "higher":
+        return b * target if baseline is None else baseline + b * (target - baseline)
+    return (2 - b) * target if baseline is None else baseline - b * (baseline - target)
+
+
+def pace(
+    contract: Contract,
+    daily: DailyData,
+    as_of: dt.date | None = None,
+    settled: Settlement | None = None,
+) -> Pacing:
+    """Project the period that contains ``as_of`` and settle the projection (SPEC §9).
+
+    Args:
+        contract: the contract.
+        daily: the daily rows, checked against the contract.
+        as_of: the day D; default the last date in the daily rows.
+        settled: the settlement of earlier periods (``--actuals``): the contract cap then counts
+            the bonus it paid in periods before D's period.
+
+    Returns:
+        The pacing of the open period.
+
+    Raises:
+        ActualsError: D is outside the contract (KX236), or the period cannot be projected
+            (no row up to D, a ratio whose denominator is still 0: KX237).
+    """
+    if as_of is None:
+        if not daily.dates:
+            raise ActualsError.from_issues([Issue(daily.source, "KX237", "has no daily rows")])
+        as_of = daily.dates[-1]
+    index = period_containing(contract, as_of)
+    if index is None:
+        first, _ = period_dates(contract, 1)
+        _, last = period_dates(contract, contract.periods)
+        message = (
+            f"as-of date {as_of.isoformat()} is outside the contract "
+            f"({first.isoformat()} .. {last.isoformat()})"
+        )
+        raise ActualsError.from_issues([Issue(daily.source, "KX236", message)])
+    first, last = period_dates(contract, index)
+    n = (last - first).days + 1
+    e = (as_of - first).days + 1
+    rows = [i for i, day in enumerate(daily.dates) if first <= day <= as_of]
+    label = contract.period_label(index)
+    where = f"{daily.source}: period {label} up to {as_of.isoformat()}"
+    if not rows:
+        raise ActualsError.from_issues([Issue(where, "KX237", "no daily row to project from")])
+    kinds = column_kinds(contract)
+    to_date = {
+        column: _to_date(daily.values[column][rows].tolist(), kind)
+        for column, kind in kinds.items()
+    }
+    zero = [
+        column
+        for measured in (*contract.kpis, *contract.guardrails)
+        if measured.ratio is not None
+        for column in measured.ratio[1:]
+        if to_date[column] == 0
+    ]
+    if zero:
+        message = f"the denominator {zero[0]!r} sums to 0 so far: no ratio to project"
+        raise ActualsError.from_issues([Issue(f"{where}, column {zero[0]}", "KX237", message)])
+    # With the whole period present nothing is projected (and x·N/N need not give x back).
+    projected = {
+        column: value * n / e if kinds[column] == "sum" and e != n else value
+        for column, value in to_date.items()
+    }
+    result = _settle_projection(contract, index, projected, settled)
+    period = result.periods[0]
+    kpis = tuple(
+        _kpi_pace(contract, kpi, index, settled_kpi, kinds, to_date, n, e)
+        for kpi, settled_kpi in zip(contract.kpis, period.kpis, strict=True)
+    )
+    return Pacing(
+        contract=contract.id,
+        currency=contract.currency,
+        decimals=contract.decimals,
+        period=label,
+        index=index,
+        as_of=as_of,
+        days_elapsed=e,
+        days_in_period=n,
+        days_with_data=len(rows),
+        kpis=kpis,
+        guardrail_multiplier=period.guardrail_multiplier,
+        bonus=period.bonus,
+        base=period.base,
+        total=period.total,
+    )
+
+
+def _to_date(values: list[float], kind: Kind) -> float:
+    if kind == "sum":
+        return math.fsum(values)
+    if kind == "mean":
+        return math.fsum(values) / len(values)
+    return values[-1]
+
+
+def _settle_projection(
+    contract: Contract, index: int, projected: dict[str, float], settled: Settlement | None
+) -> Settlement:
+    """Settle the projected period with §5 alone: period semantics, the cap less what was paid."""
+    paid = 0.0
+    if settled is not None:
+        earlier = [p for p in settled.periods if p.index < index]
+        paid = earlier[-1].cumulative_bonus if earlier else 0.0
+    fee = contract.fee
+    if fee.contract_cap is not None and paid:
+        # §5.7 caps at max(0, cap − paid before p); settling p alone with that as the cap is it.
+        fee = fee.model_copy(update={"contract_cap": max(0.0, fee.contract_cap - paid)})
+    terms = contract.model_copy(update={"settlement": "period", "fee": fee})
+    data = PeriodData((index,), {c: np.asarray([v]) for c, v in projected.items()})
+    return settle(terms, data)
+
+
+def _kpi_pace(
+    contract: Contract,
+    kpi: Kpi,
+    index: int,
+    settled: KpiResult,
+    kinds: dict[str, Kind],
+    to_date: dict[str, float],
+    n: int,
+    e: int,
+) -> KpiPace:
+    if kpi.ratio is not None:
+        numerator, denominator = kpi.ratio
+        so_far = to_date[numerator] / to_date[denominator]
+    else:
+        so_far = to_date[kpi.source_column]
+    step = None
+    above = [b for b in breakpoints(kpi) if b > settled.attainment]
+    if above:
+        b = above[0]
+        baselines = kpi.baselines(contract.periods)
+        baseline = None if baselines is None else baselines[index - 1]
+        target_actual = actual_for(kpi, b, settled.target, baseline)
+        rest, per_day = _rest(kpi, kinds, to_date, target_actual, n, e)
+        step = NextStep(b, target_actual, rest, per_day)
+    return KpiPace(
+        code=kpi.code,
+        to_date=so_far,
+        projected=settled.actual,
+        target=settled.target,
+        attainment=settled.attainment,
+        factor=settled.factor,
+        payout=settled.payout,
+        next_step=step,
+    )
+
+
+def _rest(
+    kpi: Kpi, kinds: dict[str, Kind], to_date: dict[str, float], a_star: float, n: int, e: int
+) -> tuple[float | None, float | None]:
+    """``rest_of_period`` and ``per_day`` of a next step; both None on the last day."""
+    r = n - e
+    if r == 0:
+        return None, None
+    if kpi.ratio is not None:
+        num, den = (to_date[c] for c in kpi.ratio)
+        projected_den = den * n / e
+        return (a_star * projected_den - num) / (projected_den - den), None
+    so_far = to_date[kpi.source_column]
+    kind = kinds[kpi.source_column]
+    if kind == "sum":
+        rest = a_star - so_far
+        return rest, rest / r
+    if kind == "mean":
+        return (a_star * n - so_far * e) / r, None
+    # `last`: the period's value is its last day's, so the rest of the period must end at A*.
+    return a_star, None
