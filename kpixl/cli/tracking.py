@@ -1,0 +1,127 @@
+"""``kpixl pace`` and ``kpixl review``: tracking a contract while it runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from kpixl.actuals import read_actuals
+from kpixl.cli.app import app, fail, out, print_wide
+from kpixl.daily import DailyRows, parse_date, read_daily, resolve_daily
+from kpixl.engine.pacing import KpiPace, Pacing, column_kinds, pace
+from kpixl.engine.settle import settle
+from kpixl.errors import KpixlError
+from kpixl.model import Contract, Kpi, load_contract
+
+SHEET_SUFFIXES = (".xlsx", ".xlsm")
+
+
+def _as_of(text: str | None) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return parse_date(text)
+    except ValueError as e:
+        raise typer.BadParameter(f"--as-of {e}") from e
+
+
+def load_daily(path: Path) -> DailyRows:
+    """A daily file: CSV, or the first sheet of an ``.xlsx`` with the same layout."""
+    if path.suffix.lower() in SHEET_SUFFIXES:
+        from kpixl.workbook.sheet_rows import first_sheet_rows  # openpyxl only when needed
+
+        header, rows, first = first_sheet_rows(path)
+        return DailyRows.from_rows(header, rows, str(path), first)
+    return read_daily(path)
+
+
+@app.command("pace")
+def pace_command(
+    contract: Annotated[Path, typer.Argument(help="Contract file (YAML or JSON).")],
+    daily: Annotated[
+        Path, typer.Argument(help="Daily CSV or .xlsx: date (YYYY-MM-DD) + metric columns.")
+    ],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Day to pace at (default: the last date).")
+    ] = None,
+    actuals: Annotated[
+        Path | None,
+        typer.Option(help="Actuals CSV of settled periods: the contract cap counts their bonus."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON document.")] = False,
+) -> None:
+    """Where the open period is heading: projection, payout and the next step per KPI."""
+    day = _as_of(as_of)
+    try:
+        terms = load_contract(contract)
+        rows = resolve_daily(terms, load_daily(daily))
+        settled = None if actuals is None else settle(terms, read_actuals(actuals))
+        result = pace(terms, rows, day, settled)
+    except KpixlError as e:
+        fail(e)
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        print_pacing(terms, result)
+
+
+def print_pacing(contract: Contract, result: Pacing) -> None:
+    """Print the pacing as one table a manager reads in ten seconds, then the projected fee."""
+    d = result.decimals
+    title = (
+        f"{contract.id} — {result.period}, as of {result.as_of.isoformat()} "
+        f"(day {result.days_elapsed} of {result.days_in_period}, "
+        f"{result.days_with_data} with data)"
+    )
+    table = Table(title=title, title_justify="left")
+    for name in ("KPI", "to date", "projected", "target", "attainment", "payout", "next step"):
+        table.add_column(name, justify="left" if name in ("KPI", "next step") else "right")
+    kinds = column_kinds(contract)
+    for kpi, k in zip(contract.kpis, result.kpis, strict=True):
+        table.add_row(
+            kpi.code,
+            _number(k.to_date, kpi, d),
+            _number(k.projected, kpi, d),
+            _number(k.target, kpi, d),
+            f"{k.attainment:.1%}",
+            f"{k.payout:,.{d}f}",
+            next_step_text(kpi, k, kinds, d),
+        )
+    print_wide(table)
+    out.print(
+        f"Projected bonus {result.bonus:,.{d}f} (guardrails × {result.guardrail_multiplier:g}), "
+        f"base {result.base:,.{d}f}, total {result.total:,.{d}f} {result.currency}"
+    )
+
+
+def _number(value: float, kpi: Kpi, d: int) -> str:
+    if kpi.unit == "currency":
+        return f"{value:,.{d}f}"
+    if kpi.unit == "percent":
+        return f"{value:.2%}"
+    return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+def next_step_text(kpi: Kpi, k: KpiPace, kinds: dict[str, str], d: int) -> str:
+    """``+9,888.89 gmv per day to reach 100 %``, or what the rest of the period must run at."""
+    step = k.next_step
+    if step is None:
+        return "—"
+    goal = f"to reach {step.attainment * 100:g} %"
+    name = kpi.code
+    if step.rest_of_period is None:
+        return f"{_number(step.actual, kpi, d)} {name} needed {goal} (period over)"
+    if step.per_day is not None:
+        return f"{step.per_day:+,.{d}f} {name} per day {goal}"
+    rest = _number(step.rest_of_period, kpi, d)
+    if kpi.ratio is not None:
+        return f"rest of period at {rest} {name} {goal}"
+    if kinds.get(kpi.source_column) == "last":
+        return f"end the period at {rest} {name} {goal}"
+    return f"average {rest} {name} over the remaining days {goal}"

@@ -1,0 +1,122 @@
+"""``kpixl pace`` and ``kpixl review`` on the command line: output, JSON, named errors."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from kpixl.actuals import read_actuals
+from kpixl.cli import app
+from kpixl.daily import read_daily, resolve_daily
+from kpixl.engine.pacing import pace
+from kpixl.engine.settle import settle
+from kpixl.model import load_contract
+from tests.conftest import EXAMPLES
+
+runner = CliRunner()
+CONTRACT = str(EXAMPLES / "acme-amz-us.yaml")
+ACTUALS = str(EXAMPLES / "acme-amz-us.actuals.csv")
+DAILY = str(EXAMPLES / "daily" / "acme-amz-us.daily.csv")
+
+
+def test_pace_prints_the_projection_and_next_steps() -> None:
+    result = runner.invoke(app, ["pace", CONTRACT, DAILY])
+    assert result.exit_code == 0, result.output
+    assert "2027-03, as of 2027-03-12 (day 12 of 31, 12 with data)" in result.stdout
+    assert "290,005.00" in result.stdout  # 112,260 · 31 / 12
+    assert "+9,881.05 gmv per day to reach 100 %" in result.stdout
+    assert "rest of period at" in result.stdout
+    assert "Projected bonus 16,089.70" in result.stdout
+    assert "total 25,089.70 USD" in result.stdout
+
+
+def test_pace_json_is_the_spec_document() -> None:
+    result = runner.invoke(app, ["pace", CONTRACT, DAILY, "--json", "--as-of", "2027-03-10"])
+    assert result.exit_code == 0, result.output
+    terms = load_contract(CONTRACT)
+    expected = pace(terms, resolve_daily(terms, read_daily(DAILY)), dt.date(2027, 3, 10))
+    document = json.loads(result.stdout)
+    assert document == expected.to_dict()
+    assert (document["as_of"], document["days_elapsed"], document["days_with_data"]) == (
+        "2027-03-10",
+        10,
+        10,
+    )
+    gmv = document["kpis"][0]
+    assert gmv["to_date"] == 93_150
+    assert gmv["projected"] == 93_150 * 31 / 10
+    assert gmv["next_step"]["per_day"] == (300_000 - 93_150) / 21
+
+
+def test_pace_counts_the_bonus_paid_under_the_contract_cap(tmp_path: Path) -> None:
+    terms = load_contract(CONTRACT)
+    tight = tmp_path / "c.yaml"
+    tight.write_text(
+        Path(CONTRACT).read_text("utf-8").replace("contract_cap: 250000", "contract_cap: 40000"),
+        "utf-8",
+    )
+    paid = settle(terms, read_actuals(ACTUALS)).periods[1].cumulative_bonus
+    assert paid == 35490.49
+    result = runner.invoke(app, ["pace", str(tight), DAILY, "--actuals", ACTUALS, "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["bonus"] == 4509.51  # 40,000 − 35,490.49
+
+
+def test_pace_reads_a_daily_xlsx_like_the_csv(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    with open(DAILY, encoding="utf-8") as f:
+        for i, row in enumerate(csv.reader(f)):
+            if i == 0:
+                sheet.append(row)
+            else:
+                day = dt.date.fromisoformat(row[0])
+                sheet.append([day, *(float(v) for v in row[1:])])
+    path = tmp_path / "daily.xlsx"
+    book.save(path)
+    from_xlsx = runner.invoke(app, ["pace", CONTRACT, str(path), "--json"])
+    from_csv = runner.invoke(app, ["pace", CONTRACT, DAILY, "--json"])
+    assert from_xlsx.exit_code == 0, from_xlsx.output
+    assert json.loads(from_xlsx.stdout) == json.loads(from_csv.stdout)
+
+
+@pytest.mark.parametrize(
+    ("edit", "code", "where"),
+    [
+        (lambda t: t.replace("2027-03-05,", "2027-03-04,"), "KX234", "line 6 (date 2027-03-04)"),
+        (lambda t: t.replace("2027-03-05,", "2027-08-05,"), "KX233", "line 6 (date 2027-08-05)"),
+        (
+            lambda t: t.replace(",return_rate,", ",returns,"),
+            "KX231",
+            "missing column 'return_rate'",
+        ),
+        (lambda t: t.replace("7640", "7.6k"), "KX235", "line 6 (date 2027-03-05), column gmv"),
+    ],
+)
+def test_bad_daily_files_exit_1_naming_the_place(
+    tmp_path: Path, edit: object, code: str, where: str
+) -> None:
+    bad = tmp_path / "bad.csv"
+    assert callable(edit)
+    bad.write_text(edit(Path(DAILY).read_text("utf-8")), encoding="utf-8")
+    result = runner.invoke(app, ["pace", CONTRACT, str(bad)])
+    assert result.exit_code == 1
+    assert f"{bad}" in result.stderr
+    assert code in result.stderr
+    assert where in result.stderr
+    assert result.stdout == ""
+
+
+def test_as_of_outside_the_contract_is_an_error_and_a_bad_date_a_usage_error() -> None:
+    outside = runner.invoke(app, ["pace", CONTRACT, DAILY, "--as-of", "2028-01-01"])
+    assert outside.exit_code == 1
+    assert "KX236" in outside.stderr
+    bad = runner.invoke(app, ["pace", CONTRACT, DAILY, "--as-of", "March 3"])
+    assert bad.exit_code == 2
