@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
 
@@ -108,7 +109,7 @@ def _number(value: float, kpi: Kpi, d: int) -> str:
     return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
 
 
-def next_step_text(kpi: Kpi, k: KpiPace, kinds: dict[str, str], d: int) -> str:
+def next_step_text(kpi: Kpi, k: KpiPace, kinds: Mapping[str, str], d: int) -> str:
     """``+9,888.89 gmv per day to reach 100 %``, or what the rest of the period must run at."""
     step = k.next_step
     if step is None:
