@@ -11,10 +11,11 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from kpixl.actuals import read_actuals
+from kpixl.actuals import read_actuals, read_adjustments
 from kpixl.cli import app
 from kpixl.daily import read_daily, resolve_daily
 from kpixl.engine.pacing import pace
+from kpixl.engine.review import review
 from kpixl.engine.settle import settle
 from kpixl.model import load_contract
 from tests.conftest import EXAMPLES
@@ -120,3 +121,47 @@ def test_as_of_outside_the_contract_is_an_error_and_a_bad_date_a_usage_error() -
     assert "KX236" in outside.stderr
     bad = runner.invoke(app, ["pace", CONTRACT, DAILY, "--as-of", "March 3"])
     assert bad.exit_code == 2
+
+
+def test_review_prints_the_facts() -> None:
+    result = runner.invoke(app, ["review", CONTRACT, ACTUALS])
+    assert result.exit_code == 0, result.output
+    assert "120,090.49" in result.stdout
+    assert "Bonus 66,990.49 of a pool of 126,000.00 at 100 % (53.2%)" in result.stdout
+    assert "2 misses (2027-04, 2027-05), longest streak 2" in result.stdout
+    assert "client may exit now: no" in result.stdout
+
+
+def test_review_json_and_xlsx(tmp_path: Path) -> None:
+    shopee = EXAMPLES / "shopee-vn-fashion"
+    args = [f"{shopee}.yaml", f"{shopee}.actuals.csv"]
+    args += ["--adjustments", f"{shopee}.adjustments.csv"]
+    out = tmp_path / "review.xlsx"
+    result = runner.invoke(app, ["review", *args, "--json", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    terms = load_contract(f"{shopee}.yaml")
+    actuals = read_actuals(f"{shopee}.actuals.csv")
+    adjusted = settle(terms, actuals, read_adjustments(f"{shopee}.adjustments.csv"))
+    expected = review(terms, adjusted, settle(terms, actuals)).to_dict()
+    document = json.loads(result.stdout)
+    assert document == expected
+    assert document["adjustments"]["count"] == 1
+    assert f"wrote {out}" in result.stderr
+    book = openpyxl.load_workbook(out, data_only=True)
+    sheet = book["Review"]
+    values = [cell for row in sheet.iter_rows(values_only=True) for cell in row]
+    assert adjusted.totals.total in values
+    assert document["kpis"][0]["attainment"][0] in values
+    assert sheet.print_area is not None
+    assert len(sheet._charts) == 1
+    book.close()
+
+
+def test_review_bad_actuals_exit_1(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(Path(ACTUALS).read_text("utf-8").replace("62000", "sixty"), encoding="utf-8")
+    out = tmp_path / "review.xlsx"
+    result = runner.invoke(app, ["review", CONTRACT, str(bad), "-o", str(out)])
+    assert result.exit_code == 1
+    assert "KX204" in result.stderr
+    assert not out.exists()

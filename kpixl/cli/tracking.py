@@ -12,10 +12,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from kpixl.actuals import read_actuals
-from kpixl.cli.app import app, fail, out, print_wide
+from kpixl.actuals import read_actuals, read_adjustments
+from kpixl.cli.app import app, err, fail, out, print_wide
 from kpixl.daily import DailyRows, parse_date, read_daily, resolve_daily
 from kpixl.engine.pacing import KpiPace, Pacing, column_kinds, pace
+from kpixl.engine.review import Review, review
 from kpixl.engine.settle import settle
 from kpixl.errors import KpixlError
 from kpixl.model import Contract, Kpi, load_contract
@@ -126,3 +127,111 @@ def next_step_text(kpi: Kpi, k: KpiPace, kinds: Mapping[str, str], d: int) -> st
     if kinds.get(kpi.source_column) == "last":
         return f"end the period at {rest} {name} {goal}"
     return f"average {rest} {name} over the remaining days {goal}"
+
+
+@app.command("review")
+def review_command(
+    contract: Annotated[Path, typer.Argument(help="Contract file (YAML or JSON).")],
+    actuals: Annotated[Path, typer.Argument(help="Actuals CSV: period + one column per metric.")],
+    adjustments: Annotated[
+        Path | None,
+        typer.Option(help="Adjustments CSV: period, metric, value, reason, approved_by."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON document.")] = False,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Also write the review as .xlsx.")
+    ] = None,
+) -> None:
+    """Review for renewal: attainment per period, fee against revenue, exit clause, adjustments."""
+    try:
+        terms = load_contract(contract)
+        figures = read_actuals(actuals)
+        changes = None if adjustments is None else read_adjustments(adjustments)
+        settlement = settle(terms, figures, changes)
+        unadjusted = None if changes is None else settle(terms, figures)
+    except KpixlError as e:
+        fail(e)
+    result = review(terms, settlement, unadjusted)
+    if output is not None:
+        from kpixl.workbook.review_book import write_review  # xlsxwriter only when asked
+
+        write_review(result, output)
+        err.print(f"wrote {output}")
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        print_review(result)
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def print_review(result: Review) -> None:
+    """Print the review as three tables (attainment, fee, facts) a seller reads before renewal."""
+    d = result.decimals
+    if not result.periods:
+        out.print("No period has actuals yet: nothing to review.")
+        return
+    head = f"{result.contract}: {len(result.periods)} of {result.periods_in_contract} periods"
+    kpis = Table(title=f"{head} — attainment", title_justify="left")
+    kpis.add_column("KPI")
+    for label in result.periods:
+        kpis.add_column(label, justify="right")
+    for name in ("≥ target", "< threshold", "1st half", "2nd half"):
+        kpis.add_column(name, justify="right")
+    for k in result.kpis:
+        below = "—" if k.below_threshold is None else str(k.below_threshold)
+        kpis.add_row(
+            k.code,
+            *(_pct(a) for a in k.attainment),
+            str(k.at_or_above_target),
+            below,
+            _pct(k.first_half_attainment),
+            _pct(k.second_half_attainment),
+        )
+    print_wide(kpis)
+    fee = result.fee
+    fees = Table(title=f"fee ({result.currency})", title_justify="left")
+    for name in ("period", "base", "bonus", "total", "revenue", "fee % revenue", "growth"):
+        fees.add_column(name, justify="left" if name == "period" else "right")
+    for p in fee.periods:
+        revenue = "—" if p.revenue is None else f"{p.revenue:,.{d}f}"
+        fees.add_row(
+            p.period,
+            f"{p.base:,.{d}f}",
+            f"{p.bonus:,.{d}f}",
+            f"{p.total:,.{d}f}",
+            revenue,
+            _pct(p.fee_share_of_revenue),
+            _pct(p.revenue_growth),
+        )
+    fees.add_section()
+    revenue = "—" if fee.revenue is None else f"{fee.revenue:,.{d}f}"
+    fees.add_row(
+        "total",
+        f"{fee.base:,.{d}f}",
+        f"{fee.bonus:,.{d}f}",
+        f"{fee.total:,.{d}f}",
+        revenue,
+        _pct(fee.fee_share_of_revenue),
+        _pct(fee.revenue_growth),
+    )
+    print_wide(fees)
+    out.print(
+        f"Bonus {fee.bonus:,.{d}f} of a pool of {fee.pool:,.{d}f} at 100 % "
+        f"({_pct(fee.bonus_share_of_pool)})"
+    )
+    if result.exit is None:
+        out.print("Exit clause: none")
+    else:
+        e = result.exit
+        missed = ", ".join(e.missed_periods) or "none"
+        out.print(
+            f"Exit clause ({e.consecutive} in a row below {e.threshold:g}): {e.misses} misses "
+            f"({missed}), longest streak {e.longest_streak}, "
+            f"client may exit now: {'yes' if e.exit_eligible_now else 'no'}"
+        )
+    a = result.adjustments
+    effect = "" if a.fee_effect is None else f", fee effect {a.fee_effect:+,.{d}f}"
+    out.print(f"Adjustments: {a.count}{effect}")
