@@ -38,6 +38,43 @@ def mean_units(draw: st.DrawFn, mapping: dict[str, Any]) -> dict[str, Any]:
     return mapping
 
 
+@st.composite
+def ratio_units(draw: st.DrawFn, mapping: dict[str, Any]) -> dict[str, Any]:
+    """Some KPIs become ratio KPIs m{k} / d{k} (sum columns, ratio of sums)."""
+    for k, kpi in enumerate(mapping["kpis"]):
+        if draw(st.booleans()):
+            del kpi["metric"]
+            kpi["ratio"] = [f"m{k}", f"d{k}"]
+            kpi["unit"] = "ratio"
+            kpi["target"] = draw(st.sampled_from([0.5, 1.0, 2.5]))
+    return mapping
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_whole_period_pacing_of_ratio_kpis_equals_settling_the_month_totals(
+    data: st.DataObject,
+) -> None:
+    mapping = data.draw(ratio_units(data.draw(contract_data(settlement="period", periods=2))))
+    terms = build(mapping)
+    columns = list(terms.required_columns)
+    positive = st.integers(min_value=1, max_value=2_000)
+    table = [[day.isoformat(), *(data.draw(positive) for _ in columns)] for day in month_days(2)]
+    g0 = columns.index("g0") + 1 if "g0" in columns else None
+    if g0 is not None:
+        for row in table:
+            row[g0] = table[0][g0]  # a guardrail column is a mean: keep it constant
+    totals = [
+        table[0][i] if i == g0 else sum(row[i] for row in table) for i in range(1, len(columns) + 1)
+    ]
+    whole = Actuals.from_rows(["period", *columns], [[2, *totals]], "a.csv")
+    expected = settle(terms, whole).periods[-1]
+    result = pace(terms, daily_of(terms, columns, table))
+    assert (result.bonus, result.total) == (expected.bonus, expected.total)
+    for k, s in zip(result.kpis, expected.kpis, strict=True):
+        assert (k.projected, k.attainment, k.payout) == (s.actual, s.attainment, s.payout)
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.data())
 def test_whole_period_pacing_equals_settling_the_month_totals(data: st.DataObject) -> None:
@@ -84,7 +121,9 @@ def test_whole_period_pacing_equals_settling_the_month_totals(data: st.DataObjec
 def test_projected_bonus_is_monotone_in_a_higher_is_better_daily_value(
     data: st.DataObject,
 ) -> None:
-    mapping = data.draw(contract_data(settlement="period", direction="higher"))
+    mapping = data.draw(
+        mean_units(data.draw(contract_data(settlement="period", direction="higher")))
+    )
     terms = build(mapping)
     columns = [kpi["metric"] for kpi in mapping["kpis"]] + ["g0"]
     e = data.draw(st.integers(min_value=1, max_value=31))
