@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -45,7 +46,10 @@ class KpiPace:
 
 @dataclass(frozen=True)
 class Pacing:
-    """Where the open period is heading: the SPEC §9 document and what a display needs."""
+    """Where the open period is heading: the SPEC §9 document and what a display needs.
+
+    ``column_to_date`` holds every needed column's to-date value (what the Pacing sheet takes).
+    """
 
     contract: str
     currency: str
@@ -61,6 +65,7 @@ class Pacing:
     bonus: float
     base: float
     total: float
+    column_to_date: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The ``kpixl pace --json`` document of SPEC §9."""
@@ -127,11 +132,81 @@ def breakpoints(kpi: Kpi) -> tuple[float, ...]:
     return tuple(sorted(points))
 
 
-def actual_for(kpi: Kpi, b: float, target: float, baseline: float | None) -> float:
-    """A*, the actual that gives attainment ``b`` (SPEC §5.3 inverted)."""
-    if kpi.direction == "higher":
+def next_breakpoint(attainment: float, points: Sequence[float]) -> float | None:
+    """The smallest breakpoint strictly above the projected attainment, or None."""
+    above = [b for b in points if b > attainment]
+    return min(above) if above else None
+
+
+def actual_for(direction: str, b: float, target: float, baseline: float | None = None) -> float:
+    """A*, the actual that gives attainment ``b`` (SPEC §5.3 inverted).
+
+    Args:
+        direction: ``higher`` or ``lower``.
+        b: the attainment wanted.
+        target: the period's effective target T.
+        baseline: the period's baseline B, if any.
+
+    Returns:
+        ``b·T`` or ``B + b·(T − B)`` (higher); ``(2 − b)·T`` or ``B − b·(B − T)`` (lower).
+    """
+    if direction == "higher":
         return b * target if baseline is None else baseline + b * (target - baseline)
-    return (2 - b) * target if baseline is None else baseline - b * (baseline - target)
+    if direction == "lower":
+        return (2 - b) * target if baseline is None else baseline - b * (baseline - target)
+    raise ValueError(f"direction must be 'higher' or 'lower', not {direction!r}")
+
+
+def project(to_date: float, kind: str, n: int, e: int) -> float:
+    """A column's projected period value: to-date · N / e for ``sum``, else the to-date value.
+
+    With the whole period present (e = N) the to-date value is returned as it is.
+    """
+    if kind not in ("sum", "mean", "last"):
+        raise ValueError(f"kind must be 'sum', 'mean' or 'last', not {kind!r}")
+    _check_days(n, e)
+    return to_date * n / e if kind == "sum" and e != n else to_date
+
+
+def rest_needed(
+    shape: str, a_star: float, to_date: float, n: int, e: int, denominator: float | None = None
+) -> tuple[float | None, float | None]:
+    """``rest_of_period`` and ``per_day`` of a next step (SPEC §9); both None when R = 0.
+
+    Args:
+        shape: ``sum``, ``mean`` or ``last`` (the KPI's column kind), or ``ratio``.
+        a_star: the actual that reaches the next breakpoint.
+        to_date: the to-date value (for a ratio: the numerator's to-date sum).
+        n: days in the period.
+        e: days elapsed.
+        denominator: a ratio's denominator to-date sum.
+
+    Returns:
+        (rest_of_period, per_day).
+    """
+    _check_days(n, e)
+    r = n - e
+    if shape not in ("sum", "mean", "last", "ratio"):
+        raise ValueError(f"shape must be 'sum', 'mean', 'last' or 'ratio', not {shape!r}")
+    if r == 0:
+        return None, None
+    if shape == "ratio":
+        if denominator is None:
+            raise ValueError("a ratio needs its denominator's to-date sum")
+        projected = denominator * n / e
+        return (a_star * projected - to_date) / (projected - denominator), None
+    if shape == "sum":
+        rest = a_star - to_date
+        return rest, rest / r
+    if shape == "mean":
+        return (a_star * n - to_date * e) / r, None
+    # `last`: the period's value is its last day's, so the rest of the period must end at A*.
+    return a_star, None
+
+
+def _check_days(n: int, e: int) -> None:
+    if not 1 <= e <= n:
+        raise ValueError(f"days elapsed must be within 1..{n}, not {e}")
 
 
 def pace(
@@ -192,11 +267,7 @@ def pace(
     if zero:
         message = f"the denominator {zero[0]!r} sums to 0 so far: no ratio to project"
         raise ActualsError.from_issues([Issue(f"{where}, column {zero[0]}", "KX237", message)])
-    # With the whole period present nothing is projected (and x·N/N need not give x back).
-    projected = {
-        column: value * n / e if kinds[column] == "sum" and e != n else value
-        for column, value in to_date.items()
-    }
+    projected = {column: project(value, kinds[column], n, e) for column, value in to_date.items()}
     result = _settle_projection(contract, index, projected, settled)
     period = result.periods[0]
     kpis = tuple(
@@ -218,6 +289,7 @@ def pace(
         bonus=period.bonus,
         base=period.base,
         total=period.total,
+        column_to_date=to_date,
     )
 
 
@@ -262,14 +334,18 @@ def _kpi_pace(
     else:
         so_far = to_date[kpi.source_column]
     step = None
-    above = [b for b in breakpoints(kpi) if b > settled.attainment]
-    if above:
-        b = above[0]
+    b = next_breakpoint(settled.attainment, breakpoints(kpi))
+    if b is not None:
         baselines = kpi.baselines(contract.periods)
         baseline = None if baselines is None else baselines[index - 1]
-        target_actual = actual_for(kpi, b, settled.target, baseline)
-        rest, per_day = _rest(kpi, kinds, to_date, target_actual, n, e)
-        step = NextStep(b, target_actual, rest, per_day)
+        a_star = actual_for(kpi.direction, b, settled.target, baseline)
+        if kpi.ratio is not None:
+            num, den = (to_date[c] for c in kpi.ratio)
+            rest, per_day = rest_needed("ratio", a_star, num, n, e, den)
+        else:
+            column = kpi.source_column
+            rest, per_day = rest_needed(kinds[column], a_star, to_date[column], n, e)
+        step = NextStep(b, a_star, rest, per_day)
     return KpiPace(
         code=kpi.code,
         to_date=so_far,
@@ -280,25 +356,3 @@ def _kpi_pace(
         payout=settled.payout,
         next_step=step,
     )
-
-
-def _rest(
-    kpi: Kpi, kinds: dict[str, Kind], to_date: dict[str, float], a_star: float, n: int, e: int
-) -> tuple[float | None, float | None]:
-    """``rest_of_period`` and ``per_day`` of a next step; both None on the last day."""
-    r = n - e
-    if r == 0:
-        return None, None
-    if kpi.ratio is not None:
-        num, den = (to_date[c] for c in kpi.ratio)
-        projected_den = den * n / e
-        return (a_star * projected_den - num) / (projected_den - den), None
-    so_far = to_date[kpi.source_column]
-    kind = kinds[kpi.source_column]
-    if kind == "sum":
-        rest = a_star - so_far
-        return rest, rest / r
-    if kind == "mean":
-        return (a_star * n - so_far * e) / r, None
-    # `last`: the period's value is its last day's, so the rest of the period must end at A*.
-    return a_star, None

@@ -9,7 +9,15 @@ import pytest
 
 from kpixl.actuals import Actuals
 from kpixl.daily import DailyRows, resolve_daily
-from kpixl.engine.pacing import breakpoints, column_kinds, pace
+from kpixl.engine.pacing import (
+    actual_for,
+    breakpoints,
+    column_kinds,
+    next_breakpoint,
+    pace,
+    project,
+    rest_needed,
+)
 from kpixl.engine.settle import settle
 from kpixl.errors import ActualsError
 from kpixl.model import Contract, contract_from_data
@@ -302,3 +310,26 @@ def test_bad_daily_files_are_named(
     assert issue.code == code
     assert where in issue.location
     assert issue.location.startswith("daily.csv")
+
+
+def test_scalar_functions_refuse_what_they_cannot_use() -> None:
+    with pytest.raises(ValueError, match="kind"):
+        project(1.0, "median", 31, 3)
+    with pytest.raises(ValueError, match="days elapsed"):
+        project(1.0, "sum", 31, 32)
+    with pytest.raises(ValueError, match="direction"):
+        actual_for("up", 1.0, 10.0)
+    with pytest.raises(ValueError, match="shape"):
+        rest_needed("max", 1.0, 1.0, 31, 3)
+    with pytest.raises(ValueError, match="denominator"):
+        rest_needed("ratio", 1.0, 1.0, 31, 3)
+    assert next_breakpoint(1.0, (0.8, 1.0, 1.2)) == 1.2
+    assert next_breakpoint(1.2, (0.8, 1.0, 1.2)) is None
+    assert project(10.0, "sum", 30, 3) == 100
+    assert project(10.0, "mean", 30, 3) == 10
+
+
+def test_column_to_date_holds_every_needed_column() -> None:
+    terms = contract([kpi("roas", unit="ratio", target=3, ratio=["s", "c"])])
+    result = pace(terms, daily(["s", "c"], days(JAN, 3, [5, 2]), terms))
+    assert result.column_to_date == {"s": 15, "c": 6}
