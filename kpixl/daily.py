@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -72,7 +73,10 @@ class DailyRows:
 
 @dataclass(frozen=True)
 class DailyData:
-    """Daily figures checked against a contract: dates in order, one array per needed column."""
+    """Daily figures checked against a contract: dates in order, one array per needed column.
+
+    A blank cell is NaN: that day has no figure for the column.
+    """
 
     source: str
     dates: tuple[dt.date, ...]
@@ -136,7 +140,7 @@ def resolve_daily(contract: Contract, daily: DailyRows) -> DailyData:
     Raises:
         ActualsError: every problem, each naming the file, the line, the date and the column:
             a missing column (KX231), a bad date (KX232), a date outside the contract (KX233),
-            a day twice (KX234), an empty, non-numeric or negative cell (KX235).
+            a day twice (KX234), a non-numeric or negative cell (KX235). Blank cells are allowed.
     """
     needed = contract.required_columns
     missing = [
@@ -170,8 +174,14 @@ def resolve_daily(contract: Contract, daily: DailyRows) -> DailyData:
         seen[day] = row.line
         values: dict[str, float] = {}
         for column in needed:
+            cell = row.cells.get(column)
+            if cell is None or (isinstance(cell, str) and not cell.strip()):
+                # A blank cell is a day without that figure (`kpixl ingest --daily` leaves
+                # mean columns blank on days without data): not counted in sums or means.
+                values[column] = math.nan
+                continue
             try:
-                value = parse_number(row.cells.get(column))
+                value = parse_number(cell)
             except ValueError as e:
                 issues.append(Issue(f"{where}, column {column}", "KX235", str(e)))
                 continue

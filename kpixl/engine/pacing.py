@@ -253,10 +253,13 @@ def pace(
     if not rows:
         raise ActualsError.from_issues([Issue(where, "KX237", "no daily row to project from")])
     kinds = column_kinds(contract)
-    to_date = {
-        column: _to_date(daily.values[column][rows].tolist(), kind)
-        for column, kind in kinds.items()
-    }
+    to_date: dict[str, float] = {}
+    for column, kind in kinds.items():
+        values = [v for v in daily.values[column][rows].tolist() if not math.isnan(v)]
+        if not values and kind != "sum":
+            message = f"no value of {column!r} to project from (every cell is blank)"
+            raise ActualsError.from_issues([Issue(f"{where}, column {column}", "KX237", message)])
+        to_date[column] = _to_date(values, kind)
     zero = [
         column
         for measured in (*contract.kpis, *contract.guardrails)

@@ -297,7 +297,6 @@ def test_a_denominator_still_zero_is_named() -> None:
         (["date", "gmv"], [["2027-01-01", "1"], ["2027-01-01", "2"]], "KX234", "line 3"),
         (["date", "gmv"], [["2027-01-01", "ten"]], "KX235", "(date 2027-01-01), column gmv"),
         (["date", "gmv"], [["2027-01-01", "-3"]], "KX235", "column gmv"),
-        (["date", "gmv"], [["2027-01-01", ""]], "KX235", "column gmv"),
     ],
 )
 def test_bad_daily_files_are_named(
@@ -333,3 +332,19 @@ def test_column_to_date_holds_every_needed_column() -> None:
     terms = contract([kpi("roas", unit="ratio", target=3, ratio=["s", "c"])])
     result = pace(terms, daily(["s", "c"], days(JAN, 3, [5, 2]), terms))
     assert result.column_to_date == {"s": 15, "c": 6}
+
+
+def test_blank_cells_are_days_without_that_figure() -> None:
+    guard = [{"metric": "margin", "op": ">=", "bound": 0.25, "effect": "gate"}]
+    terms = contract([kpi("gmv")], guardrails=guard)
+    rows = [["2027-01-01", "100", "0.2"], ["2027-01-02", "", ""], ["2027-01-03", "50", "0.4"]]
+    data = resolve_daily(terms, DailyRows.from_rows(["date", "gmv", "margin"], rows, "d.csv"))
+    result = pace(terms, data)
+    assert result.column_to_date == {"gmv": 150, "margin": pytest.approx(0.3)}
+    assert result.days_with_data == 3
+    rows = [["2027-01-01", "100", ""]]
+    data = resolve_daily(terms, DailyRows.from_rows(["date", "gmv", "margin"], rows, "d.csv"))
+    with pytest.raises(ActualsError) as caught:
+        pace(terms, data)
+    assert caught.value.issues[0].code == "KX237"
+    assert "column margin" in caught.value.issues[0].location
