@@ -235,31 +235,62 @@ def pace(
         if not daily.dates:
             raise ActualsError.from_issues([Issue(daily.source, "KX237", "has no daily rows")])
         as_of = daily.dates[-1]
-    index = period_containing(contract, as_of)
-    if index is None:
-        first, _ = period_dates(contract, 1)
-        _, last = period_dates(contract, contract.periods)
-        message = (
-            f"as-of date {as_of.isoformat()} is outside the contract "
-            f"({first.isoformat()} .. {last.isoformat()})"
-        )
-        raise ActualsError.from_issues([Issue(daily.source, "KX236", message)])
-    first, last = period_dates(contract, index)
-    n = (last - first).days + 1
-    e = (as_of - first).days + 1
+    index = _period_of(contract, as_of, daily.source)
+    first, _ = period_dates(contract, index)
     rows = [i for i, day in enumerate(daily.dates) if first <= day <= as_of]
-    label = contract.period_label(index)
-    where = f"{daily.source}: period {label} up to {as_of.isoformat()}"
+    where = f"{daily.source}: period {contract.period_label(index)} up to {as_of.isoformat()}"
     if not rows:
         raise ActualsError.from_issues([Issue(where, "KX237", "no daily row to project from")])
-    kinds = column_kinds(contract)
     to_date: dict[str, float] = {}
-    for column, kind in kinds.items():
+    for column, kind in column_kinds(contract).items():
         values = [v for v in daily.values[column][rows].tolist() if not math.isnan(v)]
         if not values and kind != "sum":
             message = f"no value of {column!r} to project from (every cell is blank)"
             raise ActualsError.from_issues([Issue(f"{where}, column {column}", "KX237", message)])
         to_date[column] = _to_date(values, kind)
+    paid = 0.0
+    if settled is not None:
+        earlier = [p for p in settled.periods if p.index < index]
+        paid = earlier[-1].cumulative_bonus if earlier else 0.0
+    return pace_to_date(contract, as_of, to_date, len(rows), paid, daily.source)
+
+
+def pace_to_date(
+    contract: Contract,
+    as_of: dt.date,
+    to_date: dict[str, float],
+    days_with_data: int,
+    paid_before: float = 0.0,
+    source: str = "pacing",
+) -> Pacing:
+    """Pace the period that contains ``as_of`` from every needed column's to-date value.
+
+    Args:
+        contract: the contract.
+        as_of: the day D.
+        to_date: each needed column's to-date value (sum, mean or last row, by its kind).
+        days_with_data: how many days had a row (reported only).
+        paid_before: bonus paid in periods before D's period (the contract cap counts it).
+        source: how errors name where the figures came from.
+
+    Returns:
+        The pacing of the open period.
+
+    Raises:
+        ActualsError: D outside the contract (KX236); a column missing, or a ratio's
+            denominator that sums to 0 (KX237).
+    """
+    index = _period_of(contract, as_of, source)
+    first, last = period_dates(contract, index)
+    n = (last - first).days + 1
+    e = (as_of - first).days + 1
+    label = contract.period_label(index)
+    where = f"{source}: period {label} up to {as_of.isoformat()}"
+    kinds = column_kinds(contract)
+    missing = [column for column in kinds if column not in to_date]
+    if missing:
+        message = f"no to-date value of {missing[0]!r}"
+        raise ActualsError.from_issues([Issue(f"{where}, column {missing[0]}", "KX237", message)])
     zero = [
         column
         for measured in (*contract.kpis, *contract.guardrails)
@@ -270,11 +301,12 @@ def pace(
     if zero:
         message = f"the denominator {zero[0]!r} sums to 0 so far: no ratio to project"
         raise ActualsError.from_issues([Issue(f"{where}, column {zero[0]}", "KX237", message)])
-    projected = {column: project(value, kinds[column], n, e) for column, value in to_date.items()}
-    result = _settle_projection(contract, index, projected, settled)
+    values = {column: to_date[column] for column in kinds}
+    projected = {column: project(value, kinds[column], n, e) for column, value in values.items()}
+    result = _settle_projection(contract, index, projected, paid_before)
     period = result.periods[0]
     kpis = tuple(
-        _kpi_pace(contract, kpi, index, settled_kpi, kinds, to_date, n, e)
+        _kpi_pace(contract, kpi, index, settled_kpi, kinds, values, n, e)
         for kpi, settled_kpi in zip(contract.kpis, period.kpis, strict=True)
     )
     return Pacing(
@@ -286,14 +318,27 @@ def pace(
         as_of=as_of,
         days_elapsed=e,
         days_in_period=n,
-        days_with_data=len(rows),
+        days_with_data=days_with_data,
         kpis=kpis,
         guardrail_multiplier=period.guardrail_multiplier,
         bonus=period.bonus,
         base=period.base,
         total=period.total,
-        column_to_date=to_date,
+        column_to_date=values,
     )
+
+
+def _period_of(contract: Contract, as_of: dt.date, source: str) -> int:
+    index = period_containing(contract, as_of)
+    if index is None:
+        first, _ = period_dates(contract, 1)
+        _, last = period_dates(contract, contract.periods)
+        message = (
+            f"as-of date {as_of.isoformat()} is outside the contract "
+            f"({first.isoformat()} .. {last.isoformat()})"
+        )
+        raise ActualsError.from_issues([Issue(source, "KX236", message)])
+    return index
 
 
 def _to_date(values: list[float], kind: Kind) -> float:
@@ -305,17 +350,13 @@ def _to_date(values: list[float], kind: Kind) -> float:
 
 
 def _settle_projection(
-    contract: Contract, index: int, projected: dict[str, float], settled: Settlement | None
+    contract: Contract, index: int, projected: dict[str, float], paid_before: float
 ) -> Settlement:
     """Settle the projected period with §5 alone: period semantics, the cap less what was paid."""
-    paid = 0.0
-    if settled is not None:
-        earlier = [p for p in settled.periods if p.index < index]
-        paid = earlier[-1].cumulative_bonus if earlier else 0.0
     fee = contract.fee
-    if fee.contract_cap is not None and paid:
+    if fee.contract_cap is not None and paid_before:
         # §5.7 caps at max(0, cap − paid before p); settling p alone with that as the cap is it.
-        fee = fee.model_copy(update={"contract_cap": max(0.0, fee.contract_cap - paid)})
+        fee = fee.model_copy(update={"contract_cap": max(0.0, fee.contract_cap - paid_before)})
     terms = contract.model_copy(update={"settlement": "period", "fee": fee})
     data = PeriodData((index,), {c: np.asarray([v]) for c, v in projected.items()})
     return settle(terms, data)

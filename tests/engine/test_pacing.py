@@ -15,6 +15,7 @@ from kpixl.engine.pacing import (
     column_kinds,
     next_breakpoint,
     pace,
+    pace_to_date,
     project,
     rest_needed,
 )
@@ -348,3 +349,21 @@ def test_blank_cells_are_days_without_that_figure() -> None:
         pace(terms, data)
     assert caught.value.issues[0].code == "KX237"
     assert "column margin" in caught.value.issues[0].location
+
+
+def test_pace_to_date_is_pace_from_the_to_date_figures() -> None:
+    terms = contract(
+        [
+            {**kpi("gmv"), "weight": 0.5},
+            {**kpi("roas", unit="ratio", target=3, ratio=["s", "c"]), "weight": 0.5},
+        ],
+        fee={"base": 500, "pool": 1000, "contract_cap": 1200},
+    )
+    result = pace(terms, daily(["gmv", "s", "c"], days(JAN, 9, [90, 5, 2]), terms))
+    again = pace_to_date(terms, result.as_of, result.column_to_date, result.days_with_data)
+    assert again == result
+    capped = pace_to_date(terms, result.as_of, result.column_to_date, 9, paid_before=1000)
+    assert capped.bonus == 200
+    with pytest.raises(ActualsError) as caught:
+        pace_to_date(terms, result.as_of, {"gmv": 1.0, "s": 1.0}, 1)
+    assert caught.value.issues[0].code == "KX237"
