@@ -124,3 +124,27 @@ def test_review_of_generated_contracts_sums_the_settlement(data: st.DataObject) 
     document = result.to_dict()
     assert document["periods_settled"] == len(settlement.periods)
     assert document["fee"]["total"] == settlement.totals.total
+
+
+def test_cumulative_revenue_is_split_back_into_periods() -> None:
+    contract = load_contract(EXAMPLES / "acme-amz-us.yaml")
+    cumulative = contract.model_copy(update={"settlement": "cumulative"})
+    actuals = read_actuals(EXAMPLES / "acme-amz-us.actuals.csv")
+    settlement = settle(cumulative, actuals)
+    result = review(cumulative, settlement)
+    revenues = [p.revenue for p in result.fee.periods]
+    assert revenues == [200000, 270000, 330000, 150000, 180000, 480000]
+    assert result.fee.bonus == 108589.37
+    assert result.kpis[0].attainment == tuple(p.kpis[0].attainment for p in settlement.periods)
+
+
+def test_review_without_settled_periods() -> None:
+    contract = load_contract(EXAMPLES / "acme-amz-us.yaml")
+    empty = Actuals("a.csv", tuple(contract.required_columns), ())
+    result = review(contract, settle(contract, empty))
+    document = result.to_dict()
+    assert document["periods_settled"] == 0
+    assert document["fee"]["revenue_growth"] is None
+    assert document["fee"]["bonus_share_of_pool"] is None
+    assert document["exit"]["exit_eligible_now"] is False
+    assert document["kpis"][0]["first_half_attainment"] is None
