@@ -66,6 +66,7 @@ class Pacing:
     base: float
     total: float
     column_to_date: dict[str, float] = field(default_factory=dict)
+    bonus_before_caps: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """The ``kpixl pace --json`` document of SPEC §9."""
@@ -325,6 +326,7 @@ def pace_to_date(
         base=period.base,
         total=period.total,
         column_to_date=values,
+        bonus_before_caps=period.bonus_before_caps,
     )
 
 

@@ -39,6 +39,7 @@ from kpixl.workbook.layout import (
     INTEGRATIONS,
     KPIS,
     META,
+    PACING,
     QUOTE,
     RATECARD_SETTINGS,
     SCENARIO_ROWS,
@@ -55,6 +56,12 @@ from kpixl.workbook.layout import (
     ratecard_names,
     sample_rate_card,
     sheet_misfits,
+)
+from kpixl.workbook.pacing_sheet import (
+    PacingLayout,
+    blank_inputs,
+    pacing_fixed_values,
+    pacing_input_values,
 )
 from kpixl.workbook.template import fixed_label, template_schema
 
@@ -215,6 +222,8 @@ def input_values(layout: Layout, grid: ActualsGrid, card: RateCard | None = None
             ("period", "metric", "value", "reason", "approved_by"), adjustment, strict=True
         ):
             out[f"adjustments[{i}].{key}"] = value
+    out.update(pacing_fixed_values(layout))
+    out.update(pacing_input_values(blank_inputs(layout)))
     for k, kpi in enumerate(contract.kpis):
         out.update(_kpi_inputs(layout, k))
         out[f"tiers[{k}].code"] = kpi.code
@@ -465,6 +474,12 @@ def _finish(
     for name, target in schema.names.items():
         book.define_name(name, "=" + target)
     sheets[QUOTE].activate()
+    pacing = sheets[PACING]
+    pacing.set_paper(9)  # A4, portrait, one page wide: it is handed to the client
+    pacing.set_portrait()
+    pacing.print_area(0, 0, PacingLayout(layout).last_row, PacingLayout(layout).last_col)
+    pacing.set_header(f"&L{schema.contract_id}&R{PACING}")
+    pacing.set_footer("&CPage &P / &N")
     _chart(book, sheets[QUOTE], layout)
     _scenario_chart(book, sheets[QUOTE], layout)
     for name in (KPIS, TIERS, ACTUALS, SETTLEMENT, META):

@@ -24,6 +24,7 @@ from kpixl.engine.settle import kpi_figures, roll_up, settle
 from kpixl.model import Contract
 from kpixl.ratecard import DEFAULT_LEVELS, QuoteInputs, RateCard, RateCardError
 from kpixl.workbook.layout import (
+    PACING,
     PRICING_RESULTS,
     QUOTE,
     SCENARIO_COLUMNS,
@@ -35,6 +36,7 @@ from kpixl.workbook.layout import (
     priced,
     sample_rate_card,
 )
+from kpixl.workbook.pacing_sheet import PacingInputs, blank_inputs, pacing_values
 
 CellValue = float | bool | str
 
@@ -58,6 +60,8 @@ class ScenarioInputs:
     levels: tuple[float | None, ...]
     cps_rate: float | None
     pricing: tuple[RateCard, QuoteInputs] | None = None
+    #: What the Pacing sheet holds (None: nothing typed yet).
+    pacing: PacingInputs | None = None
 
 
 def default_scenario_inputs(contract: Contract, card: RateCard | None = None) -> ScenarioInputs:
@@ -183,6 +187,8 @@ def cached_values(
     priced_cells, price = pricing_values(layout, inputs)
     values[QUOTE].update(priced_cells)
     values[QUOTE].update(scenario_values(layout, inputs, None if price is None else price.list))
+    typed = inputs.pacing or blank_inputs(layout)
+    values[PACING] = pacing_values(layout, typed, data)
     return values
 
 

@@ -159,6 +159,11 @@ def _pool(layout: Layout, p: int) -> str:
     return f"{pool}*{layout.s('p', p)}" if layout.cumulative else pool
 
 
+def holds(value: str, op: str, bound: str) -> str:
+    """Whether ``value op bound`` holds, as a native expression (op is a cell)."""
+    return _holds(value, op, bound)
+
+
 def _holds(value: str, op: str, bound: str) -> str:
     return (
         f'IF({op}=">=",{value}>={bound},IF({op}=">",{value}>{bound},'
@@ -179,6 +184,11 @@ def guardrail_factor(layout: Layout, j: int, p: int, mode: Mode) -> str:
 def _round(expr: str, layout: Layout, mode: Mode) -> str:
     name = "KPIXL_ROUND" if mode == "udf" else "ROUND"
     return f"{name}({expr},{_decimals(layout)})"
+
+
+def caps(layout: Layout, amount: str, period_cap: str, paid: str, mode: Mode) -> str:
+    """SPEC §5.7 caps on an amount, given the bonus paid before (both modes)."""
+    return _caps(layout, amount, period_cap, paid, mode)
 
 
 def _caps(layout: Layout, amount: str, period_cap: str, paid: str, mode: Mode) -> str:

@@ -34,6 +34,7 @@ from kpixl.workbook.layout import (
     ratecard_names,
     sample_rate_card,
 )
+from kpixl.workbook.pacing_sheet import read_pacing_inputs
 from kpixl.workbook.template import template_schema
 
 CODE_NOT_KPIXL = "KX301"
@@ -98,7 +99,8 @@ def read_scenario_inputs(book: openpyxl.Workbook, contract: Contract) -> Scenari
     sheet = book[QUOTE]
     levels = tuple(_number(sheet[layout.scenario("level", i)].value) for i in range(SCENARIO_ROWS))
     pricing = _pricing(book, layout) if layout.priced else None
-    return ScenarioInputs(levels, _number(sheet[layout.cps_rate_cell].value), pricing)
+    pacing = read_pacing_inputs(book, layout)
+    return ScenarioInputs(levels, _number(sheet[layout.cps_rate_cell].value), pricing, pacing)
 
 
 def _pricing(book: openpyxl.Workbook, layout: Layout) -> tuple[RateCard, QuoteInputs] | None:

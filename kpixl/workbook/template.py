@@ -17,6 +17,7 @@ from kpixl.workbook.layout import (
     KPIS,
     LABELS,
     META,
+    PACING,
     PLATFORMS,
     PRICING_RESULTS,
     QUOTE,
@@ -45,6 +46,7 @@ from kpixl.workbook.layout import (
     ratecard_names,
     template_names,
 )
+from kpixl.workbook.pacing_sheet import PACING_WIDTHS, pacing_cells, pacing_label
 
 TIER_KEYS: tuple[Literal["from", "rate"], ...] = ("from", "rate")
 META_KEYS = (
@@ -195,6 +197,7 @@ def _make_schema(contract: Contract, lang: Lang, adjustment_rows: int) -> Templa
         *_guardrail_cells(layout, lang),
         *_actual_cells(layout, lang),
         *_settlement_cells(layout, lang),
+        *pacing_cells(layout, lang),
         *_ratecard_cells(layout),
         *[
             CellSpec(META, cell(i, 1), f"meta.{key}", "fixed", "text")
@@ -244,6 +247,7 @@ def _sheets(layout: Layout) -> tuple[SheetSpec, ...]:
             header_row=0,
             headers=layout.settlement_columns,
         ),
+        SheetSpec(PACING, widths=PACING_WIDTHS),
         SheetSpec(
             RATECARD,
             freeze=(2, 0),
@@ -657,6 +661,8 @@ def fixed_label(key: str, layout: Layout, lang: Lang) -> str | None:  # noqa: C9
         return label(guard_fields[rest][1], guard_fields[rest][2], lang)
     if kind == "settlement":
         return settlement_label(layout, rest, lang)
+    if kind == "pacing":
+        return pacing_label(rest, layout, lang)
     if kind == "per_period":
         names = {
             "period": LABELS["period"],

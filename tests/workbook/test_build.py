@@ -43,6 +43,7 @@ def test_structure(spec_contract: Contract, spec_actuals: Actuals, tmp_path: Pat
         "Guardrails",
         "Actuals",
         "Settlement",
+        "Pacing",
         "RateCard",
         "_kpixl",
     ]
