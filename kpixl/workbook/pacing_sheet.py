@@ -7,7 +7,7 @@ Cells, their native and udf formulas, and their cached values (from the engine's
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from kpixl.actuals import PeriodData
@@ -30,6 +30,7 @@ from kpixl.workbook.layout import (
     Kind,
     Lang,
     Layout,
+    Role,
     ValueType,
     cell,
     column,
@@ -157,7 +158,15 @@ def pacing_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
         native, udf = _summary_formulas(at, key)
         fmt = None if key == "m" else money
         cells.append(_formula(f"pacing.{key}", _rel(at.summary(key)), native, udf, fmt))
-    return cells
+    return [_with_role(spec) for spec in cells]
+
+
+def _with_role(spec: CellSpec) -> CellSpec:
+    """What the cell means: a label, what the user types (what-if), a marker or a formula."""
+    if spec.key.startswith("label."):
+        return replace(spec, role="label")
+    role: Role = {"formula": "formula", "input": "what_if"}.get(spec.kind, "marker")  # type: ignore[assignment]
+    return replace(spec, role=role, field=spec.key)
 
 
 def _header_cells(at: PacingLayout) -> list[CellSpec]:
