@@ -165,3 +165,24 @@ def test_review_bad_actuals_exit_1(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "KX204" in result.stderr
     assert not out.exists()
+
+
+def test_format_json_csv_and_aliases() -> None:
+    as_json = runner.invoke(app, ["pace", CONTRACT, DAILY, "--format", "json"])
+    alias = runner.invoke(app, ["pace", CONTRACT, DAILY, "--json"])
+    assert as_json.exit_code == 0 and as_json.stdout == alias.stdout
+    table = runner.invoke(app, ["pace", CONTRACT, DAILY, "--format", "csv"])
+    assert table.exit_code == 0, table.output
+    lines = table.stdout.strip().splitlines()
+    assert lines[0].startswith("contract,period,as_of,kpi,to_date,projected")
+    document = json.loads(as_json.stdout)
+    first = lines[1].split(",")
+    assert first[3] == "gmv" and float(first[5]) == document["kpis"][0]["projected"]
+    assert float(first[13]) == document["kpis"][0]["next_step"]["per_day"]
+    review_csv = runner.invoke(app, ["review", CONTRACT, ACTUALS, "--format", "csv"])
+    assert review_csv.exit_code == 0
+    rows = review_csv.stdout.strip().splitlines()
+    assert len(rows) == 1 + 6 * 3
+    assert rows[1].split(",")[:4] == ["ACME-AMZ-US-2027", "2027-01", "gmv", str(200000 / 180000)]
+    both = runner.invoke(app, ["review", CONTRACT, ACTUALS, "--json", "--format", "csv"])
+    assert both.exit_code == 2

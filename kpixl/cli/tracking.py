@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 import sys
@@ -13,7 +14,16 @@ import typer
 from rich.table import Table
 
 from kpixl.actuals import read_actuals, read_adjustments
-from kpixl.cli.app import app, err, fail, out, print_wide
+from kpixl.cli.app import (
+    FormatOption,
+    OutputFormat,
+    app,
+    err,
+    fail,
+    out,
+    output_format,
+    print_wide,
+)
 from kpixl.daily import DailyRows, parse_date, read_daily, resolve_daily
 from kpixl.engine.pacing import KpiPace, Pacing, column_kinds, pace
 from kpixl.engine.review import Review, review
@@ -56,9 +66,13 @@ def pace_command(
         Path | None,
         typer.Option(help="Actuals CSV of settled periods: the contract cap counts their bonus."),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON document.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the JSON document (= --format json).")
+    ] = False,
+    format_: FormatOption = None,
 ) -> None:
     """Where the open period is heading: projection, payout and the next step per KPI."""
+    chosen = output_format(format_, as_json)
     day = _as_of(as_of)
     try:
         terms = load_contract(contract)
@@ -67,8 +81,10 @@ def pace_command(
         result = pace(terms, rows, day, settled)
     except KpixlError as e:
         fail(e)
-    if as_json:
+    if chosen is OutputFormat.json:
         sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    elif chosen is OutputFormat.csv:
+        _write_csv(PACE_CSV, [_pace_row(result, k) for k in result.kpis])
     else:
         print_pacing(terms, result)
 
@@ -137,12 +153,16 @@ def review_command(
         Path | None,
         typer.Option(help="Adjustments CSV: period, metric, value, reason, approved_by."),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON document.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the JSON document (= --format json).")
+    ] = False,
+    format_: FormatOption = None,
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Also write the review as .xlsx.")
     ] = None,
 ) -> None:
     """Review for renewal: attainment per period, fee against revenue, exit clause, adjustments."""
+    chosen = output_format(format_, as_json)
     try:
         terms = load_contract(contract)
         figures = read_actuals(actuals)
@@ -157,8 +177,10 @@ def review_command(
 
         write_review(result, output)
         err.print(f"wrote {output}")
-    if as_json:
+    if chosen is OutputFormat.json:
         sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    elif chosen is OutputFormat.csv:
+        _write_csv(REVIEW_CSV, _review_rows(result))
     else:
         print_review(result)
 
@@ -235,3 +257,37 @@ def print_review(result: Review) -> None:
     a = result.adjustments
     effect = "" if a.fee_effect is None else f", fee effect {a.fee_effect:+,.{d}f}"
     out.print(f"Adjustments: {a.count}{effect}")
+
+
+PACE_CSV = ("contract", "period", "as_of", "kpi", "to_date", "projected", "target",
+            "attainment", "factor", "payout", "next_attainment", "next_actual",
+            "rest_of_period", "per_day")  # fmt: skip
+REVIEW_CSV = ("contract", "period", "kpi", "attainment", "base", "bonus", "total", "revenue",
+              "fee_share_of_revenue")  # fmt: skip
+
+
+def _write_csv(header: tuple[str, ...], rows: list[list[object]]) -> None:
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(["" if cell is None else cell for cell in row] for row in rows)
+
+
+def _pace_row(result: Pacing, k: KpiPace) -> list[object]:
+    """One CSV row per KPI: the figures of the §9 document, the next step flattened."""
+    step = k.next_step
+    return [
+        result.contract, result.period, result.as_of.isoformat(), k.code, k.to_date, k.projected,
+        k.target, k.attainment, k.factor, k.payout,
+        None if step is None else step.attainment, None if step is None else step.actual,
+        None if step is None else step.rest_of_period, None if step is None else step.per_day,
+    ]  # fmt: skip
+
+
+def _review_rows(result: Review) -> list[list[object]]:
+    """One CSV row per settled period and KPI, with the period's fee beside it."""
+    rows: list[list[object]] = []
+    for i, (label, fee) in enumerate(zip(result.periods, result.fee.periods, strict=True)):
+        for k in result.kpis:
+            rows.append([result.contract, label, k.code, k.attainment[i], fee.base, fee.bonus,
+                         fee.total, fee.revenue, fee.fee_share_of_revenue])  # fmt: skip
+    return rows
