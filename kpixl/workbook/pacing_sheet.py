@@ -523,6 +523,12 @@ def pacing_values(
     as_of = inputs.as_of
     index = None if as_of is None else period_containing(contract, as_of)
     values[_rel(at.header("ready"))] = False
+    # The breakpoint candidates come from the contract's terms alone: always shown.
+    for k, kpi in enumerate(contract.kpis):
+        cap = kpi.attainment_cap
+        for i, point in enumerate(_candidate_values(kpi)):
+            kept = point is not None and (cap is None or point <= cap)
+            values[_rel(at.candidate(k, i))] = point if kept and point is not None else ""
     if as_of is None or index is None:
         return values
     first, last = period_dates(contract, index)
@@ -583,10 +589,6 @@ def _fill(
             row["per_day"] = "" if per_day is None else per_day
         for field, value in row.items():
             values[_rel(at.kpi_cell(k, field))] = value
-        cap = kpi.attainment_cap
-        for i, point in enumerate(_candidate_values(kpi)):
-            kept = point is not None and (cap is None or point <= cap)
-            values[_rel(at.candidate(k, i))] = point if kept and point is not None else ""
     summary = {
         "m": result.guardrail_multiplier,
         "uncapped": result.bonus_before_caps,

@@ -116,6 +116,8 @@ def _check_structure(
             where = "is missing" if got is None else f"points at {got}, not {target}"
             issues.append(Issue(label, DEFINED_NAME, f"defined name {name} {where}"))
     for name in names.keys() - built.schema.names.keys():
+        if name.startswith("_xlnm."):
+            continue  # Excel's own names for page setup (print area of the Pacing sheet)
         issues.append(Issue(label, DEFINED_NAME, f"defined name {name} is not in the template"))
     return issues
 
