@@ -28,6 +28,12 @@ ALLOWED = {
     "N",
     "ISNUMBER",
     "IFERROR",
+    # The Pacing sheet: the period of a typed date, and the bonus paid before it.
+    "YEAR",
+    "MONTH",
+    "DATE",
+    "INT",
+    "SUMIF",
 }
 FUNCTION = re.compile(r"([A-Z_][A-Z0-9_.]*)\(")
 
