@@ -104,6 +104,12 @@ CODES: dict[str, IssueCode] = {
             "rate card unreadable or breaking a rule, no term tier, quote cannot be priced, `fee` contradicts the quote, quotes cannot be compared, a rate card the RateCard sheet has no rows for ([docs/pricing.md](docs/pricing.md))",
         ),
         IssueCode(
+            "KX128",
+            "error",
+            "pricing",
+            "`kpixl compare --outcomes` CSV: no `scenario` column or metric columns, repeated column or scenario, empty or non-numeric cell, negative value a quote forbids (line and column named)",
+        ),
+        IssueCode(
             "KX131", "error", "templates", "template unreadable or malformed, history unusable"
         ),
         IssueCode(
@@ -112,7 +118,18 @@ CODES: dict[str, IssueCode] = {
         IssueCode(
             "KX133", "error", "templates", "template unreadable or malformed, history unusable"
         ),
-        IssueCode("KX200", "error", "actuals", "cannot read the file, or not UTF-8"),
+        IssueCode(
+            "KX134",
+            "error",
+            "templates",
+            "seasonality profile: header not `month,index`, month outside 1..12 or twice, index not a number > 0, not 12 months, indices not averaging 1 ± 0.005 (line named)",
+        ),
+        IssueCode(
+            "KX200",
+            "error",
+            "actuals",
+            "cannot read the file, or not UTF-8 (nor a BOM) and no `--encoding` given",
+        ),
         IssueCode("KX201", "error", "actuals", "empty file, no `period` column, repeated columns"),
         IssueCode("KX202", "error", "actuals", "empty file, no `period` column, repeated columns"),
         IssueCode(
@@ -134,6 +151,12 @@ CODES: dict[str, IssueCode] = {
             "error",
             "actuals",
             "cumulative settlement with a period missing before the last one given",
+        ),
+        IssueCode(
+            "KX208",
+            "error",
+            "actuals",
+            "the file is neither CSV text nor an .xlsx (an old .xls, binary data), or an .xlsx handed to the CSV reader",
         ),
         IssueCode(
             "KX211",
@@ -200,6 +223,66 @@ CODES: dict[str, IssueCode] = {
             "error",
             "pace",
             "the as-of date is outside the contract; nothing to project (no daily row in the period up to the as-of date, a mean column with no value yet, or a ratio's denominator still sums to 0)",
+        ),
+        IssueCode(
+            "KX240",
+            "error",
+            "ingest",
+            "mapping invalid; export unreadable; column missing; cell unreadable; date unknown or ambiguous; a column from two sources; a needed column from none; no rows or `--through` before the data ([docs/intake.md](docs/intake.md))",
+        ),
+        IssueCode(
+            "KX241",
+            "error",
+            "ingest",
+            "mapping invalid; export unreadable; column missing; cell unreadable; date unknown or ambiguous; a column from two sources; a needed column from none; no rows or `--through` before the data ([docs/intake.md](docs/intake.md))",
+        ),
+        IssueCode(
+            "KX242",
+            "error",
+            "ingest",
+            "mapping invalid; export unreadable; column missing; cell unreadable; date unknown or ambiguous; a column from two sources; a needed column from none; no rows or `--through` before the data ([docs/intake.md](docs/intake.md))",
+        ),
+        IssueCode(
+            "KX243",
+            "error",
+            "ingest",
+            "mapping invalid; export unreadable; column missing; cell unreadable; date unknown or ambiguous; a column from two sources; a needed column from none; no rows or `--through` before the data ([docs/intake.md](docs/intake.md))",
+        ),
+        IssueCode(
+            "KX244",
+            "error",
+            "ingest",
+            "mapping invalid; export unreadable; column missing; cell unreadable; date unknown or ambiguous; a column from two sources; a needed column from none; no rows or `--through` before the data ([docs/intake.md](docs/intake.md))",
+        ),
+        IssueCode(
+            "KX245",
+            "error",
+            "ingest",
+            "mapping invalid; export unreadable; column missing; cell unreadable; date unknown or ambiguous; a column from two sources; a needed column from none; no rows or `--through` before the data ([docs/intake.md](docs/intake.md))",
+        ),
+        IssueCode(
+            "KX246",
+            "error",
+            "ingest",
+            "mapping invalid; export unreadable; column missing; cell unreadable; date unknown or ambiguous; a column from two sources; a needed column from none; no rows or `--through` before the data ([docs/intake.md](docs/intake.md))",
+        ),
+        IssueCode(
+            "KX247",
+            "error",
+            "ingest",
+            "mapping invalid; export unreadable; column missing; cell unreadable; date unknown or ambiguous; a column from two sources; a needed column from none; no rows or `--through` before the data ([docs/intake.md](docs/intake.md))",
+        ),
+        IssueCode(
+            "KX248",
+            "error",
+            "evidence",
+            "`quote --evidence`: not an evidence document, evidence of another contract, or a complete period the actuals lack",
+        ),
+        IssueCode(
+            "KX249",
+            "warning",
+            "evidence",
+            "`validate` (warning): a complete period's actual differs from the figure ingest recorded in the workbook's evidence table",
         ),
         IssueCode(
             "KX301", "error", "workbook", "not a kpixl workbook (or its inputs cannot be read)"
@@ -309,6 +392,12 @@ CODES: dict[str, IssueCode] = {
             "warning",
             "workbook",
             "a cached value differs from recomputation (forged or stale); no cached value (warning)",
+        ),
+        IssueCode(
+            "KX407",
+            "error",
+            "workbook",
+            "a udf-mode workbook was saved by an application without the kpixl add-in (LibreOffice, Gnumeric, …): its `KPIXL_*` formulas show `#NAME?` or were dropped. Reported once per workbook instead of per cell; rebuild with `kpixl quote --formulas native` for those applications, or edit it in Excel with the add-in; `kpixl recalc` restores the values while the formulas are there ([details](docs/other-applications.md#kx407-a-udf-workbook-saved-without-the-add-in))",
         ),
         IssueCode(
             "KX601",
@@ -542,6 +631,12 @@ CODES: dict[str, IssueCode] = {
             "package cannot be patched; sheet, cell or value cannot be patched",
         ),
         IssueCode(
+            "KX817",
+            "error",
+            "pdf",
+            "the Statement has no period cell to set (not a kpixl workbook of this version)",
+        ),
+        IssueCode(
             "KX830",
             "error",
             "recalc",
@@ -554,52 +649,88 @@ CODES: dict[str, IssueCode] = {
             "structured table references or circular references stop headless evaluation",
         ),
         IssueCode(
+            "KX850",
+            "error",
+            "pdf",
+            "LibreOffice is not installed (exit 2, with how to install it); `--sheets` names a sheet the workbook does not have; `--period` is not a period of the contract (exit 2)",
+        ),
+        IssueCode(
+            "KX851",
+            "error",
+            "pdf",
+            "LibreOffice is not installed (exit 2, with how to install it); `--sheets` names a sheet the workbook does not have; `--period` is not a period of the contract (exit 2)",
+        ),
+        IssueCode(
+            "KX852",
+            "error",
+            "pdf",
+            "LibreOffice is not installed (exit 2, with how to install it); `--sheets` names a sheet the workbook does not have; `--period` is not a period of the contract (exit 2)",
+        ),
+        IssueCode(
+            "KX853",
+            "error",
+            "pdf",
+            "LibreOffice failed or wrote no PDF; the workbook was refused by safe loading or the hazard scan before LibreOffice saw it",
+        ),
+        IssueCode(
+            "KX854",
+            "error",
+            "pdf",
+            "LibreOffice failed or wrote no PDF; the workbook was refused by safe loading or the hazard scan before LibreOffice saw it",
+        ),
+        IssueCode(
             "KX900",
             "error",
             "batch",
-            "portfolio unreadable, two contracts for one workbook, orphan data files, missing register files, bad ids, executor or OUTDIR unusable, unreadable input ([docs/batch.md](docs/batch.md))",
+            "portfolio unreadable, two contracts for one workbook, orphan data files, missing register files, bad ids, executor or OUTDIR unusable, a workbook that cannot be written (KX907), unreadable input ([docs/batch.md](docs/batch.md))",
         ),
         IssueCode(
             "KX901",
             "error",
             "batch",
-            "portfolio unreadable, two contracts for one workbook, orphan data files, missing register files, bad ids, executor or OUTDIR unusable, unreadable input ([docs/batch.md](docs/batch.md))",
+            "portfolio unreadable, two contracts for one workbook, orphan data files, missing register files, bad ids, executor or OUTDIR unusable, a workbook that cannot be written (KX907), unreadable input ([docs/batch.md](docs/batch.md))",
         ),
         IssueCode(
             "KX902",
             "error",
             "batch",
-            "portfolio unreadable, two contracts for one workbook, orphan data files, missing register files, bad ids, executor or OUTDIR unusable, unreadable input ([docs/batch.md](docs/batch.md))",
+            "portfolio unreadable, two contracts for one workbook, orphan data files, missing register files, bad ids, executor or OUTDIR unusable, a workbook that cannot be written (KX907), unreadable input ([docs/batch.md](docs/batch.md))",
         ),
         IssueCode(
             "KX903",
             "error",
             "batch",
-            "portfolio unreadable, two contracts for one workbook, orphan data files, missing register files, bad ids, executor or OUTDIR unusable, unreadable input ([docs/batch.md](docs/batch.md))",
+            "portfolio unreadable, two contracts for one workbook, orphan data files, missing register files, bad ids, executor or OUTDIR unusable, a workbook that cannot be written (KX907), unreadable input ([docs/batch.md](docs/batch.md))",
         ),
         IssueCode(
             "KX904",
             "error",
             "batch",
-            "portfolio unreadable, two contracts for one workbook, orphan data files, missing register files, bad ids, executor or OUTDIR unusable, unreadable input ([docs/batch.md](docs/batch.md))",
+            "portfolio unreadable, two contracts for one workbook, orphan data files, missing register files, bad ids, executor or OUTDIR unusable, a workbook that cannot be written (KX907), unreadable input ([docs/batch.md](docs/batch.md))",
         ),
         IssueCode(
             "KX905",
             "error",
             "batch",
-            "portfolio unreadable, two contracts for one workbook, orphan data files, missing register files, bad ids, executor or OUTDIR unusable, unreadable input ([docs/batch.md](docs/batch.md))",
+            "portfolio unreadable, two contracts for one workbook, orphan data files, missing register files, bad ids, executor or OUTDIR unusable, a workbook that cannot be written (KX907), unreadable input ([docs/batch.md](docs/batch.md))",
         ),
         IssueCode(
             "KX906",
             "error",
             "batch",
-            "portfolio unreadable, two contracts for one workbook, orphan data files, missing register files, bad ids, executor or OUTDIR unusable, unreadable input ([docs/batch.md](docs/batch.md))",
+            "portfolio unreadable, two contracts for one workbook, orphan data files, missing register files, bad ids, executor or OUTDIR unusable, a workbook that cannot be written (KX907), unreadable input ([docs/batch.md](docs/batch.md))",
+        ),
+        IssueCode(
+            "KX907",
+            "error",
+            "batch",
+            "portfolio unreadable, two contracts for one workbook, orphan data files, missing register files, bad ids, executor or OUTDIR unusable, a workbook that cannot be written (KX907), unreadable input ([docs/batch.md](docs/batch.md))",
         ),
         IssueCode(
             "KX910",
             "error",
             "batch",
-            "portfolio unreadable, two contracts for one workbook, orphan data files, missing register files, bad ids, executor or OUTDIR unusable, unreadable input ([docs/batch.md](docs/batch.md))",
+            "portfolio unreadable, two contracts for one workbook, orphan data files, missing register files, bad ids, executor or OUTDIR unusable, a workbook that cannot be written (KX907), unreadable input ([docs/batch.md](docs/batch.md))",
         ),
         IssueCode(
             "KX998",

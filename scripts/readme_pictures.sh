@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Render the README pictures of the SPEC example workbook: the Quote sheet, and the Settlement
-# sheet cut to its first columns and its fee columns (the whole sheet is ~40 columns wide).
+# Render the README pictures of the SPEC example workbook: the Quote sheet, the Settlement
+# sheet cut to its first columns and its fee columns (the whole sheet is ~40 columns wide), and a
+# Statement page from `kpixl pdf`.
 # Needs soffice and pdftoppm (scripts/install_libreoffice.sh) and ImageMagick (apt-get install imagemagick).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,3 +24,10 @@ right=1165  # bonus before caps ... exit eligible
 /usr/bin/convert "$work/left.png" "$work/gap.png" "$work/right.png" +append -trim +repage \
     -bordercolor white -border 12 docs/img/settlement.png
 echo "wrote docs/img/quote.png docs/img/settlement.png"
+
+# The Statement (结算单) of 2027-06 as `kpixl pdf` prints it: page 1, trimmed.
+.venv/bin/kpixl pdf "$work/acme.xlsx" -o "$work/statement.pdf" --sheets Statement --period 2027-06
+# 100 dpi A4 is 827 x 1169 pixels: the page without its empty lower part (pdftoppm crops).
+pdftoppm -png -r 100 -f 1 -l 1 -singlefile -x 0 -y 0 -W 827 -H 690 \
+    "$work/statement.pdf" docs/img/statement
+echo "wrote docs/img/statement.png"

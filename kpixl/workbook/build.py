@@ -32,6 +32,7 @@ from kpixl.workbook.cached import (
     default_scenario_inputs,
     resolved,
 )
+from kpixl.workbook.evidence import EvidenceTable, evidence_cells, evidence_names
 from kpixl.workbook.layout import (
     ACTUALS,
     KPIS,
@@ -43,6 +44,7 @@ from kpixl.workbook.layout import (
     SCHEMA_ID,
     SCHEMA_VERSION,
     SETTLEMENT,
+    STATEMENT,
     TIERS,
     CellSpec,
     Lang,
@@ -54,6 +56,7 @@ from kpixl.workbook.layout import (
     sheet_misfits,
 )
 from kpixl.workbook.pacing_sheet import PacingLayout
+from kpixl.workbook.statement import WRAPPED_LABELS, print_statement, stands_out, wraps
 from kpixl.workbook.template import fingerprint, fixed_label, formula_text, template_schema
 from kpixl.workbook.terms import input_values
 
@@ -89,6 +92,7 @@ def build_workbook(
     lang: Lang = "both",
     out: Path = Path("quote.xlsx"),
     rate_card: RateCard | None = None,
+    evidence: EvidenceTable | None = None,
 ) -> Path:
     """Write the quoting workbook of a contract atomically: :func:`build_bytes`, to ``out``.
 
@@ -99,7 +103,7 @@ def build_workbook(
         ActualsError: the actuals or adjustments do not fit the contract.
         RateCardError: the rate card does not fit the RateCard sheet (KX127).
     """
-    built = build_bytes(contract, actuals, adjustments, mode, lang, rate_card)
+    built = build_bytes(contract, actuals, adjustments, mode, lang, rate_card, evidence)
     atomic_write_bytes(out, built.data)
     return out
 
@@ -111,6 +115,7 @@ def build_bytes(
     mode: Mode = "native",
     lang: Lang = "both",
     rate_card: RateCard | None = None,
+    evidence: EvidenceTable | None = None,
 ) -> BuiltWorkbook:
     """Build the quoting workbook of a contract in memory (what ``build_workbook`` writes).
 
@@ -122,6 +127,8 @@ def build_bytes(
         lang: label language: ``en``, ``zh`` or ``both``.
         rate_card: the rate card the RateCard sheet starts with (and the pricing block prices
             the quote with); default: the shipped sample card.
+        evidence: what ``kpixl ingest`` read and the figures it gave, for the evidence table
+            beside the actuals (``kpixl.workbook.evidence``), or None.
 
     Returns:
         The .xlsx bytes with the schema and every cell written, for checking them.
@@ -141,7 +148,7 @@ def build_bytes(
     scenario = default_scenario_inputs(contract, card)
     values = cached_values(layout, grid, data, scenario)
     stream = io.BytesIO()
-    cells = _write(stream, schema, layout, grid, values, mode, lang, card)
+    cells = _write(stream, schema, layout, grid, values, mode, lang, card, evidence)
     return BuiltWorkbook(stream.getvalue(), schema, mode, cells, layout, scenario)
 
 
@@ -203,6 +210,7 @@ def _write(
     mode: Mode,
     lang: Lang,
     card: RateCard,
+    evidence: EvidenceTable | None = None,
 ) -> dict[str, dict[str, PlannedCell]]:
     options = {
         "in_memory": True,  # zip entries dated 1980-01-01: deterministic output
@@ -251,9 +259,9 @@ def _write(
         if spec.kind == "formula":
             value = values.get(spec.sheet, {}).get(spec.ref, "")
             formula = formula_text(spec, mode)
-            sheet.write_formula(
-                *_rowcol(spec.ref), formula, formats.get(spec.number_format, True), value
-            )
+            wrap, bold = (spec.sheet == STATEMENT and f(spec.key) for f in (wraps, stands_out))
+            fmt = formats.get(spec.number_format, True, bold=bold, wrap=wrap)
+            sheet.write_formula(*_rowcol(spec.ref), formula, fmt, value)
             cells[spec.ref] = (formula, value)
         elif spec.role == "meta":
             key = str(spec.field)
@@ -267,15 +275,41 @@ def _write(
             # Settlement headers are long bilingual labels over narrow number columns: wrap them.
             wrap = spec.sheet == SETTLEMENT and spec.key.startswith("label.settlement.")
             wrap = wrap or spec.key.startswith(("label.scenario.", "label.scenario_kpi["))
+            wrap = wrap or spec.key.startswith(WRAPPED_LABELS)
             sheet.write_string(
                 *_rowcol(spec.ref), text, formats.get(None, True, bold=True, wrap=wrap)
             )
             cells[spec.ref] = (None, text)
         else:
             cells[spec.ref] = (None, _write_value(sheet, spec, inputs.get(spec.key), formats))
+    if evidence is not None:
+        _write_evidence(book, sheets[ACTUALS], layout, evidence, lang, formats)
     _finish(book, sheets, schema, layout)
+    print_statement(sheets[STATEMENT], layout, grid.adjustments)
     book.close()
     return planned
+
+
+def _write_evidence(
+    book: Workbook,
+    sheet: Worksheet,
+    layout: Layout,
+    evidence: EvidenceTable,
+    lang: Lang,
+    formats: _Formats,
+) -> None:
+    """The evidence table beside the actuals (locked: it records, it is not typed in)."""
+    fmt = formats.get(None, True)
+    for ref, value in evidence_cells(layout, evidence, lang).items():
+        row, col = _rowcol(ref)
+        if value is None:
+            sheet.write_blank(row, col, None, fmt)
+        elif isinstance(value, int | float):
+            sheet.write_number(row, col, value, fmt)
+        else:
+            sheet.write_string(row, col, str(value), fmt)
+    for name, target in evidence_names(layout, evidence.evidence).items():
+        book.define_name(name, "=" + target)
 
 
 def _write_value(sheet: Worksheet, spec: CellSpec, value: Any, formats: _Formats) -> Any:
@@ -284,9 +318,10 @@ def _write_value(sheet: Worksheet, spec: CellSpec, value: Any, formats: _Formats
     locked = spec.kind == "fixed"
     fmt = formats.get(spec.number_format, locked)
     if spec.validation:
-        sheet.data_validation(
-            row, col, row, col, {"validate": "list", "source": list(spec.validation)}
-        )
+        # A single "=Sheet!$A$2:$A$9" is a range of choices (a literal list holds 255 characters).
+        ranged = len(spec.validation) == 1 and spec.validation[0].startswith("=")
+        source = spec.validation[0] if ranged else list(spec.validation)
+        sheet.data_validation(row, col, row, col, {"validate": "list", "source": source})
     if value is None:
         sheet.write_blank(row, col, None, fmt)
     elif isinstance(value, bool):

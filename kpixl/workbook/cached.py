@@ -28,12 +28,14 @@ from kpixl.workbook.layout import (
     SCENARIO_KPI_COLUMNS,
     SCENARIO_ROWS,
     SETTLEMENT,
+    STATEMENT,
     Layout,
     cell,
     priced,
     sample_rate_card,
 )
 from kpixl.workbook.pacing_sheet import PacingInputs, blank_inputs, pacing_values
+from kpixl.workbook.statement import default_period, statement_values
 
 CellValue = float | bool | str
 
@@ -59,6 +61,8 @@ class ScenarioInputs:
     pricing: tuple[RateCard, QuoteInputs] | None = None
     #: What the Pacing sheet holds (None: nothing typed yet).
     pacing: PacingInputs | None = None
+    #: What the Statement's period cell holds ("" blank); None: the default a build writes.
+    statement_period: str | None = None
 
 
 def default_scenario_inputs(contract: Contract, card: RateCard | None = None) -> ScenarioInputs:
@@ -183,6 +187,12 @@ def cached_values(
     priced_cells, price = pricing_values(layout, inputs)
     values[QUOTE].update(priced_cells)
     values[QUOTE].update(scenario_values(layout, inputs, None if price is None else price.list))
+    chosen = inputs.statement_period
+    if chosen is None:
+        chosen = default_period(layout, {p for p, _m in grid.values})
+    values[STATEMENT] = statement_values(
+        layout, values[SETTLEMENT], chosen, grid.values, grid.adjustments
+    )
     typed = inputs.pacing or blank_inputs(layout)
     values[PACING] = pacing_values(layout, typed, data)
     return values

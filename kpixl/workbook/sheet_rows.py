@@ -30,5 +30,6 @@ def first_sheet_rows(path: Path) -> tuple[list[Any], list[list[Any]], int]:
     while top < len(table) and all(cell is None for cell in table[top]):
         top += 1
     if top == len(table):
-        raise WorkbookError.from_issues([Issue(f"{path}:{sheet.title}", "KX230", "is empty")])
+        empty = Issue.at(str(path), "KX230", "is empty", sheet=sheet.title)
+        raise WorkbookError.from_issues([empty])
     return table[top], table[top + 1 :], top + 2

@@ -10,7 +10,6 @@ against the template schema rebuilt from those inputs.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from kpixl.engine.pricing import fee_contradictions
-from kpixl.errors import Issue, KpixlError
+from kpixl.errors import Issue, KpixlError, Place
 from kpixl.model import Contract
+from kpixl.workbook.addin_lost import fold_addin_lost
 from kpixl.workbook.cached import (
     ActualsGrid,
     ScenarioInputs,
@@ -28,6 +28,9 @@ from kpixl.workbook.cached import (
     pricing_values,
     resolved,
 )
+from kpixl.workbook.evidence import EVIDENCE_SHEET, evidence_issues
+from kpixl.workbook.foreign_inputs import rewritten_styles
+from kpixl.workbook.formula_tokens import same_formula
 from kpixl.workbook.hazards import scan_hazards
 from kpixl.workbook.layout import (
     META,
@@ -82,8 +85,6 @@ CACHE_MISMATCH = "KX405"
 CACHE_MISSING = "KX406"
 #: Relative tolerance for cached numbers: well below a cent on any amount kpixl handles.
 CACHE_TOLERANCE = 1e-9
-_PREFIX = re.compile(r"_xl(?:fn|ws|udf)\.", re.IGNORECASE)
-_STRING = re.compile(r'("(?:[^"]|"")*")')
 
 
 @dataclass(frozen=True)
@@ -147,9 +148,13 @@ def _open(path: Path, name: str) -> tuple[Book | None, list[Issue]]:
                 )
         # openpyxl raises anything from KeyError to TypeError on odd files: "cannot read" all.
         except Exception as e:  # noqa: BLE001
-            issue = Issue(name, UNREADABLE, f"cannot read workbook: {type(e).__name__}: {e}")
+            issue = Issue.at(name, UNREADABLE, f"cannot read workbook: {type(e).__name__}: {e}")
             return None, [issue]
-    notes = [Issue(name, OPENPYXL_WARNING, f"openpyxl: {w.message}", "warning") for w in caught]
+    notes = [
+        Issue.at(name, OPENPYXL_WARNING, f"openpyxl: {w.message}", "warning")
+        for w in caught
+        if not rewritten_styles(str(w.message))
+    ]
     return Book(name, formulas, values), notes
 
 
@@ -175,7 +180,7 @@ def check_book(book: Book, expected: Contract | None = None) -> list[Issue]:
     """The template checks on an opened workbook (everything after package safety)."""
     meta = read_meta(book.formulas)
     if meta is None:
-        return [Issue(book.label, NOT_KPIXL, "not a kpixl workbook (no _kpixl sheet)")]
+        return [Issue.at(book.label, NOT_KPIXL, "not a kpixl workbook (no _kpixl sheet)")]
     issues = _check_meta(book.label, meta)
     mode: Mode = "udf" if meta.get("formula_mode") == "udf" else "native"
     lang: Lang = "en" if meta.get("lang") == "en" else "zh" if meta.get("lang") == "zh" else "both"
@@ -194,19 +199,22 @@ def check_book(book: Book, expected: Contract | None = None) -> list[Issue]:
         data, grid = None, actuals_grid(contract, None, None)
     issues += _check_structure(book, schema)
     issues += _check_cells(book, schema, layout, grid, lang)
+    issues += evidence_issues(book.label, book.formulas[EVIDENCE_SHEET], layout)
     if expected is not None:
         issues += _check_terms(book, schema, expected, lang, adjustment_rows, grid)
     broken = _check_formulas(book, schema, mode, meta)
     issues += broken
     scenario = read_scenario_inputs(book.formulas, contract)
     issues += fee_against_price(book.label, layout, scenario)
-    if data is None:
-        return issues
-    # A cell whose formula was replaced by a constant has no cache to judge: one issue is enough.
-    replaced = {i.location for i in broken if i.code in (CONSTANT_OVER_FORMULA, FORMULA_DELETED)}
-    recomputed = cached_values(layout, grid, data, scenario)
-    caches = _check_caches(book, schema, recomputed)
-    return issues + [i for i in caches if i.location not in replaced]
+    if data is not None:
+        # A cell whose formula was replaced by a constant has no cache to judge: one is enough.
+        replaced = {
+            i.location for i in broken if i.code in (CONSTANT_OVER_FORMULA, FORMULA_DELETED)
+        }
+        recomputed = cached_values(layout, grid, data, scenario)
+        caches = _check_caches(book, schema, recomputed)
+        issues += [i for i in caches if i.location not in replaced]
+    return fold_addin_lost(book.label, schema, mode, book.formulas, book.values, issues)
 
 
 def fee_against_price(label: str, layout: Layout, scenario: ScenarioInputs) -> list[Issue]:
@@ -223,36 +231,35 @@ def fee_against_price(label: str, layout: Layout, scenario: ScenarioInputs) -> l
     issues = []
     for issue in fee_contradictions(layout.contract, price):
         key = issue.location.removeprefix("fee.")
-        where = f"{label}:{QUOTE}!{cell(layout.quote_row(key), layout.quote_col)}"
+        where = Place(label, QUOTE, cell(layout.quote_row(key), layout.quote_col))
         block = f"{QUOTE}!{layout.pricing_cell(key)}"
         message = (
             f"{issue.message}: the pricing block's {key} ({block}), from the RateCard sheet "
             "and the pricing inputs; change the fee or the pricing inputs"
         )
-        issues.append(Issue(where, issue.code, message, issue.severity))
+        issues.append(where.issue(issue.code, message, issue.severity))
     return issues
 
 
 def _check_meta(label: str, meta: dict[str, str]) -> list[Issue]:
-    where = f"{label}:{META}"
+    where = Place(label, META)
     issues = []
     if meta.get("schema_id") != SCHEMA_ID:
         issues.append(
-            Issue(where, SCHEMA_MISMATCH, f"schema id {meta.get('schema_id')!r} is not {SCHEMA_ID}")
+            where.issue(SCHEMA_MISMATCH, f"schema id {meta.get('schema_id')!r} is not {SCHEMA_ID}")
         )
     elif meta.get("schema_version") != SCHEMA_VERSION:
         issues.append(
-            Issue(
-                where,
+            where.issue(
                 SCHEMA_MISMATCH,
                 f"schema version {meta.get('schema_version')!r}; this kpixl reads {SCHEMA_VERSION}",
             )
         )
     missing = [key for key in META_KEYS if key not in meta]
     if missing:
-        issues.append(Issue(where, BAD_META, f"missing entries: {', '.join(missing)}"))
+        issues.append(where.issue(BAD_META, f"missing entries: {', '.join(missing)}"))
     if meta.get("formula_mode") not in ("native", "udf"):
-        issues.append(Issue(where, BAD_META, "formula_mode must be native or udf"))
+        issues.append(where.issue(BAD_META, "formula_mode must be native or udf"))
     return issues
 
 
@@ -262,30 +269,33 @@ def _check_structure(book: Book, schema: TemplateSchema) -> list[Issue]:
     present = list(book.formulas.sheetnames)
     for name in expected:
         if name not in present:
-            issues.append(Issue(book.label, MISSING_SHEET, f"sheet {name} is missing"))
+            issues.append(Issue.at(book.label, MISSING_SHEET, f"sheet {name} is missing"))
     ours = [name for name in present if name in expected]
     if ours != [name for name in expected if name in present]:
         issues.append(
-            Issue(book.label, SHEET_ORDER, f"sheets are out of order: {', '.join(ours)}", "warning")
+            Issue.at(
+                book.label, SHEET_ORDER, f"sheets are out of order: {', '.join(ours)}", "warning"
+            )
         )
     for name in present:
         if name not in expected:
             issues.append(
-                Issue(
-                    f"{book.label}:{name}",
+                Issue.at(
+                    book.label,
                     EXTRA_SHEET,
                     "sheet is not part of the template",
                     "warning",
+                    sheet=name,
                 )
             )
     defined = _defined_names(book.formulas)
     for name, target in schema.names.items():
         got = defined.get(name)
         if got is None:
-            issues.append(Issue(book.label, DEFINED_NAME, f"defined name {name} is missing"))
-        elif _normal(got) != _normal(target):
+            issues.append(Issue.at(book.label, DEFINED_NAME, f"defined name {name} is missing"))
+        elif not same_formula(got, target):
             issues.append(
-                Issue(
+                Issue.at(
                     book.label, DEFINED_NAME, f"defined name {name} points at {got}, not {target}"
                 )
             )
@@ -309,7 +319,7 @@ def _check_cells(
         if spec.kind == "formula" or spec.sheet not in book.formulas.sheetnames:
             continue
         value = book.formulas[spec.sheet][spec.ref].value
-        where = f"{book.label}:{spec.sheet}!{spec.ref}"
+        where = Place(book.label, spec.sheet, spec.ref)
         if spec.kind == "fixed":
             issues += _check_fixed(spec, value, fixed_label(spec.key, layout, lang), fixed, where)
         elif spec.kind == "input":
@@ -322,9 +332,12 @@ def _check_cells(
 def issue_record(file: str, issue: Issue) -> dict[str, str | None]:
     """An issue of ``validate_workbook(file)`` as a flat record: file, sheet, cell, code,
     severity, message (the ``kpixl validate --format json|csv`` row)."""
-    place = issue.location.removeprefix(file)
-    place = place.removeprefix(":")
-    sheet, _, ref = place.partition("!")
+    if issue.file is not None:  # located by parts where it was made
+        sheet, ref = issue.sheet or "", issue.cell or ""
+    else:  # located by text alone (a contract or actuals issue): its text after the file
+        place = issue.location.removeprefix(file)
+        place = place.removeprefix(":")
+        sheet, _, ref = place.partition("!")
     return {
         "file": file,
         "sheet": sheet or None,
@@ -336,11 +349,11 @@ def issue_record(file: str, issue: Issue) -> dict[str, str | None]:
 
 
 def _check_fixed(
-    spec: CellSpec, value: Any, text: str | None, fixed: dict[str, Any], where: str
+    spec: CellSpec, value: Any, text: str | None, fixed: dict[str, Any], where: Place
 ) -> list[Issue]:
     if text is not None:  # a label: users may reword one, so a change is only a warning
         if text and value != text:
-            return [Issue(where, LABEL_CHANGED, f"label {value!r} should read {text!r}", "warning")]
+            return [where.issue(LABEL_CHANGED, f"label {value!r} should read {text!r}", "warning")]
         return []
     expected = fixed.get(spec.key)
     if expected is None or value == expected:
@@ -350,8 +363,8 @@ def _check_fixed(
             f"holds {value!r} where the row of period {expected} belongs: "
             "a row was deleted, inserted or moved"
         )
-        return [Issue(where, ROW_MOVED, message)]
-    return [Issue(where, LABEL_CHANGED, f"holds {value!r}; the template has {expected!r}")]
+        return [where.issue(ROW_MOVED, message)]
+    return [where.issue(LABEL_CHANGED, f"holds {value!r}; the template has {expected!r}")]
 
 
 def _check_terms(
@@ -372,7 +385,7 @@ def _check_terms(
             f"({len(schema.cells)} template cells, the contract gives {len(signed.cells)}): "
             "KPIs, tiers, guardrails or periods were added or removed"
         )
-        return [Issue(book.label, SHAPE_CHANGED, message)]
+        return [Issue.at(book.label, SHAPE_CHANGED, message)]
     want = input_values(Layout(expected, adjustment_rows), grid, schema=signed)
     issues = []
     for spec in schema.cells:
@@ -380,9 +393,9 @@ def _check_terms(
             continue
         got = book.formulas[spec.sheet][spec.ref].value
         if not _same_term(got, want.get(spec.key)):
-            where = f"{book.label}:{spec.sheet}!{spec.ref}"
+            where = Place(book.label, spec.sheet, spec.ref)
             message = f"holds {got!r}; the contract {expected.id} says {want.get(spec.key)!r}"
-            issues.append(Issue(where, INPUT_CHANGED, message))
+            issues.append(where.issue(INPUT_CHANGED, message))
     return issues
 
 
@@ -411,11 +424,11 @@ def _check_input(
     value_type: str,
     validation: tuple[str, ...] | None,
     value: Any,
-    where: str,
+    where: Place,
 ) -> list[Issue]:
     issues = []
     if isinstance(value, str) and value.startswith("="):
-        issues.append(Issue(where, INPUT_TYPE, "an input cell holds a formula", "warning"))
+        issues.append(where.issue(INPUT_TYPE, "an input cell holds a formula", "warning"))
     elif value is not None and value != "":
         ok = {
             "number": isinstance(value, int | float) and not isinstance(value, bool),
@@ -428,12 +441,10 @@ def _check_input(
             "text": isinstance(value, str),
         }.get(value_type, True)
         if not ok:
-            issues.append(Issue(where, INPUT_TYPE, f"expects {value_type}, holds {value!r}"))
+            issues.append(where.issue(INPUT_TYPE, f"expects {value_type}, holds {value!r}"))
     if validation and not _has_list_validation(book.formulas[sheet], ref):
         issues.append(
-            Issue(
-                where, VALIDATION_REMOVED, "the dropdown of allowed values was removed", "warning"
-            )
+            where.issue(VALIDATION_REMOVED, "the dropdown of allowed values was removed", "warning")
         )
     return issues
 
@@ -451,43 +462,36 @@ def _check_formulas(
     for spec in schema.formula_cells():
         if spec.sheet not in book.formulas.sheetnames:
             continue
-        where = f"{book.label}:{spec.sheet}!{spec.ref}"
+        where = Place(book.label, spec.sheet, spec.ref)
         value = book.formulas[spec.sheet][spec.ref].value
         expected = formula_text(spec, mode)
         text = getattr(value, "text", value)  # array formulas come back as objects with .text
         if value is None or value == "":
-            issues.append(Issue(where, FORMULA_DELETED, "the template's formula was deleted"))
+            issues.append(where.issue(FORMULA_DELETED, "the template's formula was deleted"))
         elif not (isinstance(text, str) and text.startswith("=")):
             issues.append(
-                Issue(
-                    where,
+                where.issue(
                     CONSTANT_OVER_FORMULA,
                     f"the constant {value!r} was typed over the formula {expected}",
                 )
             )
-        elif text != expected and _normal(text) != _normal(expected):
+        elif not same_formula(text, expected):
             issues.append(
-                Issue(
-                    where, FORMULA_EDITED, f"formula {text} differs from the template's {expected}"
+                where.issue(
+                    FORMULA_EDITED, f"formula {text} differs from the template's {expected}"
                 )
             )
     if meta.get("fingerprint") != fingerprint(schema, mode):
         issues.append(
-            Issue(
-                f"{book.label}:{META}",
+            Issue.at(
+                book.label,
                 FINGERPRINT,
                 "the formula fingerprint does not match the "
                 "template: the workbook's record of its formulas was changed",
+                sheet=META,
             )
         )
     return issues
-
-
-def _normal(formula: str) -> str:
-    """A formula in a form where formatting differences vanish (same cell, so A1 is relative)."""
-    text = _PREFIX.sub("", formula.strip().removeprefix("="))
-    parts = _STRING.split(text)
-    return "".join(p if p.startswith('"') else re.sub(r"\s+", "", p).upper() for p in parts)
 
 
 def _check_caches(
@@ -500,11 +504,10 @@ def _check_caches(
         want = expected.get(spec.sheet, {}).get(spec.ref)
         got = book.values[spec.sheet].get(spec.ref)
         if not same_value(got, want):
-            where = f"{book.label}:{spec.sheet}!{spec.ref}"
+            where = Place(book.label, spec.sheet, spec.ref)
             if got is None and want not in (None, ""):
                 issues.append(
-                    Issue(
-                        where,
+                    where.issue(
                         CACHE_MISSING,
                         f"no cached value (expected {want!r}): recalculate with `kpixl recalc`",
                         "warning",
@@ -512,8 +515,7 @@ def _check_caches(
                 )
             else:
                 issues.append(
-                    Issue(
-                        where,
+                    where.issue(
                         CACHE_MISMATCH,
                         f"cached value {got!r} differs from the "
                         f"recomputed {want!r}: forged or stale",

@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.parsers import expat
 
-from kpixl.errors import Issue
+from kpixl.errors import Issue, Place
 from kpixl.workbook.build import BuiltWorkbook
+from kpixl.workbook.formula_tokens import same_formula, shared_formula
 from kpixl.workbook.layout import META, META_KEY_COL, META_VALUE_COL, CellSpec, column
 from kpixl.workbook.ooxml import resolve_target
 from kpixl.workbook.safety import UNREADABLE
@@ -57,6 +58,7 @@ class _Cell:
     type: str = "n"
     formula: str | None = None
     value: str | None = None
+    shared: str | None = None  # the si of a shared formula's dependent, until expanded
 
 
 @dataclass
@@ -81,7 +83,7 @@ def verify_built(built: BuiltWorkbook, label: str) -> list[Issue]:
             strings = _shared_strings(package)
             read = {name: _sheet(package.read(parts[name]), strings) for name in sheets}
     except (zipfile.BadZipFile, KeyError, expat.ExpatError, ValueError) as e:
-        return [Issue(label, UNREADABLE, f"cannot read the built workbook: {e}")]
+        return [Issue.at(label, UNREADABLE, f"cannot read the built workbook: {e}")]
     issues = _check_structure(built, label, sheets, names)
     specs: dict[str, dict[str, CellSpec]] = {sheet.name: {} for sheet in built.schema.sheets}
     for spec in built.schema.cells:
@@ -99,26 +101,26 @@ def _check_structure(
     expected = [spec.name for spec in built.schema.sheets]
     for name in expected:
         if name not in sheets:
-            issues.append(Issue(label, MISSING_SHEET, f"sheet {name} is missing"))
+            issues.append(Issue.at(label, MISSING_SHEET, f"sheet {name} is missing"))
     for name in sheets:
         if name not in expected:
-            where = f"{label}:{name}"
-            issues.append(Issue(where, EXTRA_SHEET, "sheet is not part of the template"))
+            where = Place(label, name)
+            issues.append(where.issue(EXTRA_SHEET, "sheet is not part of the template"))
     if [name for name in sheets if name in expected] != [n for n in expected if n in sheets]:
-        issues.append(Issue(label, SHEET_ORDER, f"sheets are out of order: {', '.join(sheets)}"))
+        issues.append(Issue.at(label, SHEET_ORDER, f"sheets are out of order: {', '.join(sheets)}"))
     for spec in built.schema.sheets:
         state = sheets.get(spec.name, spec.state)
         if state != spec.state:
-            issues.append(Issue(f"{label}:{spec.name}", EXTRA_SHEET, f"sheet is {state}"))
+            issues.append(Place(label, spec.name).issue(EXTRA_SHEET, f"sheet is {state}"))
     for name, target in built.schema.names.items():
         got = names.get(name)
-        if got != target:
-            where = "is missing" if got is None else f"points at {got}, not {target}"
-            issues.append(Issue(label, DEFINED_NAME, f"defined name {name} {where}"))
+        if got is None or not same_formula(got, target):
+            how = "is missing" if got is None else f"points at {got}, not {target}"
+            issues.append(Issue.at(label, DEFINED_NAME, f"defined name {name} {how}"))
     for name in names.keys() - built.schema.names.keys():
-        if name.startswith("_xlnm."):
-            continue  # Excel's own names for page setup (print area of the Pacing sheet)
-        issues.append(Issue(label, DEFINED_NAME, f"defined name {name} is not in the template"))
+        if name.startswith("_xlnm."):  # print area and titles: print setup, not results
+            continue
+        issues.append(Issue.at(label, DEFINED_NAME, f"defined name {name} is not in the template"))
     return issues
 
 
@@ -128,9 +130,10 @@ def _check_cells(
     planned = built.cells.get(name, {})
     issues = []
     for ref in sheet.cells.keys() - planned.keys():
-        issues.append(Issue(f"{label}:{name}!{ref}", INPUT_CHANGED, "cell is not in the template"))
+        where = Place(label, name, ref)
+        issues.append(where.issue(INPUT_CHANGED, "cell is not in the template"))
     for ref, (formula, value) in planned.items():
-        where = f"{label}:{name}!{ref}"
+        where = Place(label, name, ref)
         cell = sheet.cells.get(ref)
         spec = specs.get(ref)
         if spec is not None and spec.kind == "formula":  # held to the template, not the plan
@@ -139,26 +142,26 @@ def _check_cells(
             issues += _check_formula(where, cell, formula, value)
         elif cell is None or cell.formula is not None or not _same(cell, value):
             got = "nothing" if cell is None else repr(_shown(cell))
-            issues.append(Issue(where, INPUT_CHANGED, f"holds {got}, not {value!r}"))
+            issues.append(where.issue(INPUT_CHANGED, f"holds {got}, not {value!r}"))
         if spec is not None and spec.validation and ref not in sheet.validated:
-            issues.append(Issue(where, VALIDATION_REMOVED, "the list of allowed values is missing"))
+            issues.append(where.issue(VALIDATION_REMOVED, "the list of allowed values is missing"))
     if name == META:
         issues += _check_fingerprint(built, label, sheet)
     return issues
 
 
-def _check_formula(where: str, cell: _Cell | None, expected: str, value: Any) -> list[Issue]:
+def _check_formula(where: Place, cell: _Cell | None, expected: str, value: Any) -> list[Issue]:
     if cell is None or (cell.formula is None and cell.value is None):
-        return [Issue(where, FORMULA_DELETED, f"the template's formula {expected} is missing")]
+        return [where.issue(FORMULA_DELETED, f"the template's formula {expected} is missing")]
     if cell.formula is None:
         message = f"the constant {_shown(cell)!r} stands where the formula {expected} belongs"
-        return [Issue(where, CONSTANT_OVER_FORMULA, message)]
-    if "=" + cell.formula != expected:
+        return [where.issue(CONSTANT_OVER_FORMULA, message)]
+    if not same_formula("=" + cell.formula, expected):
         message = f"formula ={cell.formula} differs from the template's {expected}"
-        return [Issue(where, FORMULA_EDITED, message)]
+        return [where.issue(FORMULA_EDITED, message)]
     if not _same(cell, value):
         message = f"cached value {_shown(cell)!r} differs from the engine's {value!r}"
-        return [Issue(where, CACHE_MISMATCH, message)]
+        return [where.issue(CACHE_MISMATCH, message)]
     return []
 
 
@@ -169,7 +172,7 @@ def _check_fingerprint(built: BuiltWorkbook, label: str, sheet: _Sheet) -> list[
     got = None if ref is None else sheet.cells.get(value_col + ref[len(key_col) :])
     if got is None or _shown(got) != fingerprint(built.schema, built.mode):
         message = "the formula fingerprint is not the template's"
-        return [Issue(f"{label}:{META}", FINGERPRINT, message)]
+        return [Place(label, META).issue(FINGERPRINT, message)]
     return []
 
 
@@ -267,10 +270,14 @@ class _SheetReader:
         self.cell = _Cell()
         self.ref = ""
         self.text = ""
+        #: Shared formulas (Excel writes filled-down columns so): si -> (anchor, master text).
+        self.masters: dict[str, tuple[str, str]] = {}
 
     def start(self, tag: str, attrs: dict[str, str]) -> None:
         if tag == _CELL:
             self.cell, self.ref = _Cell(attrs.get("t", "n")), attrs["r"]
+        elif tag == _FORMULA and attrs.get("t") == "shared":
+            self.cell.shared = attrs.get("si", "")
         elif tag == _VALIDATION:
             self.sheet.validated.update(attrs.get("sqref", "").split())
         self.text = ""
@@ -280,6 +287,9 @@ class _SheetReader:
             self.sheet.cells[self.ref] = self.cell
         elif tag == _FORMULA:
             self.cell.formula = self.text
+            if self.cell.shared is not None and self.text:
+                self.masters.setdefault(self.cell.shared, (self.ref, self.text))
+                self.cell.shared = None
         elif tag == _VALUE:
             cell = self.cell
             cell.value = self.strings[int(self.text)] if cell.type == "s" else self.text
@@ -293,6 +303,10 @@ class _SheetReader:
 def _sheet(xml: bytes, strings: list[str]) -> _Sheet:
     reader = _SheetReader(strings)
     _parse(xml, reader.start, reader.end, reader.data)
+    for ref, cell in reader.sheet.cells.items():
+        if cell.shared is not None:  # a dependent: the master's formula, moved to this cell
+            anchor, master = reader.masters.get(cell.shared, (ref, ""))
+            cell.formula = shared_formula(master, anchor, ref) if master else None
     return reader.sheet
 
 

@@ -28,12 +28,16 @@ ALLOWED = {
     "N",
     "ISNUMBER",
     "IFERROR",
-    # The Pacing sheet: the period of a typed date, and the bonus paid before it.
+    # The Statement: Excel 2000-era functions every spreadsheet application has.
+    "CLEAN",
+    "SMALL",
+    "SUMIF",
+    "ROW",
+    # The Pacing sheet: the period of a typed date, and the bonus paid before it (SUMIF).
     "YEAR",
     "MONTH",
     "DATE",
     "INT",
-    "SUMIF",
 }
 FUNCTION = re.compile(r"([A-Z_][A-Z0-9_.]*)\(")
 
@@ -48,6 +52,8 @@ def test_schema_json_round_trip(spec_contract: Contract) -> None:
         "KPIXL_TOTAL_BONUS",
         "KPIXL_TOTAL_FEE",
         "KPIXL_SETTLEMENT",
+        "KPIXL_STATEMENT_PERIOD",
+        "KPIXL_STATEMENT_TOTAL",
     }
     assert document["names"]["KPIXL_TOTAL_FEE"].startswith("Settlement!$")
     refs = [(c["sheet"], c["ref"]) for c in document["cells"]]
