@@ -180,6 +180,18 @@ def read_adjustments(path: str | Path, encoding: str | None = None) -> Adjustmen
     return Adjustments.from_rows(header, rows, source)
 
 
+def read_table(
+    path: Path, source: str, encoding: str | None = None
+) -> tuple[list[str], list[list[str]]]:
+    """The header and rows of a CSV file (``,`` ``;`` or tab; text decoded as :func:`decode_text`).
+
+    Raises:
+        ActualsError: the file cannot be read, is not text in a known encoding or is empty
+            (KX200, KX201, KX208).
+    """
+    return _read_csv(path, source, encoding)
+
+
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 

@@ -33,6 +33,7 @@ from kpixl.engine.money import (
     prorated_base,
     round_money,
 )
+from kpixl.engine.pacing import actual_for, next_breakpoint, project, rest_needed
 from kpixl.engine.pricing import list_figures
 from kpixl.engine.scenarios import scenario_fee
 from kpixl.errors import KpixlError
@@ -46,7 +47,10 @@ __all__ = [
     "kpixl_factor",
     "kpixl_guardrail",
     "kpixl_listprice",
+    "kpixl_nextstep",
+    "kpixl_pace",
     "kpixl_payout",
+    "kpixl_rest",
     "kpixl_round",
     "kpixl_scenario",
     "kpixl_weighted",
@@ -508,3 +512,86 @@ def kpixl_scenario(
         _integer(decimals, "decimals", default=2),
     )
     return _result(getattr(fee, str(figure)), None, problem=f"the {figure} is not a finite number")
+
+
+# --- pacing the open period (SPEC §9) ---------------------------------------------------
+
+
+def _blank_if_none(value: float | None) -> float | str:
+    return "" if value is None else value
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("to_date", doc="The column's to-date value (sum, mean or last row of the days so far).")
+@xw.arg("kind", doc='"sum" (scaled to the whole period), "mean" or "last" (kept as they are).')
+@xw.arg("days_in_period", doc="Calendar days of the period (N).")
+@xw.arg("days_elapsed", doc="Days from the period's first day to the as-of date (e).")
+@_excel_errors
+def kpixl_pace(to_date: Any, kind: Any, days_in_period: Any, days_elapsed: Any) -> Any:
+    """A column's projected period value: to-date · N / e for sum columns, else the to-date."""
+    return project(
+        _scalar(to_date, "to_date"),
+        _choice(kind, "kind", ("sum", "mean", "last"), None) or _fail("kind is required"),
+        _integer(days_in_period, "days_in_period", minimum=1),
+        _integer(days_elapsed, "days_elapsed", minimum=1),
+    )
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("attainment", doc="The KPI's projected attainment.")
+@xw.arg("breakpoints", ndim=2, doc="Threshold, tier starts and 1.0 (blank cells ignored).")
+@xw.arg("direction", doc='"higher" or "lower" (with target: return the actual instead).')
+@xw.arg("target", doc="Optional: the period's target; then the actual A* is returned.")
+@xw.arg("baseline", doc="Optional: the period's baseline.")
+@_excel_errors
+def kpixl_nextstep(
+    attainment: Any,
+    breakpoints: Any,
+    direction: Any = None,
+    target: Any = None,
+    baseline: Any = None,
+) -> Any:
+    """The next breakpoint above the attainment, or with a target the actual that reaches it."""
+    points = [
+        _number(cell, "breakpoints")
+        for row in _rows(breakpoints, "breakpoints")
+        for cell in row
+        if not _is_blank(cell)
+    ]
+    b = next_breakpoint(_scalar(attainment, "attainment"), points)
+    goal = _optional_scalar(target, "target")
+    if b is None or goal is None:
+        return _blank_if_none(b)
+    way = _choice(direction, "direction", ("higher", "lower"), "higher") or "higher"
+    return actual_for(way, b, goal, _optional_scalar(baseline, "baseline"))
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("shape", doc='"sum", "mean", "last" (the column\'s kind) or "ratio".')
+@xw.arg("actual", doc="A*, the actual that reaches the next breakpoint.")
+@xw.arg("to_date", doc="The to-date value (a ratio: the numerator's to-date sum).")
+@xw.arg("days_in_period", doc="Calendar days of the period (N).")
+@xw.arg("days_elapsed", doc="Days elapsed (e).")
+@xw.arg("denominator", doc="A ratio: the denominator's to-date sum.")
+@xw.arg("per_day", doc="TRUE: the amount per remaining day (sum KPIs) instead.")
+@_excel_errors
+def kpixl_rest(
+    shape: Any,
+    actual: Any,
+    to_date: Any,
+    days_in_period: Any,
+    days_elapsed: Any,
+    denominator: Any = None,
+    per_day: Any = None,
+) -> Any:
+    """What the rest of the period needs (blank on the last day, or per day when not a sum KPI)."""
+    rest, daily = rest_needed(
+        _choice(shape, "shape", ("sum", "mean", "last", "ratio"), None)
+        or _fail("shape is required"),
+        _scalar(actual, "actual"),
+        _scalar(to_date, "to_date"),
+        _integer(days_in_period, "days_in_period", minimum=1),
+        _integer(days_elapsed, "days_elapsed", minimum=1),
+        _optional_scalar(denominator, "denominator"),
+    )
+    return _blank_if_none(daily if per_day is True or per_day == 1 else rest)

@@ -22,13 +22,14 @@ if TYPE_CHECKING:
 
 
 #: The command groups (modules of kpixl.cli), in ``kpixl --help`` order.
-GROUPS = ("settle", "workbook", "documents", "pricing", "batch", "addin", "intake")
+GROUPS = ("settle", "workbook", "documents", "pricing", "batch", "addin", "intake", "tracking")
 #: The group of each command (a test checks it); a command not listed loads every group.
 COMMANDS = {
     "settle": "settle",
     "schema": "workbook", "quote": "workbook", "recalc": "workbook", "validate": "workbook",
     "price": "pricing", "scenarios": "pricing", "compare": "pricing", "init": "pricing",
     "batch": "batch", "addin": "addin", "ingest": "intake", "pdf": "documents",
+    "pace": "tracking", "review": "tracking",
 }  # fmt: skip
 
 

@@ -38,6 +38,7 @@ from kpixl.workbook.layout import (
     KPIS,
     META,
     META_KEY_COL,
+    PACING,
     QUOTE,
     SCENARIO_ROWS,
     SCHEMA_ID,
@@ -54,6 +55,7 @@ from kpixl.workbook.layout import (
     sample_rate_card,
     sheet_misfits,
 )
+from kpixl.workbook.pacing_sheet import PacingLayout
 from kpixl.workbook.statement import WRAPPED_LABELS, print_statement, stands_out, wraps
 from kpixl.workbook.template import fingerprint, fixed_label, formula_text, template_schema
 from kpixl.workbook.terms import input_values
@@ -341,6 +343,12 @@ def _finish(
     for name, target in schema.names.items():
         book.define_name(name, "=" + target)
     sheets[QUOTE].activate()
+    pacing = sheets[PACING]
+    pacing.set_paper(9)  # A4, portrait, one page wide: it is handed to the client
+    pacing.set_portrait()
+    pacing.print_area(0, 0, PacingLayout(layout).last_row, PacingLayout(layout).last_col)
+    pacing.set_header(f"&L{schema.contract_id}&R{PACING}")
+    pacing.set_footer("&CPage &P / &N")
     _chart(book, sheets[QUOTE], layout)
     _scenario_chart(book, sheets[QUOTE], layout)
     for name in (KPIS, TIERS, ACTUALS, SETTLEMENT, META):

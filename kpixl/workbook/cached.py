@@ -20,6 +20,7 @@ from kpixl.engine.settle import settle
 from kpixl.model import Contract
 from kpixl.ratecard import DEFAULT_LEVELS, QuoteInputs, RateCard, RateCardError
 from kpixl.workbook.layout import (
+    PACING,
     PRICING_RESULTS,
     QUOTE,
     QUOTE_TOTALS,
@@ -33,6 +34,7 @@ from kpixl.workbook.layout import (
     priced,
     sample_rate_card,
 )
+from kpixl.workbook.pacing_sheet import PacingInputs, blank_inputs, pacing_values
 from kpixl.workbook.statement import default_period, statement_values
 
 CellValue = float | bool | str
@@ -57,6 +59,8 @@ class ScenarioInputs:
     levels: tuple[float | None, ...]
     cps_rate: float | None
     pricing: tuple[RateCard, QuoteInputs] | None = None
+    #: What the Pacing sheet holds (None: nothing typed yet).
+    pacing: PacingInputs | None = None
     #: What the Statement's period cell holds ("" blank); None: the default a build writes.
     statement_period: str | None = None
 
@@ -189,6 +193,8 @@ def cached_values(
     values[STATEMENT] = statement_values(
         layout, values[SETTLEMENT], chosen, grid.values, grid.adjustments
     )
+    typed = inputs.pacing or blank_inputs(layout)
+    values[PACING] = pacing_values(layout, typed, data)
     return values
 
 

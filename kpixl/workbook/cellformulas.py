@@ -186,6 +186,11 @@ def _round(expr: str, layout: Layout, mode: Mode) -> str:
     return f"{name}({expr},{_decimals(layout)})"
 
 
+def caps(layout: Layout, amount: str, period_cap: str, paid: str, mode: Mode) -> str:
+    """SPEC §5.7 caps on an amount, given the bonus paid before (both modes)."""
+    return _caps(layout, amount, period_cap, paid, mode)
+
+
 def _caps(layout: Layout, amount: str, period_cap: str, paid: str, mode: Mode) -> str:
     """SPEC §5.7: period cap, then what the contract cap still allows; rounded."""
     contract_cap = layout.quote("contract_cap")

@@ -21,7 +21,16 @@ from kpixl.workbook.formula_tokens import constant_value
 from kpixl.workbook.layout import QUOTE, QUOTE_FIELDS, CellSpec, Layout, cell
 
 #: The sheets whose cells hold inputs (the hidden _kpixl sheet is kpixl's own record).
-INPUT_SHEETS = ("Quote", "KPIs", "Tiers", "Guardrails", "Actuals", "RateCard", "Statement")
+INPUT_SHEETS = (
+    "Quote",
+    "KPIs",
+    "Tiers",
+    "Guardrails",
+    "Actuals",
+    "RateCard",
+    "Statement",
+    "Pacing",
+)
 _GROUPED = re.compile(r"-?\d{1,3}(,\d{3})+(\.\d+)?")
 _STYLE_WARNINGS = ("Workbook contains no default style",)
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)

@@ -59,7 +59,8 @@ QUOTE, KPIS, TIERS, GUARDRAILS, ACTUALS, SETTLEMENT, RATECARD, META = (
     "_kpixl",
 )
 STATEMENT = "Statement"  # the client's statement of one period (kpixl/workbook/statement.py)
-SHEETS = (QUOTE, KPIS, TIERS, GUARDRAILS, ACTUALS, SETTLEMENT, STATEMENT, RATECARD, META)
+PACING = "Pacing"  # the open period's projection (kpixl/workbook/pacing_sheet.py)
+SHEETS = (QUOTE, KPIS, TIERS, GUARDRAILS, ACTUALS, SETTLEMENT, STATEMENT, PACING, RATECARD, META)
 
 # Dropdown lists: the model's word lists, never spelled again.
 DIRECTIONS: tuple[str, ...] = get_args(Direction)

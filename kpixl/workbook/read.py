@@ -44,6 +44,7 @@ from kpixl.workbook.layout import (
     ratecard_names,
     sample_rate_card,
 )
+from kpixl.workbook.pacing_sheet import read_pacing_inputs
 from kpixl.workbook.safety import check_package
 from kpixl.workbook.statement import StatementLayout
 from kpixl.workbook.template import (
@@ -116,11 +117,13 @@ def read_scenario_inputs(book: openpyxl.Workbook, contract: Contract) -> Scenari
     sheet = book[QUOTE]
     levels = tuple(_number(sheet[layout.scenario("level", i)].value) for i in range(SCENARIO_ROWS))
     pricing = _pricing(book, layout) if layout.priced else None
+    pacing = read_pacing_inputs(book, layout)
     period = None
     if STATEMENT in book.sheetnames:
         chosen = book[STATEMENT][StatementLayout(layout).period_ref.replace("$", "")].value
         period = "" if chosen is None else str(chosen)
-    return ScenarioInputs(levels, _number(sheet[layout.cps_rate_cell].value), pricing, period)
+    cps_rate = _number(sheet[layout.cps_rate_cell].value)
+    return ScenarioInputs(levels, cps_rate, pricing, pacing=pacing, statement_period=period)
 
 
 def _pricing(book: openpyxl.Workbook, layout: Layout) -> tuple[RateCard, QuoteInputs] | None:

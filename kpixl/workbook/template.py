@@ -22,6 +22,7 @@ from kpixl.workbook.layout import (
     META_KEYS,
     META_VALUE_COL,
     MONEY,
+    PACING,
     PERCENT,
     PLATFORMS,
     PRICING_RESULTS,
@@ -53,6 +54,7 @@ from kpixl.workbook.layout import (
     ratecard_names,
     template_names,
 )
+from kpixl.workbook.pacing_sheet import PACING_WIDTHS, pacing_cells, pacing_label
 from kpixl.workbook.statement import (
     statement_cells,
     statement_label,
@@ -199,6 +201,7 @@ def _make_schema(contract: Contract, lang: Lang, adjustment_rows: int) -> Templa
         *_actual_cells(layout, lang),
         *_settlement_cells(layout, lang),
         *statement_cells(layout),
+        *pacing_cells(layout, lang),
         *_ratecard_cells(layout),
         *[
             CellSpec(
@@ -261,6 +264,7 @@ def _sheets(layout: Layout) -> tuple[SheetSpec, ...]:
             headers=layout.settlement_columns,
         ),
         statement_sheet(layout),
+        SheetSpec(PACING, widths=PACING_WIDTHS),
         SheetSpec(
             RATECARD,
             freeze=(2, 0),
@@ -933,6 +937,8 @@ def fixed_label(key: str, layout: Layout, lang: Lang) -> str | None:  # noqa: C9
         return label(guard_fields[rest][1], guard_fields[rest][2], lang)
     if kind == "settlement":
         return settlement_label(layout, rest, lang)
+    if kind == "pacing":
+        return pacing_label(rest, layout, lang)
     if kind == "statement":
         return statement_label(rest, layout, lang)
     if kind == "per_period":

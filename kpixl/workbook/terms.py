@@ -31,6 +31,7 @@ from kpixl.workbook.layout import (
     ratecard_names,
     sample_rate_card,
 )
+from kpixl.workbook.pacing_sheet import blank_inputs, pacing_fixed_values, pacing_input_values
 from kpixl.workbook.statement import default_period
 from kpixl.workbook.template import template_schema
 
@@ -131,6 +132,8 @@ def field_values(layout: Layout, grid: ActualsGrid, card: RateCard | None = None
     for i, adjustment in enumerate(grid.adjustments):
         for key, value in zip(ADJUSTMENT_HEADER, adjustment, strict=True):
             out[f"adjustments[{i}].{key}"] = value
+    out.update(pacing_fixed_values(layout))
+    out.update(pacing_input_values(blank_inputs(layout)))
     return out
 
 

@@ -44,6 +44,7 @@ def test_structure(spec_contract: Contract, spec_actuals: Actuals, tmp_path: Pat
         "Actuals",
         "Settlement",
         "Statement",
+        "Pacing",
         "RateCard",
         "_kpixl",
     ]

@@ -33,6 +33,11 @@ ALLOWED = {
     "SMALL",
     "SUMIF",
     "ROW",
+    # The Pacing sheet: the period of a typed date, and the bonus paid before it (SUMIF).
+    "YEAR",
+    "MONTH",
+    "DATE",
+    "INT",
 }
 FUNCTION = re.compile(r"([A-Z_][A-Z0-9_.]*)\(")
 
