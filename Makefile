@@ -36,6 +36,8 @@ demo: $(STAMP)
 	@echo "== kpixl compare (two providers on the same monthly outcomes)"
 	@$(BIN)/kpixl compare $(EXAMPLES)/acme-amz-us.yaml $(EXAMPLES)/tiktok-us-beauty.yaml \
 		--outcomes $(EXAMPLES)/compare-outcomes.csv -o $(OUT)/compare.xlsx
+	@echo "== kpixl pace (where March is heading on day 12)"
+	@$(BIN)/kpixl pace $(EXAMPLES)/acme-amz-us.yaml $(EXAMPLES)/daily/acme-amz-us.daily.csv
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
