@@ -68,10 +68,18 @@ def quote_command(
     formulas: FormulasOption = Formulas.native,
     lang: Annotated[Language, typer.Option(help="Label language.")] = Language.both,
     rate_card: RateCardOption = None,
+    client_copy: Annotated[
+        bool,
+        typer.Option(
+            "--client-copy",
+            help="The copy to send the client: no internal pricing (no Pricing or RateCard "
+            "sheet, no team cost, risk premium or margin).",
+        ),
+    ] = False,
 ) -> None:
     """Build the standard quoting workbook of a contract (with cached values)."""
     from kpixl.workbook.build import build_workbook
-    from kpixl.workbook.layout import load_fitting_card
+    from kpixl.workbook.layout import Variant, load_fitting_card
 
     mode, language = mode_of(formulas), lang_of(lang)
     try:
@@ -79,10 +87,12 @@ def quote_command(
         rows = None if actuals is None else read_actuals(actuals)
         adjusted = None if adjustments is None else read_adjustments(adjustments)
         card = None if rate_card is None else load_fitting_card(rate_card)
-        build_workbook(terms, rows, adjusted, mode, language, output, rate_card=card)
+        variant: Variant = "client" if client_copy else "full"
+        build_workbook(terms, rows, adjusted, mode, language, output, card, variant)
     except KpixlError as e:
         fail(e)
-    err.print(f"wrote {output} ({mode} formulas)")
+    copy = ", client copy" if client_copy else ""
+    err.print(f"wrote {output} ({mode} formulas{copy})")
 
 
 @app.command("recalc")

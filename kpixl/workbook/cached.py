@@ -24,6 +24,7 @@ from kpixl.engine.settle import kpi_figures, roll_up, settle
 from kpixl.model import Contract
 from kpixl.ratecard import DEFAULT_LEVELS, QuoteInputs, RateCard, RateCardError
 from kpixl.workbook.layout import (
+    PRICING,
     PRICING_RESULTS,
     QUOTE,
     SCENARIO_COLUMNS,
@@ -90,7 +91,7 @@ def pricing_values(
         inputs: the inputs the workbook holds.
 
     Returns:
-        Values by Quote address (blank when the inputs cannot be priced) and the price.
+        Values by Pricing address (blank when the inputs cannot be priced) and the price.
     """
     if not layout.priced:
         return {}, None
@@ -181,7 +182,8 @@ def cached_values(
             values[QUOTE][cell(layout.per_period_row + p, c)] = rows[p][key]
     inputs = default_scenario_inputs(contract) if scenario is None else scenario
     priced_cells, price = pricing_values(layout, inputs)
-    values[QUOTE].update(priced_cells)
+    if priced_cells:
+        values[PRICING] = dict(priced_cells)
     values[QUOTE].update(scenario_values(layout, inputs, None if price is None else price.list))
     return values
 

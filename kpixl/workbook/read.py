@@ -23,6 +23,7 @@ from kpixl.workbook.layout import (
     KPI_FIELDS,
     KPIS,
     META,
+    PRICING,
     QUOTE,
     QUOTE_FIELDS,
     RATECARD,
@@ -106,7 +107,9 @@ def _pricing(book: openpyxl.Workbook, layout: Layout) -> tuple[RateCard, QuoteIn
 
     The rate card is not part of the contract: it is read only to recompute the price cells.
     """
-    card_sheet, quote_sheet = book[RATECARD], book[QUOTE]
+    if RATECARD not in book or PRICING not in book:  # a client copy: no internal pricing
+        return None
+    card_sheet, quote_sheet = book[RATECARD], book[PRICING]
 
     def entries(table: str) -> list[tuple[Any, Any]]:
         return [
@@ -253,12 +256,16 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value.strip() == "")
 
 
-def _quote_section(sheet: Worksheet, data: dict[str, Any]) -> dict[str, Any] | None:
-    """The contract's ``quote`` section from the Quote pricing inputs, when the sheet has them.
+def _quote_section(book: openpyxl.Workbook, data: dict[str, Any]) -> dict[str, Any] | None:
+    """The contract's ``quote`` section from the pricing inputs, when the workbook has them.
 
-    The pricing heading marks a priced workbook; platform and markets equal to the contract's
-    read back as unset (their default), and the scenario levels are what-if inputs, not read.
+    The Pricing sheet's heading marks a priced workbook; platform and markets equal to the
+    contract's read back as unset (their default), and the scenario levels are what-if inputs,
+    not read.
     """
+    if PRICING not in book:
+        return None
+    sheet = book[PRICING]
     heading = sheet[cell(Layout.pricing_first_row - 1, Layout.pricing_col)].value
     if _blank(heading):
         return None
@@ -272,7 +279,7 @@ def _quote_section(sheet: Worksheet, data: dict[str, Any]) -> dict[str, Any] | N
         "team": {role: value(f"team.{role}") for role in ROLES},
         "add_ons": [name for name in names if value(f"add_on.{name}")],
         **{key: value(key) for key in (*keys, "risk_premium", "cap_ratio")},
-        "cps_rate": _cell(sheet[cell(Layout.scenario_cps_row, Layout.pricing_col + 1)].value),
+        "cps_rate": _cell(book[QUOTE][cell(Layout.scenario_cps_row, 1)].value),
     }
     quote["team"] = {role: v for role, v in quote["team"].items() if not _blank(v)}
     if value("platform") != data.get("platform"):
@@ -312,7 +319,7 @@ def _contract_data(book: openpyxl.Workbook) -> dict[str, Any]:
     if not _blank(q["markets"]):
         data["markets"] = [m.strip() for m in str(q["markets"]).split(",") if m.strip()]
     data["currency_decimals"] = q["decimals"]
-    quote = _quote_section(book[QUOTE], data)
+    quote = _quote_section(book, data)
     if quote is not None:
         data["quote"] = quote
     data["fee"] = {key: q[key] for key in FEE_KEYS if not _blank(q[key])}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from kpixl.engine.curve_words import point_count
 from kpixl.model import Contract
 from kpixl.workbook import cellformulas as cf
 from kpixl.workbook.layout import (
@@ -14,13 +15,16 @@ from kpixl.workbook.layout import (
     GUARDRAILS,
     INTEGRATIONS,
     KPI_FIELDS,
+    KPI_LINES,
     KPIS,
     LABELS,
     META,
     PLATFORMS,
+    PRICING,
     PRICING_RESULTS,
     QUOTE,
     QUOTE_FIELDS,
+    QUOTE_PRINT_COLS,
     RATECARD,
     RATECARD_FIRST_ROW,
     RATECARD_NAME_CELL,
@@ -31,22 +35,27 @@ from kpixl.workbook.layout import (
     SCHEMA_ID,
     SCHEMA_VERSION,
     SETTLEMENT,
+    SIGNATURE_LINES,
     TARGET_FIELDS,
     TIERS,
     CellSpec,
     Lang,
     Layout,
+    PrintSpec,
     SheetSpec,
     TemplateSchema,
     ValueType,
+    Variant,
     cell,
     label,
     pricing_inputs,
     ratecard_names,
     template_names,
 )
+from kpixl.workbook.proposal import proposal_label
 
 TIER_KEYS: tuple[Literal["from", "rate"], ...] = ("from", "rate")
+CURVE_KEYS: tuple[Literal["x", "f"], ...] = ("x", "f")
 META_KEYS = (
     "schema_id",
     "schema_version",
@@ -56,6 +65,7 @@ META_KEYS = (
     "formula_mode",
     "lang",
     "adjustment_rows",
+    "variant",
 )
 MEASURE_LABELS: dict[str, tuple[str, str]] = {
     "x": ("", ""),
@@ -113,6 +123,8 @@ PRICING_TYPES: dict[str, tuple[ValueType, tuple[str, ...] | None]] = {
     "term_months": ("integer", None),
 }
 PERCENT = "0.00%"
+#: A flag as words where the application formats booleans (LibreOffice; Excel shows TRUE).
+YES_NO = '"yes / 是";"yes / 是";"no / 否"'
 RATIO = "0.0000"
 
 
@@ -157,12 +169,12 @@ def settlement_format(layout: Layout, key: str) -> str | None:
 
 #: Recent schemas by (contract as JSON, lang, adjustment rows): building a workbook and then
 #: validating it (kpixl batch) asks twice for the same schema, which costs ~30 ms to make.
-_RECENT: dict[tuple[str, str, int], TemplateSchema] = {}
+_RECENT: dict[tuple[str, str, int, str], TemplateSchema] = {}
 _RECENT_SIZE = 8
 
 
 def template_schema(
-    contract: Contract, lang: Lang = "both", adjustment_rows: int = 0
+    contract: Contract, lang: Lang = "both", adjustment_rows: int = 0, variant: Variant = "full"
 ) -> TemplateSchema:
     """The template schema of one contract: sheets, defined names and every cell.
 
@@ -170,23 +182,34 @@ def template_schema(
         contract: the contract whose KPIs, guardrails and periods shape the sheets.
         lang: label language: ``en``, ``zh`` or ``both``.
         adjustment_rows: adjustments to make room for (spare rows are added).
+        variant: ``full`` (the agency's workbook) or ``client`` (no internal pricing: no
+            Pricing or RateCard sheet; the contract's quote section is left out).
 
     Returns:
         The schema the builder, the reader and the validator share (immutable, so shared).
     """
+    if variant == "client":
+        contract = client_terms(contract)
     # A workbook's reader states the currency's decimals explicitly: key on the same form.
     canonical = contract.model_copy(update={"currency_decimals": contract.decimals})
-    key = (canonical.model_dump_json(), lang, adjustment_rows)
+    key = (canonical.model_dump_json(), lang, adjustment_rows, variant)
     schema = _RECENT.get(key)
     if schema is None:
-        schema = _make_schema(contract, lang, adjustment_rows)
+        schema = _make_schema(contract, lang, adjustment_rows, variant)
         if len(_RECENT) >= _RECENT_SIZE:
             _RECENT.pop(next(iter(_RECENT)))
         _RECENT[key] = schema
     return schema
 
 
-def _make_schema(contract: Contract, lang: Lang, adjustment_rows: int) -> TemplateSchema:
+def client_terms(contract: Contract) -> Contract:
+    """The contract as the client copy holds it: without the internal quote section."""
+    return contract if contract.quote is None else contract.model_copy(update={"quote": None})
+
+
+def _make_schema(
+    contract: Contract, lang: Lang, adjustment_rows: int, variant: Variant
+) -> TemplateSchema:
     layout = Layout(contract, adjustment_rows)
     cells = [
         *_quote_cells(layout, lang),
@@ -195,13 +218,19 @@ def _make_schema(contract: Contract, lang: Lang, adjustment_rows: int) -> Templa
         *_guardrail_cells(layout, lang),
         *_actual_cells(layout, lang),
         *_settlement_cells(layout, lang),
-        *_ratecard_cells(layout),
+        *_pricing_cells(layout),
+        *(_ratecard_cells(layout) if variant == "full" else ()),
         *[
             CellSpec(META, cell(i, 1), f"meta.{key}", "fixed", "text")
             for i, key in enumerate(META_KEYS)
         ],
     ]
-    sheets = _sheets(layout)
+    sheets = tuple(
+        sheet
+        for sheet in _sheets(layout)
+        if (sheet.name != PRICING or layout.priced)
+        and (sheet.name != RATECARD or variant == "full")
+    )
     return TemplateSchema(
         SCHEMA_ID, SCHEMA_VERSION, contract.id, sheets, template_names(layout), tuple(cells)
     )
@@ -213,7 +242,14 @@ def _sheets(layout: Layout) -> tuple[SheetSpec, ...]:
         SheetSpec(
             QUOTE,
             freeze=(2, 0),
-            widths=((0, 34), (1, 26), (2, 16), (3, 16), (5, 40), *_scenario_widths(layout)),
+            widths=_quote_widths(layout),
+            printing=PrintSpec(
+                portrait=True,
+                area=(0, 0, layout.print_last_row, QUOTE_PRINT_COLS - 1),
+                repeat_rows=(0, 1),
+                breaks=(layout.kpi_terms_row,),
+                header_footer=True,
+            ),
         ),
         SheetSpec(
             KPIS,
@@ -244,6 +280,7 @@ def _sheets(layout: Layout) -> tuple[SheetSpec, ...]:
             header_row=0,
             headers=layout.settlement_columns,
         ),
+        SheetSpec(PRICING, freeze=(1, 0), widths=((0, 36), (1, 16))),
         SheetSpec(
             RATECARD,
             freeze=(2, 0),
@@ -257,22 +294,27 @@ def _sheets(layout: Layout) -> tuple[SheetSpec, ...]:
     )
 
 
-def _scenario_widths(layout: Layout) -> tuple[tuple[int, float], ...]:
-    """Scenario table columns (after the level column) wide enough for amounts."""
-    first = layout.scenario_col("base")
-    last = layout.scenario_col(SCENARIO_COLUMNS[-1][0])
-    return tuple((c, 14.0) for c in range(first, last + 1))
+def _quote_widths(layout: Layout) -> tuple[tuple[int, float], ...]:
+    """Printed columns: labels, then amounts (about 120 characters: A4 portrait at ~80 %)."""
+    printed = ((0, 30.0), (1, 16.0), *((c, 13.0) for c in range(2, QUOTE_PRINT_COLS)))
+    helpers = layout.curve_col(layout.k - 1, "f") + 1 - layout.scenario_kpi_first_col
+    return (*printed, *((layout.scenario_kpi_first_col + c, 11.0) for c in range(helpers)))
 
 
 def _quote_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
+    """The proposal (SPEC §7): header, fee line, scenarios, KPI terms, terms, signatures."""
     d = layout.contract.decimals
     money = money_format(d)
-    cells = [CellSpec(QUOTE, "A1", "label.quote_title", "fixed", "text")]
+    cells = [
+        CellSpec(QUOTE, "A1", "label.quote_title", "fixed", "text"),
+        CellSpec(QUOTE, "A2", "label.proposal.prepared", "fixed", "text", span=QUOTE_PRINT_COLS),
+    ]
     for key, _en, _zh, kind, choices in QUOTE_FIELDS:
         row = layout.quote_row(key)
         cells.append(CellSpec(QUOTE, cell(row, 0), f"label.quote.{key}", "fixed", "text"))
         fmt = money if key in ("base", "pool", "period_cap", "contract_cap") else None
         fmt = "yyyy-mm-dd" if kind == "date" else fmt
+        fmt = YES_NO if kind == "bool" else fmt
         cells.append(
             CellSpec(
                 QUOTE,
@@ -284,8 +326,69 @@ def _quote_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
                 validation=choices,
             )
         )
+    cells += [
+        CellSpec(QUOTE, cell(layout.fee_heading_row, 0), "label.fee_structure", "fixed", "text"),
+        _text(cell(layout.fee_line_row, 0), "label.proposal.fee_line", QUOTE_PRINT_COLS),
+    ]
+    cells += _scenario_cells(layout) + _terms_cells(layout) + _working_cells(layout, money)
+    return cells
+
+
+def _text(ref: str, key: str, span: int) -> CellSpec:
+    """A proposal text spanning ``span`` columns from ``ref``."""
+    return CellSpec(QUOTE, ref, key, "fixed", "text", span=span)
+
+
+def _terms_cells(layout: Layout) -> list[CellSpec]:
+    """Page 2 of the proposal: each KPI's terms, the other terms, curves and signatures."""
+    wide = QUOTE_PRINT_COLS - 1
+    cells = [CellSpec(QUOTE, cell(layout.kpi_terms_row, 0), "label.kpi_terms", "fixed", "text")]
+    for k in range(layout.k):
+        for line in KPI_LINES:
+            row = layout.kpi_line_row(k, line)
+            name = f"label.proposal.kpi[{k}].name"
+            name = name if line == "title" else f"label.proposal.kpi_line.{line}"
+            cells.append(CellSpec(QUOTE, cell(row, 0), name, "fixed", "text"))
+            cells.append(_text(cell(row, 1), f"label.proposal.kpi[{k}].{line}", wide))
+    cells.append(CellSpec(QUOTE, cell(layout.terms_row, 0), "label.terms", "fixed", "text"))
+    for key in layout.term_keys:
+        row = layout.term_row(key)
+        name = f"label.proposal.term.{key}.name"
+        cells.append(CellSpec(QUOTE, cell(row, 0), name, "fixed", "text"))
+        cells.append(_text(cell(row, 1), f"label.proposal.term.{key}.text", wide))
+    cells.append(CellSpec(QUOTE, cell(layout.curves_row, 0), "label.curves", "fixed", "text"))
+    head = layout.curve_header_row
+    cells.append(
+        CellSpec(
+            QUOTE, cell(head - 1, layout.curve_col(0, "x")), "label.curve_points", "fixed", "text"
+        )
+    )
+    for k, kpi in enumerate(layout.contract.kpis):
+        ref = cell(head, layout.curve_col(k, "x"))
+        cells.append(CellSpec(QUOTE, ref, f"label.proposal.curve.{k}", "fixed", "text"))
+        for i in range(point_count(kpi)):
+            for key in CURVE_KEYS:
+                ref = layout.curve_point(k, key, i)
+                fmt = RATIO if key == "f" else PERCENT
+                spec = CellSpec(QUOTE, ref, f"curve[{k}].{key}[{i}]", "fixed", number_format=fmt)
+                cells.append(spec)
+    cells.append(CellSpec(QUOTE, cell(layout.signature_row, 0), "label.signature", "fixed", "text"))
+    half = QUOTE_PRINT_COLS // 2
+    for line in SIGNATURE_LINES:
+        row = layout.signature_line_row(line)
+        for side, col in (("client", 0), ("provider", half)):
+            key = f"label.proposal.sign.{line}.{side}"
+            cells.append(_text(cell(row, col), key, half))
+    return cells
+
+
+def _working_cells(layout: Layout, money: str) -> list[CellSpec]:
+    """Below the printed proposal: the settled fee totals and the fee per period."""
     row = layout.summary_row
-    cells.append(CellSpec(QUOTE, cell(row, 0), "label.fee_summary", "fixed", "text"))
+    cells = [
+        CellSpec(QUOTE, cell(row - 1, 0), "label.working", "fixed", "text"),
+        CellSpec(QUOTE, cell(row, 0), "label.fee_summary", "fixed", "text"),
+    ]
     for i, key in enumerate(("base", "bonus", "total")):
         ref = f"{SETTLEMENT}!{layout.total(key, True)}"  # type: ignore[arg-type]
         cells.append(CellSpec(QUOTE, cell(row + 1 + i, 0), f"label.total_{key}", "fixed", "text"))
@@ -319,11 +422,7 @@ def _quote_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
                     number_format=money,
                 )
             )
-    cells.append(CellSpec(QUOTE, cell(1, layout.pricing_col), "label.pricing", "fixed", "text"))
-    cells.append(
-        CellSpec(QUOTE, cell(3, layout.pricing_col), "label.pricing_note", "fixed", "text")
-    )
-    return cells + _scenario_cells(layout) + _pricing_cells(layout)
+    return cells
 
 
 def _pricing_cells(layout: Layout) -> list[CellSpec]:
@@ -332,16 +431,16 @@ def _pricing_cells(layout: Layout) -> list[CellSpec]:
         return []
     col, money = layout.pricing_col, money_format(layout.contract.decimals)
     first = layout.pricing_first_row
-    cells = [CellSpec(QUOTE, cell(first - 1, col), "label.quote_pricing", "fixed", "text")]
+    cells = [CellSpec(PRICING, cell(first - 1, col), "label.quote_pricing", "fixed", "text")]
     for key in pricing_inputs():
         row = layout.pricing_row(key)
-        cells.append(CellSpec(QUOTE, cell(row, col), f"label.pricing.{key}", "fixed", "text"))
+        cells.append(CellSpec(PRICING, cell(row, col), f"label.pricing.{key}", "fixed", "text"))
         kind, choices = PRICING_TYPES.get(key, ("number", None))
         kind = "integer" if key.startswith("add_on.") else kind
         fmt = PERCENT if key in ("base_share",) else None
         cells.append(
             CellSpec(
-                QUOTE,
+                PRICING,
                 layout.pricing_cell(key),
                 f"pricing.{key}",
                 "input",
@@ -352,10 +451,10 @@ def _pricing_cells(layout: Layout) -> list[CellSpec]:
         )
     for key, _en, _zh in PRICING_RESULTS:
         row = layout.pricing_row(key)
-        cells.append(CellSpec(QUOTE, cell(row, col), f"label.pricing.{key}", "fixed", "text"))
+        cells.append(CellSpec(PRICING, cell(row, col), f"label.pricing.{key}", "fixed", "text"))
         cells.append(
             CellSpec(
-                QUOTE,
+                PRICING,
                 layout.pricing_cell(key),
                 f"pricing.{key}",
                 "formula",
@@ -377,9 +476,11 @@ def _scenario_format(key: str, decimals: int) -> str:
 def _scenario_cells(layout: Layout) -> list[CellSpec]:
     """The scenario table of SPEC §6: a CPS rate input, then one row per level."""
     d = layout.contract.decimals
-    col, head = layout.pricing_col, layout.scenario_header_row
+    head = layout.scenario_header_row
     cells = [
-        CellSpec(QUOTE, cell(layout.scenario_cps_row, col), "label.cps_rate", "fixed", "text"),
+        CellSpec(QUOTE, cell(layout.scenario_heading_row, 0), "label.scenarios", "fixed", "text"),
+        CellSpec(QUOTE, cell(layout.scenario_note_row, 0), "label.pricing_note", "fixed", "text"),
+        CellSpec(QUOTE, cell(layout.scenario_cps_row, 0), "label.cps_rate", "fixed", "text"),
         CellSpec(
             QUOTE,
             layout.cps_rate_cell,
@@ -647,6 +748,8 @@ def fixed_label(key: str, layout: Layout, lang: Lang) -> str | None:  # noqa: C9
     if name in LABELS:
         return label(*LABELS[name], lang)
     kind, _, rest = name.partition(".")
+    if kind == "proposal":
+        return proposal_label(rest, layout, lang)
     if kind == "quote" and rest in fields:
         return label(fields[rest][1], fields[rest][2], lang)
     if name in ("total_bonus", "total_total"):

@@ -32,7 +32,9 @@ from kpixl.workbook.cached import (
 from kpixl.workbook.hazards import scan_hazards
 from kpixl.workbook.layout import (
     META,
+    PRICING,
     QUOTE,
+    RATECARD,
     SCHEMA_ID,
     SCHEMA_VERSION,
     CellSpec,
@@ -40,6 +42,7 @@ from kpixl.workbook.layout import (
     Layout,
     Mode,
     TemplateSchema,
+    Variant,
     cell,
 )
 from kpixl.workbook.read import (
@@ -176,7 +179,8 @@ def check_book(book: Book, expected: Contract | None = None) -> list[Issue]:
     except KpixlError as e:
         return issues + e.issues
     adjustment_rows = built_adjustment_rows(meta)
-    schema = template_schema(contract, lang, adjustment_rows)
+    variant: Variant = "client" if meta.get("variant") == "client" else "full"
+    schema = template_schema(contract, lang, adjustment_rows, variant)
     layout = Layout(contract, adjustment_rows)
     try:
         data = resolved(contract, actuals, adjustments)
@@ -216,7 +220,7 @@ def fee_against_price(label: str, layout: Layout, scenario: ScenarioInputs) -> l
     for issue in fee_contradictions(layout.contract, price):
         key = issue.location.removeprefix("fee.")
         where = f"{label}:{QUOTE}!{cell(layout.quote_row(key), layout.quote_col)}"
-        block = f"{QUOTE}!{layout.pricing_cell(key)}"
+        block = f"{PRICING}!{layout.pricing_cell(key)}"
         message = (
             f"{issue.message}: the pricing block's {key} ({block}), from the RateCard sheet "
             "and the pricing inputs; change the fee or the pricing inputs"
@@ -240,7 +244,8 @@ def _check_meta(label: str, meta: dict[str, str]) -> list[Issue]:
                 f"schema version {meta.get('schema_version')!r}; this kpixl reads {SCHEMA_VERSION}",
             )
         )
-    missing = [key for key in META_KEYS if key not in meta]
+    # A workbook built before the client copy existed has no variant: it is a full one.
+    missing = [key for key in META_KEYS if key not in meta and key != "variant"]
     if missing:
         issues.append(Issue(where, BAD_META, f"missing entries: {', '.join(missing)}"))
     if meta.get("formula_mode") not in ("native", "udf"):
@@ -323,6 +328,9 @@ def _check_fixed(
     expected = fixed.get(key)
     if expected is None or value == expected:
         return []
+    if key.startswith("curve["):  # a chart's point, drawn from tiers edited since the build
+        message = f"payout curve point {value!r} should be {expected!r}: rebuild to redraw"
+        return [Issue(where, LABEL_CHANGED, message, "warning")]
     if ".period" in key or "period[" in key:
         message = (
             f"holds {value!r} where the row of period {expected} belongs: "
@@ -341,7 +349,7 @@ def _check_terms(
     grid: ActualsGrid,
 ) -> list[Issue]:
     """Every contract term in the workbook equals the signed contract's, cell by cell."""
-    signed = template_schema(expected, lang, adjustment_rows)
+    signed = template_schema(expected, lang, adjustment_rows, _variant(schema))
     ours = {(c.key, c.ref) for c in schema.cells if _is_term(c)}
     theirs = {(c.key, c.ref) for c in signed.cells if _is_term(c)}
     if ours != theirs:
@@ -362,6 +370,11 @@ def _check_terms(
             message = f"holds {got!r}; the contract {expected.id} says {want.get(spec.key)!r}"
             issues.append(Issue(where, INPUT_CHANGED, message))
     return issues
+
+
+def _variant(schema: TemplateSchema) -> Variant:
+    """The variant a schema describes: a client copy has no RateCard sheet."""
+    return "full" if any(sheet.name == RATECARD for sheet in schema.sheets) else "client"
 
 
 def _is_term(spec: CellSpec) -> bool:

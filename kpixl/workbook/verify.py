@@ -115,6 +115,8 @@ def _check_structure(
             where = "is missing" if got is None else f"points at {got}, not {target}"
             issues.append(Issue(label, DEFINED_NAME, f"defined name {name} {where}"))
     for name in names.keys() - built.schema.names.keys():
+        if name.startswith("_xlnm."):  # print area and titles: the sheet's PrintSpec
+            continue
         issues.append(Issue(label, DEFINED_NAME, f"defined name {name} is not in the template"))
     return issues
 
