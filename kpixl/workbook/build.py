@@ -37,8 +37,8 @@ from kpixl.workbook.cached import (
 from kpixl.workbook.layout import (
     CATEGORY_CLASSES,
     CURVE_CHART_ROWS,
-    CURVES_PER_ROW,
     INTEGRATIONS,
+    KPI_LINES,
     QUOTE,
     RATECARD_SETTINGS,
     SCENARIO_CHART_ROWS,
@@ -421,8 +421,7 @@ def _write(
         if sheet_spec.state == "veryHidden":
             sheet.very_hidden()
         _print_setup(sheet, sheet_spec, schema.contract_id)
-        for first, last in sheet_spec.groups:
-            sheet.set_column(first, last, None, None, {"level": 1})
+        _group(sheet, sheet_spec)
         sheet.protect("", {"format_columns": True, "format_rows": True})
     formats = _Formats(book)
     inputs = input_values(layout, grid, card)
@@ -488,7 +487,7 @@ def _write_label(
 #: Quote headings, printed larger.
 HEADINGS = ("fee_structure", "scenarios", "kpi_terms", "terms", "curves", "signature", "working")
 #: Characters of wrapped text a printed Quote line holds per column spanned (about).
-_CHARS_PER_COLUMN = 15.0
+_CHARS_PER_COLUMN = 17.0
 _LINE_HEIGHT = 15.0
 
 
@@ -519,6 +518,16 @@ def _write_text(
     heights[row] = max(heights.get(row, _LINE_HEIGHT), lines * _LINE_HEIGHT)
 
 
+def _group(sheet: Worksheet, spec: SheetSpec) -> None:
+    """Outline the sheet's helper columns: grouped and collapsed (hidden until opened)."""
+    widths = dict(spec.widths)
+    for first, last in spec.groups:
+        for col in range(first, last + 1):
+            sheet.set_column(col, col, widths.get(col), None, {"level": 1, "hidden": True})
+        after = last + 1
+        sheet.set_column(after, after, widths.get(after), None, {"collapsed": True})
+
+
 #: XlsxWriter's paper code of A4.
 A4 = 9
 
@@ -531,7 +540,7 @@ def _print_setup(sheet: Worksheet, spec: SheetSpec, contract_id: str) -> None:
         sheet.set_portrait()
     else:
         sheet.set_landscape()
-    sheet.fit_to_pages(1, 0)
+    sheet.fit_to_pages(1, printing.pages_tall or 0)
     if printing.area is not None:
         sheet.print_area(*printing.area)
     if printing.repeat_rows is not None:
@@ -583,6 +592,9 @@ def _finish(
         _curve_chart(book, sheets[QUOTE], layout, k)
     sheets[SETTLEMENT].set_row(0, 48)  # three lines of wrapped bilingual header
     sheets[QUOTE].set_row(layout.scenario_header_row, 48)  # wrapped scenario headers
+    sheets[QUOTE].set_row(0, 24)  # the 16-point title
+    for k in range(layout.k):  # a thin gap between KPI blocks
+        sheets[QUOTE].set_row(layout.kpi_line_row(k, KPI_LINES[-1]) + 1, 6)
 
 
 #: Width in pixels of the printed Quote columns (A to H), which charts span.
@@ -658,7 +670,7 @@ def _curve_chart(book: Workbook, sheet: Worksheet, layout: Layout, k: int) -> No
     )
     chart.set_y_axis({"min": 0, "name": "factor / 系数", "name_font": {"size": 8}})
     chart.set_legend({"none": True})
-    width = _PRINT_WIDTH // CURVES_PER_ROW - 8
+    width = _PRINT_WIDTH // layout.curves_per_row - 8
     chart.set_size({"width": width, "height": CURVE_CHART_ROWS * 20 - 8})
     row, position = layout.curve_chart_place(k)
     sheet.insert_chart(row, 0, chart, {"x_offset": 2 + position * (width + 8), "y_offset": 4})

@@ -297,11 +297,11 @@ def _settlement_rows(
         row["base"] = period.base
         row["total"] = period.total
         row["cum_bonus"] = period.cumulative_bonus
-        row["miss"] = period.miss
+        row["miss"] = float(period.miss)  # 1 / 0, shown as ✓ / — (see cellformulas)
         streak = streak + 1 if period.miss and index == previous + 1 else int(period.miss)
         previous = index
         row["streak"] = float(streak)
-        row["exit"] = period.exit_eligible
+        row["exit"] = float(period.exit_eligible)
         if layout.cumulative:
             fee = contract.fee
             cap = None if fee.period_cap is None else fee.period_cap * index

@@ -170,8 +170,8 @@ QUOTE_PRINT_COLS = 8
 SCENARIO_CHART_ROWS = 16
 #: The lines of each KPI's block of terms on Quote.
 KPI_LINES = ("title", "definition", "source", "target", "curve")
-#: Payout curve charts: three side by side, each this many rows high.
-CURVES_PER_ROW, CURVE_CHART_ROWS = 3, 12
+#: Payout curve charts: rows high; side by side three (four from four KPIs on).
+CURVE_CHART_ROWS = 10
 #: The signature block's lines (client left, provider right).
 SIGNATURE_LINES = ("party", "name", "title", "signature", "date")
 
@@ -267,6 +267,9 @@ class PrintSpec:
     breaks: tuple[int, ...] = ()
     #: Header and footer (contract id, page x of y) on client-facing sheets.
     header_footer: bool = False
+    #: At most this many pages tall (printed smaller if needed); None: as many as it takes.
+    #: (LibreOffice then ignores the manual breaks, so the Quote does not use it.)
+    pages_tall: int | None = None
 
 
 @dataclass(frozen=True)
@@ -539,13 +542,18 @@ class Layout:
 
     def curve_chart_place(self, k: int) -> tuple[int, int]:
         """(row, position in its row) of KPI k's payout curve chart."""
-        row = self.curves_row + 1 + (k // CURVES_PER_ROW) * CURVE_CHART_ROWS
-        return row, k % CURVES_PER_ROW
+        row = self.curves_row + 1 + (k // self.curves_per_row) * CURVE_CHART_ROWS
+        return row, k % self.curves_per_row
+
+    @property
+    def curves_per_row(self) -> int:
+        """Payout curve charts side by side: three, or four for four KPIs and more."""
+        return 3 if self.k <= 3 else 4
 
     @property
     def signature_row(self) -> int:
         """Heading of the signature block."""
-        charts = -(-self.k // CURVES_PER_ROW) * CURVE_CHART_ROWS
+        charts = -(-self.k // self.curves_per_row) * CURVE_CHART_ROWS
         return self.curves_row + 1 + charts + 1
 
     def signature_line_row(self, line: str) -> int:

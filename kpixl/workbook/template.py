@@ -123,6 +123,10 @@ PRICING_TYPES: dict[str, tuple[ValueType, tuple[str, ...] | None]] = {
     "term_months": ("integer", None),
 }
 PERCENT = "0.00%"
+#: A metric of any unit: thousands, two decimals at least, four at most.
+METRIC = "#,##0.00##"
+#: A yes / no flag held as 1 / 0: ✓ or —.
+CHECK = '"✓";"✓";"—"'
 #: A flag as words where the application formats booleans (LibreOffice; Excel shows TRUE).
 YES_NO = '"yes / 是";"yes / 是";"no / 否"'
 RATIO = "0.0000"
@@ -149,10 +153,17 @@ def settlement_label(layout: Layout, key: str, lang: Lang) -> str:
     return label(f"{name} {en}", f"{name} {zh}", lang)
 
 
-def settlement_format(layout: Layout, key: str) -> str | None:
+def settlement_format(layout: Layout, key: str) -> str | None:  # noqa: PLR0911
+    # One return per column family, in table order.
     """The number format of a Settlement column."""
     money = money_format(layout.contract.decimals)
     measure, _, name = key.partition(":")
+    if key in ("miss", "exit"):
+        return CHECK
+    if key in ("n", "streak"):
+        return "0"
+    if measure in ("x", "g"):
+        return METRIC
     if key in ("uncapped", "to_date", "paid_before", "bonus", "base", "total", "cum_bonus"):
         return money
     if measure == "payout":
@@ -163,7 +174,7 @@ def settlement_format(layout: Layout, key: str) -> str | None:
         return RATIO
     if measure in ("actual", "target", "baseline"):
         unit = layout.contract.kpi(name).unit
-        return money if unit == "currency" else (PERCENT if unit == "percent" else "#,##0.####")
+        return money if unit == "currency" else (PERCENT if unit == "percent" else METRIC)
     return None
 
 
@@ -279,6 +290,8 @@ def _sheets(layout: Layout) -> tuple[SheetSpec, ...]:
             widths=tuple((c, 14.0) for c in range(n_set)),
             header_row=0,
             headers=layout.settlement_columns,
+            printing=PrintSpec(repeat_rows=(0, 0), header_footer=True),
+            groups=settlement_groups(layout),
         ),
         SheetSpec(PRICING, freeze=(1, 0), widths=((0, 36), (1, 16))),
         SheetSpec(
@@ -292,6 +305,24 @@ def _sheets(layout: Layout) -> tuple[SheetSpec, ...]:
         ),
         SheetSpec(META, state="veryHidden", widths=((0, 16), (1, 70))),
     )
+
+
+#: Settlement columns a reader skips on the way from the period to its total: grouped and
+#: collapsed (the outline's + opens them).
+HELPER_COLUMNS = ("p", "n", "x", "baseline", "own", "g", "uncapped", "to_date", "paid_before")
+
+
+def settlement_groups(layout: Layout) -> tuple[tuple[int, int], ...]:
+    """Runs of helper columns on Settlement, (first, last), for the outline."""
+    runs: list[tuple[int, int]] = []
+    for c, key in enumerate(layout.settlement_columns):
+        if key.partition(":")[0] not in HELPER_COLUMNS and key != "streak":
+            continue
+        if runs and runs[-1][1] == c - 1:
+            runs[-1] = (runs[-1][0], c)
+        else:
+            runs.append((c, c))
+    return tuple(runs)
 
 
 def _quote_widths(layout: Layout) -> tuple[tuple[int, float], ...]:
@@ -662,7 +693,7 @@ def _settlement_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
             elif key == "p":
                 cells.append(CellSpec(SETTLEMENT, ref, where, "fixed", "integer"))
             else:
-                kind = "bool" if key in ("miss", "exit") else "number"
+                kind = "integer" if key in ("miss", "exit") else "number"
                 cells.append(
                     CellSpec(
                         SETTLEMENT,
