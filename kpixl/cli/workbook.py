@@ -42,11 +42,16 @@ def schema_command(
     lang: Annotated[
         Language, typer.Option(help="Label language for a concrete template.")
     ] = Language.both,
+    client_copy: Annotated[
+        bool,
+        typer.Option("--client-copy", help="The template of the client copy (no pricing)."),
+    ] = False,
 ) -> None:
     """Print the JSON Schema of contract files, or the workbook template schema."""
     if kind is SchemaKind.contract:
         sys.stdout.write(json.dumps(contract_json_schema(), indent=2, ensure_ascii=False) + "\n")
         return
+    from kpixl.workbook.layout import Variant
     from kpixl.workbook.template import template_json_schema, template_schema
 
     if contract is None:
@@ -56,7 +61,8 @@ def schema_command(
         terms = load_contract(contract)
     except KpixlError as e:
         fail(e)
-    sys.stdout.write(template_schema(terms, lang_of(lang)).to_json() + "\n")
+    variant: Variant = "client" if client_copy else "full"
+    sys.stdout.write(template_schema(terms, lang_of(lang), variant=variant).to_json() + "\n")
 
 
 @app.command("quote")

@@ -487,7 +487,7 @@ def _write_label(
 #: Quote headings, printed larger.
 HEADINGS = ("fee_structure", "scenarios", "kpi_terms", "terms", "curves", "signature", "working")
 #: Characters of wrapped text a printed Quote line holds per column spanned (about).
-_CHARS_PER_COLUMN = 17.0
+_CHARS_PER_COLUMN = 16.0
 _LINE_HEIGHT = 15.0
 
 
@@ -598,7 +598,7 @@ def _finish(
 
 
 #: Width in pixels of the printed Quote columns (A to H), which charts span.
-_PRINT_WIDTH = 880
+_PRINT_WIDTH = 900
 
 
 def _chart(book: Workbook, sheet: Worksheet, layout: Layout) -> None:
@@ -662,6 +662,7 @@ def _curve_chart(book: Workbook, sheet: Worksheet, layout: Layout, k: int) -> No
     chart.set_x_axis(
         {
             "min": 0,
+            "major_unit": 0.5,
             "num_format": "0%",
             "name": "attainment / 达成率",
             "name_font": {"size": 8},

@@ -298,6 +298,8 @@ class TemplateSchema:
     sheets: tuple[SheetSpec, ...]
     names: dict[str, str]
     cells: tuple[CellSpec, ...] = field(default=())
+    #: ``full``, or ``client``: the copy for the client, without internal pricing (SPEC §7).
+    variant: Variant = "full"
 
     def formula_cells(self) -> tuple[CellSpec, ...]:
         """Every formula cell, in sheet order."""
@@ -309,6 +311,7 @@ class TemplateSchema:
             "schema_id": self.schema_id,
             "version": self.version,
             "contract_id": self.contract_id,
+            "variant": self.variant,
             "sheets": [asdict(sheet) for sheet in self.sheets],
             "names": self.names,
             "cells": [asdict(cell) for cell in self.cells],

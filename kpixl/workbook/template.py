@@ -242,8 +242,9 @@ def _make_schema(
         if (sheet.name != PRICING or layout.priced)
         and (sheet.name != RATECARD or variant == "full")
     )
+    names = template_names(layout)
     return TemplateSchema(
-        SCHEMA_ID, SCHEMA_VERSION, contract.id, sheets, template_names(layout), tuple(cells)
+        SCHEMA_ID, SCHEMA_VERSION, contract.id, sheets, names, tuple(cells), variant
     )
 
 
@@ -327,7 +328,7 @@ def settlement_groups(layout: Layout) -> tuple[tuple[int, int], ...]:
 
 def _quote_widths(layout: Layout) -> tuple[tuple[int, float], ...]:
     """Printed columns: labels, then amounts (about 120 characters: A4 portrait at ~80 %)."""
-    printed = ((0, 30.0), (1, 16.0), *((c, 13.0) for c in range(2, QUOTE_PRINT_COLS)))
+    printed = ((0, 35.0), (1, 15.0), *((c, 12.5) for c in range(2, QUOTE_PRINT_COLS)))
     helpers = layout.curve_col(layout.k - 1, "f") + 1 - layout.scenario_kpi_first_col
     return (*printed, *((layout.scenario_kpi_first_col + c, 11.0) for c in range(helpers)))
 

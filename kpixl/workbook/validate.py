@@ -34,7 +34,6 @@ from kpixl.workbook.layout import (
     META,
     PRICING,
     QUOTE,
-    RATECARD,
     SCHEMA_ID,
     SCHEMA_VERSION,
     CellSpec,
@@ -349,7 +348,7 @@ def _check_terms(
     grid: ActualsGrid,
 ) -> list[Issue]:
     """Every contract term in the workbook equals the signed contract's, cell by cell."""
-    signed = template_schema(expected, lang, adjustment_rows, _variant(schema))
+    signed = template_schema(expected, lang, adjustment_rows, schema.variant)
     ours = {(c.key, c.ref) for c in schema.cells if _is_term(c)}
     theirs = {(c.key, c.ref) for c in signed.cells if _is_term(c)}
     if ours != theirs:
@@ -370,11 +369,6 @@ def _check_terms(
             message = f"holds {got!r}; the contract {expected.id} says {want.get(spec.key)!r}"
             issues.append(Issue(where, INPUT_CHANGED, message))
     return issues
-
-
-def _variant(schema: TemplateSchema) -> Variant:
-    """The variant a schema describes: a client copy has no RateCard sheet."""
-    return "full" if any(sheet.name == RATECARD for sheet in schema.sheets) else "client"
 
 
 def _is_term(spec: CellSpec) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import zipfile
 from pathlib import Path
@@ -123,6 +124,8 @@ def test_client_variant_in_the_schema(quoted: Contract) -> None:
     assert {s.name for s in client.sheets} == full - {PRICING, RATECARD}
     assert not [c for c in client.cells if c.sheet in (PRICING, RATECARD)]
     assert not [c for c in client.cells if c.key.startswith(("pricing.", "ratecard."))]
+    assert json.loads(client.to_json())["variant"] == "client"
+    assert template_schema(quoted).variant == "full"
 
 
 def test_cli_client_copy(tmp_path: Path, quoted: Contract) -> None:
@@ -134,3 +137,7 @@ def test_cli_client_copy(tmp_path: Path, quoted: Contract) -> None:
     assert found(package_text(out), quoted) == []
     result = CliRunner().invoke(app, ["validate", str(out)])
     assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(app, ["schema", "template", str(contract), "--client-copy"])
+    assert result.exit_code == 0, result.output
+    sheets = [sheet["name"] for sheet in json.loads(result.stdout)["sheets"]]
+    assert "RateCard" not in sheets and "Pricing" not in sheets
