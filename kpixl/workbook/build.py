@@ -636,6 +636,7 @@ def _scenario_chart(book: Workbook, sheet: Worksheet, layout: Layout) -> None:
     columns.combine(lines)
     columns.set_title({"name": "Fee per scenario / 各情景服务费"})
     columns.set_x_axis({"name": "Attainment level / 达成水平", "num_format": "0%"})
+    columns.set_y_axis({"num_format": "#,##0", "min": 0})
     columns.set_legend({"position": "bottom"})
     columns.set_size({"width": _PRINT_WIDTH, "height": SCENARIO_CHART_ROWS * 20})
     sheet.insert_chart(layout.scenario_chart_row, 0, columns, {"x_offset": 2, "y_offset": 4})
