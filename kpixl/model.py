@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 from kpixl.errors import ContractError, Issue
-from kpixl.ratecard import QuoteInputs
+from kpixl.ratecard import Platform, QuoteInputs
 
 ZERO_DECIMAL_CURRENCIES = frozenset(
     {"JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XOF", "XAF", "PYG", "RWF"}
@@ -30,11 +30,16 @@ WEIGHT_TOLERANCE = 1e-9
 
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 Column = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
-Platform = Literal[
-    "amazon", "shopee", "tiktok_shop", "shopify", "lazada", "walmart", "temu", "other"
-]
 Unit = Literal["currency", "count", "ratio", "percent", "days", "score"]
 Aggregate = Literal["sum", "mean", "last"]
+# The word lists of SPEC §3, one definition each: the engine, the workbook's dropdowns and the
+# add-in take them from here (``typing.get_args``).
+CurveMode = Literal["stepped", "marginal", "linear"]
+Direction = Literal["higher", "lower"]
+Op = Literal[">=", ">", "<=", "<"]
+Effect = Literal["gate", "multiplier"]
+PeriodKind = Literal["month", "quarter"]
+SettlementMode = Literal["period", "cumulative"]
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
@@ -59,7 +64,7 @@ class Tier(Model):
 class Curve(Model):
     """A payout curve: stepped, marginal or linear (points)."""
 
-    mode: Literal["stepped", "marginal", "linear"] = "linear"
+    mode: CurveMode = "linear"
     tiers: tuple[Tier, ...] = ()
 
     @model_validator(mode="after")
@@ -119,7 +124,7 @@ class Kpi(Measured):
     name: str = ""
     name_zh: str | None = None
     unit: Unit = "currency"
-    direction: Literal["higher", "lower"] = "higher"
+    direction: Direction = "higher"
     weight: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
     target: Finite | tuple[Finite, ...]
     baseline: Finite | tuple[Finite, ...] | None = None
@@ -167,9 +172,9 @@ class Kpi(Measured):
 class Guardrail(Measured):
     """A metric that gates or scales the whole bonus."""
 
-    op: Literal[">=", ">", "<=", "<"]
+    op: Op
     bound: Finite
-    effect: Literal["gate", "multiplier"] = "gate"
+    effect: Effect = "gate"
     multiplier: Annotated[float, Field(ge=0, le=1)] | None = None
 
     @model_validator(mode="after")
@@ -232,9 +237,9 @@ class Contract(Model):
     markets: tuple[str, ...] = ()
     category: str | None = None
     start: dt.date
-    period: Literal["month", "quarter"] = "month"
+    period: PeriodKind = "month"
     periods: Annotated[int, Field(ge=1, le=120)]
-    settlement: Literal["period", "cumulative"] = "period"
+    settlement: SettlementMode = "period"
     clawback: bool = False
     revenue_kpi: Code | None = None
     fee: Fee

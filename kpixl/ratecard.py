@@ -8,33 +8,45 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Self, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from kpixl.errors import Issue, KpixlError
 
-# The platforms of SPEC §3; kpixl.model spells the same list (a test keeps the two equal).
-PLATFORMS: tuple[str, ...] = (
-    "amazon",
-    "shopee",
-    "tiktok_shop",
-    "shopify",
-    "lazada",
-    "walmart",
-    "temu",
-    "other",
-)
+# The platforms of SPEC §3, one definition (kpixl.model uses this type).
 Platform = Literal[
     "amazon", "shopee", "tiktok_shop", "shopify", "lazada", "walmart", "temu", "other"
 ]
+PLATFORMS: tuple[str, ...] = get_args(Platform)
 CategoryClass = Literal["standard", "non_standard", "regulated"]
 Integration = Literal["manual", "api", "third_party_tool"]
 AddOnName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 DEFAULT_LEVELS: tuple[float, ...] = (0.0, 0.5, 0.8, 1.0, 1.2, 1.5)
+
+
+def ascending_levels(levels: tuple[float, ...] | list[float]) -> bool:
+    """Attainment levels ascend, each level once (the scenario table's and ``--levels``' rule)."""
+    return list(levels) == sorted(set(levels))
+
+
+def parse_levels(text: str) -> tuple[float, ...]:
+    """Attainment levels written ``0,0.5,0.8``.
+
+    Raises:
+        ValueError: not numbers separated by commas, none, negative, or not ascending once each.
+    """
+    try:
+        levels = tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError as e:
+        raise ValueError(f"levels must be numbers separated by commas: {text!r}") from e
+    if not levels or any(level < 0 for level in levels) or not ascending_levels(levels):
+        raise ValueError("levels must be ascending numbers >= 0, each once")
+    return levels
+
 
 CODE_RATE_CARD_READ = "KX121"
 CODE_RATE_CARD_RULE = "KX122"
@@ -199,7 +211,7 @@ class QuoteInputs(_Model):
     def _distinct(self) -> Self:
         if len(set(self.add_ons)) != len(self.add_ons):
             raise ValueError("each add-on may be listed once")
-        if self.levels is not None and list(self.levels) != sorted(set(self.levels)):
+        if self.levels is not None and not ascending_levels(self.levels):
             raise ValueError("scenario levels must ascend, each level once")
         return self
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from kpixl.atomic import atomic_write_text
 from kpixl.batch.records import ItemResult
-from kpixl.engine.rounding import excel_round
+from kpixl.engine.money import contract_total
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -78,10 +78,11 @@ def contract_frame(periods: pd.DataFrame) -> pd.DataFrame:
         total=("total", "sum"),
         exit_eligible=("exit_eligible", "last"),
     ).reset_index()
-    for column in MONEY:
+    amounts = dict(list(grouped))
+    for column in MONEY:  # the engine's rounding of totals, not pandas' sum
         frame[column] = [
-            excel_round(value, int(d))
-            for value, d in zip(frame[column], frame["decimals"], strict=True)
+            contract_total(amounts[name][column].astype("float64").tolist(), int(d))
+            for name, d in zip(frame["contract"], frame["decimals"], strict=True)
         ]
     return frame[[*CONTRACT_COLUMNS, "decimals"]]
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import csv
 import re
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Table
 
+from kpixl import ratecard
 from kpixl.errors import Issue, KpixlError
 
 if TYPE_CHECKING:
@@ -63,10 +65,30 @@ class Language(StrEnum):
 
 
 class OutputFormat(StrEnum):
-    """How ``kpixl validate`` reports."""
+    """How a command with machine output prints its results (``--format``)."""
 
     text = "text"
     json = "json"
+    csv = "csv"
+
+
+FormatOption = Annotated[
+    OutputFormat | None,
+    typer.Option("--format", help="text (for people), json or csv (for programs)."),
+]
+
+
+def output_format(
+    chosen: OutputFormat | None, as_json: bool = False, as_csv: bool = False
+) -> OutputFormat:
+    """The one output format of ``--format`` and its aliases ``--json`` / ``--csv``."""
+    picked = {f for f, on in ((OutputFormat.json, as_json), (OutputFormat.csv, as_csv)) if on}
+    if chosen is not None:
+        picked.add(chosen)
+    if len(picked) > 1:
+        err.print("error: choose one of --format, --json and --csv")
+        raise typer.Exit(EXIT_USAGE)
+    return picked.pop() if picked else OutputFormat.text
 
 
 FormulasOption = Annotated[
@@ -112,18 +134,24 @@ def parse_levels(text: str | None) -> tuple[float, ...] | None:
     if text is None:
         return None
     try:
-        levels = tuple(float(part) for part in text.split(",") if part.strip())
+        return ratecard.parse_levels(text)
     except ValueError as e:
-        raise typer.BadParameter(f"levels must be numbers separated by commas: {text!r}") from e
-    if not levels or any(level < 0 for level in levels) or list(levels) != sorted(set(levels)):
-        raise typer.BadParameter("levels must be ascending numbers >= 0, each once")
-    return levels
+        raise typer.BadParameter(str(e)) from e
 
 
 LevelsOption = Annotated[
     str | None,
     typer.Option("--levels", help="Attainment levels, e.g. 0,0.5,0.8,1,1.2,1.5."),
 ]
+
+
+def write_csv(rows: list[dict[str, Any]]) -> None:
+    """Print rows as CSV to stdout (a header, then one line per row; nothing without rows)."""
+    if not rows:
+        return
+    writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
 
 
 def located(path: Path, issue: Issue) -> Issue:

@@ -12,21 +12,25 @@ from rich.table import Table
 
 from kpixl.actuals import read_actuals
 from kpixl.cli.app import (
+    FormatOption,
     LevelsOption,
+    OutputFormat,
     RateCardOption,
     app,
+    err,
     fail,
     located,
     out,
+    output_format,
     parse_levels,
     print_wide,
+    write_csv,
 )
 from kpixl.errors import KpixlError
 from kpixl.model import load_contract
 
 if TYPE_CHECKING:
     from kpixl.engine.pricing import Price
-    from kpixl.model import Contract
 
 
 @app.command("price")
@@ -75,38 +79,36 @@ def print_price(price: Price, currency: str, d: int, card_name: str) -> None:
     out.print(f"period_cap = ROUND(pool · cap_ratio, {d}) = {cap}")
 
 
-def _fixed_fee(terms: Contract, rate_card: Path | None) -> tuple[float | None, str]:
-    """The fixed-fee alternative: the quote's list price, else fee.base + fee.pool."""
-    from kpixl.engine.pricing import fee_contradictions, price_contract
-    from kpixl.ratecard import load_rate_card
-
-    if terms.quote is None:
-        return None, "fixed fee = fee.base + fee.pool (the contract has no quote section)"
-    card = load_rate_card(rate_card)
-    price = price_contract(card, terms)
-    problems = fee_contradictions(terms, price)
-    if problems:
-        raise KpixlError.from_issues(problems)
-    return price.list, f"fixed fee = list price from {card.name}"
-
-
 @app.command("scenarios")
 def scenarios_command(
     contract: Annotated[Path, typer.Argument(help="Contract file (YAML or JSON).")],
     levels: LevelsOption = None,
     rate_card: RateCardOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (= --format json).")] = False,
+    format_: FormatOption = None,
 ) -> None:
     """Fee at uniform attainment levels, beside a fixed fee and a pure commission (CPS)."""
+    from kpixl.engine.pricing import fixed_fee_basis
     from kpixl.engine.scenarios import scenarios
+    from kpixl.ratecard import load_rate_card
 
+    chosen = output_format(format_, as_json)
     try:
         terms = load_contract(contract)
-        fixed, basis = _fixed_fee(terms, rate_card)
+        card = None if terms.quote is None else load_rate_card(rate_card)
+        fixed, basis = fixed_fee_basis(terms, card)
         rows = scenarios(terms, parse_levels(levels), fixed_fee=fixed)
     except KpixlError as e:
         fail(e)
-    if as_json:
+    if chosen is OutputFormat.csv:
+        write_csv(
+            [
+                {key: value for key, value in row.to_dict().items() if not isinstance(value, dict)}
+                for row in rows
+            ]
+        )
+        return
+    if chosen is OutputFormat.json:
         document = {
             "contract": terms.id,
             "currency": terms.currency,
@@ -143,11 +145,13 @@ def compare_command(
     contracts: Annotated[list[Path], typer.Argument(help="Two or more contract files.")],
     levels: LevelsOption = None,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write an .xlsx.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (= --format json).")] = False,
+    format_: FormatOption = None,
 ) -> None:
     """Quotes side by side on the same levels and GMV: fee, rate, cheapest, crossings."""
     from kpixl.engine.comparison import compare
 
+    chosen = output_format(format_, as_json)
     try:
         terms = [load_contract(path) for path in contracts]
         result = compare(terms, parse_levels(levels))
@@ -157,8 +161,23 @@ def compare_command(
         from kpixl.workbook.compare import write_comparison
 
         write_comparison(result, output)
-    if as_json:
+        err.print(f"Wrote {output}")
+    if chosen is OutputFormat.json:
         sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+        return
+    if chosen is OutputFormat.csv:
+        write_csv(
+            [
+                {
+                    "level": row.level,
+                    "gmv": row.gmv,
+                    **{f"{name} fee": t for name, t in zip(result.names, row.totals, strict=True)},
+                    **{f"{name} rate": r for name, r in zip(result.names, row.rates, strict=True)},
+                    "cheapest": ";".join(row.cheapest),
+                }
+                for row in result.rows
+            ]
+        )
         return
     basis = "none" if result.gmv_basis is None else f"{result.gmv_basis:,.2f}"
     table = Table(
@@ -182,8 +201,6 @@ def compare_command(
         out.print(f"{c.first} and {c.second} cross at level {c.level:.1%} (fee {c.total:,.2f})")
     if not result.crossings:
         out.print("The fee curves do not cross between these levels.")
-    if output is not None:
-        out.print(f"Wrote {output}")
 
 
 @app.command("init")
@@ -215,5 +232,5 @@ def init_command(
         fail(e)
     atomic_write_text(output, contract_yaml(result, template))
     for note in result.notes:
-        out.print(note)
-    out.print(f"Wrote {output}")
+        err.print(note)
+    err.print(f"Wrote {output}")

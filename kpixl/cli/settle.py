@@ -12,11 +12,12 @@ from rich.table import Table
 
 from kpixl.actuals import read_actuals, read_adjustments
 from kpixl.cli.app import (
-    EXIT_USAGE,
+    FormatOption,
+    OutputFormat,
     app,
-    err,
     fail,
     out,
+    output_format,
 )
 from kpixl.engine.results import Settlement
 from kpixl.engine.settle import settle
@@ -35,15 +36,16 @@ def settle_command(
         Path | None,
         typer.Option(help="Adjustments CSV: period, metric, value, reason, approved_by."),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON document.")] = False,
-    as_csv: Annotated[
-        bool, typer.Option("--csv", help="Print one CSV row per period and KPI.")
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the JSON document (= --format json).")
     ] = False,
+    as_csv: Annotated[
+        bool, typer.Option("--csv", help="Print one CSV row per period and KPI (= --format csv).")
+    ] = False,
+    format_: FormatOption = None,
 ) -> None:
     """Settle a contract against its actuals and print the payout per period."""
-    if as_json and as_csv:
-        err.print("error: choose one of --json and --csv")
-        raise typer.Exit(EXIT_USAGE)
+    chosen = output_format(format_, as_json, as_csv)
     try:
         terms = load_contract(contract)
         result = settle(
@@ -53,9 +55,9 @@ def settle_command(
         )
     except KpixlError as e:
         fail(e)
-    if as_json:
+    if chosen is OutputFormat.json:
         sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
-    elif as_csv:
+    elif chosen is OutputFormat.csv:
         sys.stdout.write(result.to_frame().to_csv(index=False))
     else:
         print_settlement(result, title=f"{terms.id} — {terms.client} / {terms.provider}")

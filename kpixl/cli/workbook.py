@@ -24,8 +24,9 @@ from kpixl.cli.app import (
     fail,
     lang_of,
     mode_of,
+    write_csv,
 )
-from kpixl.errors import Issue, KpixlError
+from kpixl.errors import KpixlError
 from kpixl.model import contract_json_schema, load_contract
 
 if TYPE_CHECKING:
@@ -113,16 +114,13 @@ def recalc_command(
 ) -> None:
     """Recalculate every formula headlessly and store the new cached values (atomically)."""
     from kpixl.workbook.recalc import recalc
-    from kpixl.workbook.safety import open_package
+    from kpixl.workbook.safety import check_package
 
     if engine not in ("kpixl", "formulas"):
         err.print(f"error: --engine must be kpixl or formulas, not {engine!r}")
         raise typer.Exit(EXIT_USAGE)
-    package, issues = open_package(workbook, label=str(workbook))
-    if package is None:
-        fail(KpixlError.from_issues(issues))
-    package.close()
     try:
+        check_package(workbook, label=str(workbook))  # named as given; recalc checks again
         if engine == "formulas":
             report = recalc(workbook, output, "formulas", functions=_udfs())
         else:
@@ -145,8 +143,11 @@ def _udfs() -> dict[str, Any]:
 @app.command("validate")
 def validate_command(
     workbooks: Annotated[list[Path], typer.Argument(help="Workbooks to check.")],
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="text (one line per issue) or json.")
+    format_: Annotated[
+        OutputFormat,
+        typer.Option(
+            "--format", help="text (one line per issue), json or csv (one row per issue)."
+        ),
     ] = OutputFormat.text,
     template: Annotated[
         Path | None,
@@ -154,7 +155,7 @@ def validate_command(
     ] = None,
 ) -> None:
     """Check workbooks: safe to open, the standard template, formulas intact, caches honest."""
-    from kpixl.workbook.validate import validate_workbook
+    from kpixl.workbook.validate import issue_record, validate_workbook
 
     try:
         signed = None if template is None else load_contract(template)
@@ -162,9 +163,11 @@ def validate_command(
         fail(e)
     found = [(path, validate_workbook(path, expected=signed)) for path in workbooks]
     issues = [issue for _path, items in found for issue in items]
-    if output_format is OutputFormat.json:
-        rows = [_issue_row(str(path), issue) for path, items in found for issue in items]
+    rows = [issue_record(str(path), issue) for path, items in found for issue in items]
+    if format_ is OutputFormat.json:
         sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+    elif format_ is OutputFormat.csv:
+        write_csv(rows)
     else:
         for issue in issues:
             note = "(warning) " if issue.severity == "warning" else ""
@@ -178,17 +181,3 @@ def validate_command(
         )
     if any(issue.severity == "error" for issue in issues):
         raise typer.Exit(EXIT_PROBLEMS)
-
-
-def _issue_row(file: str, issue: Issue) -> dict[str, str | None]:
-    place = issue.location.removeprefix(file)
-    place = place.removeprefix(":")
-    sheet, _, cell = place.partition("!")
-    return {
-        "file": file,
-        "sheet": sheet or None,
-        "cell": cell or None,
-        "code": issue.code,
-        "severity": issue.severity,
-        "message": issue.message,
-    }

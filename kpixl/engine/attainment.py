@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 import numpy as np
 
 from kpixl.engine._arrays import ArrayLike, Numeric, as_floats, shaped
-
-Direction = Literal["higher", "lower"]
+from kpixl.model import Direction as Direction  # noqa: PLC0414  (re-exported: udfs -> engine)
 
 
 def attainment(

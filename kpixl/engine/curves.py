@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import get_args
 
 import numpy as np
 
 from kpixl.engine._arrays import ArrayLike, FloatArray, Numeric, as_floats, shaped
+from kpixl.model import CurveMode as CurveMode  # noqa: PLC0414  (re-exported: udfs -> engine)
 
-CurveMode = Literal["stepped", "marginal", "linear"]
-CURVE_MODES: tuple[CurveMode, ...] = ("stepped", "marginal", "linear")
+CURVE_MODES: tuple[CurveMode, ...] = get_args(CurveMode)
 
 
 def factor(

@@ -22,9 +22,14 @@ def exit_status(
     if consecutive < 1:
         raise ValueError("consecutive must be at least 1")
     misses = [w < threshold for w in weighted_attainments]
-    eligible = []
+    return misses, [streak >= consecutive for streak in miss_streaks(misses)]
+
+
+def miss_streaks(misses: Sequence[bool]) -> list[int]:
+    """How many misses in a row end at each period (0 after a period that is not a miss)."""
+    streaks = []
     streak = 0
     for miss in misses:
         streak = streak + 1 if miss else 0
-        eligible.append(streak >= consecutive)
-    return misses, eligible
+        streaks.append(streak)
+    return streaks

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import math
+from collections.abc import Iterable
+from typing import get_args
 
 import numpy as np
 
 from kpixl.engine._arrays import ArrayLike, Numeric, as_floats, shaped
 from kpixl.engine.rounding import excel_round, round_array
+from kpixl.model import Effect as Effect  # noqa: PLC0414  (re-exported: udfs -> engine)
+from kpixl.model import Op as Op  # noqa: PLC0414
 
-Op = Literal[">=", ">", "<=", "<"]
-Effect = Literal["gate", "multiplier"]
-OPS: tuple[Op, ...] = (">=", ">", "<=", "<")
+OPS: tuple[Op, ...] = get_args(Op)
 
 
 def round_money(amount: ArrayLike, decimals: int = 2) -> Numeric:
@@ -28,6 +30,14 @@ def round_money(amount: ArrayLike, decimals: int = 2) -> Numeric:
     if values.ndim == 0:
         return excel_round(float(values), decimals)
     return round_array(values, decimals)
+
+
+def contract_total(amounts: Iterable[float], decimals: int = 2) -> float:
+    """A contract total (SPEC §5.10): ROUND of the exact sum of the period amounts.
+
+    The one rounding of totals: settle(), the workbook's cached totals and batch summaries.
+    """
+    return excel_round(math.fsum(amounts), decimals)
 
 
 def payout(pool: ArrayLike, weight: ArrayLike, factor: ArrayLike, decimals: int = 2) -> Numeric:

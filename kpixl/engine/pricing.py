@@ -5,11 +5,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 from kpixl.engine.rounding import excel_round
 from kpixl.errors import Issue
-from kpixl.model import Contract, Fee
+from kpixl.model import Contract, Fee, PeriodKind
 from kpixl.ratecard import (
     CODE_FEE_CONTRADICTS_QUOTE,
     CODE_QUOTE_RULE,
@@ -19,7 +18,6 @@ from kpixl.ratecard import (
     RateCardError,
 )
 
-PeriodKind = Literal["month", "quarter"]
 MONTHS_PER_PERIOD: dict[str, int] = {"month": 1, "quarter": 3}
 
 
@@ -336,3 +334,28 @@ def fee_contradictions(contract: Contract, price: Price) -> list[Issue]:
             )
             issues.append(Issue(f"fee.{key}", CODE_FEE_CONTRADICTS_QUOTE, message))
     return issues
+
+
+def fixed_fee_basis(contract: Contract, card: RateCard | None) -> tuple[float | None, str]:
+    """The fixed-fee alternative of the scenario table, and how it was found.
+
+    Args:
+        contract: the contract.
+        card: the rate card that prices its quote section (unused without one).
+
+    Returns:
+        (the quote's list price, its basis) with a quote section; else (None, the basis
+        ``fee.base + fee.pool`` that :func:`kpixl.engine.scenarios.scenarios` then uses).
+
+    Raises:
+        RateCardError: the quote cannot be priced, or ``fee`` contradicts the price (KX125).
+    """
+    if contract.quote is None:
+        return None, "fixed fee = fee.base + fee.pool (the contract has no quote section)"
+    if card is None:
+        raise ValueError("a contract with a quote section needs a rate card")
+    price = price_contract(card, contract)
+    problems = fee_contradictions(contract, price)
+    if problems:
+        raise RateCardError.from_issues(problems)
+    return price.list, f"fixed fee = list price from {card.name}"

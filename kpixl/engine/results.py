@@ -39,6 +39,19 @@ class PeriodResult:
     miss: bool
     exit_eligible: bool
     cumulative_bonus: float
+    # What the workbook's helper columns show beside the SPEC §8 figures (not in to_dict()):
+    #: Misses in a row ending with this period (0 without an exit clause).
+    miss_streak: int = 0
+    #: Bonus paid in the periods before this one.
+    paid_before: float = 0.0
+    #: Cumulative settlement: the to-date bonus after the to-date caps (None by period).
+    to_date_bonus: float | None = None
+    #: Each KPI's baseline (to date in cumulative settlement), None for a KPI without one.
+    baselines: tuple[float | None, ...] = ()
+    #: Each KPI's own-period attainment (what W weighs), in contract order.
+    own_attainments: tuple[float, ...] = ()
+    #: Each guardrail's measured value (to date in cumulative settlement), in contract order.
+    guardrail_values: tuple[float, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """This period as in the ``--json`` document."""

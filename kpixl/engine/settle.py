@@ -12,8 +12,14 @@ from kpixl.actuals import Actuals, Adjustments, PeriodData, resolve
 from kpixl.engine._arrays import FloatArray
 from kpixl.engine.attainment import Direction, attainment, weighted_attainment
 from kpixl.engine.curves import factor
-from kpixl.engine.exit_clause import exit_status
-from kpixl.engine.money import apply_caps, guardrail_multiplier, prorated_base, round_money
+from kpixl.engine.exit_clause import exit_status, miss_streaks
+from kpixl.engine.money import (
+    apply_caps,
+    contract_total,
+    guardrail_multiplier,
+    prorated_base,
+    round_money,
+)
 from kpixl.engine.results import KpiResult, PeriodResult, Settlement, Totals
 from kpixl.engine.rounding import excel_round
 from kpixl.model import Aggregate, Contract, Guardrail, Kpi
@@ -28,6 +34,8 @@ class KpiFigures:
     attainment: FloatArray
     factor: FloatArray
     payout: FloatArray
+    #: Baselines as the attainment used them (NaN for a KPI without a baseline).
+    baseline: FloatArray
 
 
 def settle(
@@ -56,12 +64,13 @@ def settle(
     own = kpi_figures(contract, data, pool, to_date=False) if cumulative else figures
     weights = [kpi.weight for kpi in contract.kpis]
     w = np.asarray(weighted_attainment(weights, own.attainment))
-    m = guardrails_multiplier(contract.guardrails, data, to_date=cumulative)
+    values = guardrail_values(contract.guardrails, data, to_date=cumulative)
+    m = _multiplier(contract.guardrails, values, len(data.indices))
     payouts = np.zeros(index.shape)
     for row in figures.payout:
         payouts = payouts + row
     uncapped = np.asarray(round_money(payouts * m, contract.decimals))
-    return _assemble(contract, data, figures, w, m, uncapped)
+    return _assemble(contract, data, figures, w, m, uncapped, (own.attainment, values))
 
 
 def kpi_figures(
@@ -106,7 +115,7 @@ def kpi_figures(
         )
     weights = np.asarray([kpi.weight for kpi in contract.kpis])[:, None]
     payout = np.asarray(round_money(pool[None, :] * weights * f, contract.decimals))
-    return KpiFigures(actual, target, a, f, payout)
+    return KpiFigures(actual, target, a, f, payout, baseline)
 
 
 def _measured(
@@ -151,7 +160,15 @@ def guardrails_multiplier(
     guardrails: tuple[Guardrail, ...], data: PeriodData, *, to_date: bool
 ) -> FloatArray:
     """The product of every breached guardrail's multiplier, per settled period (SPEC §5.6)."""
-    m = np.ones(len(data.indices))
+    values = guardrail_values(guardrails, data, to_date=to_date)
+    return _multiplier(guardrails, values, len(data.indices))
+
+
+def guardrail_values(
+    guardrails: tuple[Guardrail, ...], data: PeriodData, *, to_date: bool
+) -> list[FloatArray]:
+    """Each guardrail's measured value per settled period (to date when ``to_date``)."""
+    out = []
     for guardrail in guardrails:
         if guardrail.ratio is not None:
             numerator, denominator = (data.values[c] for c in guardrail.ratio)
@@ -163,6 +180,15 @@ def guardrails_multiplier(
             value = data.values[guardrail.source_column]
             if to_date:
                 value = roll_up(value, guardrail.rolls_up)
+        out.append(value)
+    return out
+
+
+def _multiplier(
+    guardrails: tuple[Guardrail, ...], values: list[FloatArray], count: int
+) -> FloatArray:
+    m = np.ones(count)
+    for guardrail, value in zip(guardrails, values, strict=True):
         m = m * np.asarray(
             guardrail_multiplier(
                 value, guardrail.op, guardrail.bound, guardrail.effect, guardrail.breach_multiplier
@@ -173,12 +199,14 @@ def guardrails_multiplier(
 
 def _bonuses(
     contract: Contract, index: FloatArray, uncapped: FloatArray
-) -> tuple[list[float], list[float]]:
-    """Each period's bonus after caps, and the bonus paid up to and including it."""
+) -> tuple[list[float], list[float], list[float | None]]:
+    """Each period's bonus after caps, the bonus paid up to and including it, and (cumulative
+    settlement) the to-date bonus after the to-date caps."""
     fee = contract.fee
     d = contract.decimals
     bonuses: list[float] = []
     paid_through: list[float] = []
+    to_dates: list[float | None] = []
     paid = 0.0
     for i, p in enumerate(index.tolist()):
         if contract.settlement == "cumulative":
@@ -187,12 +215,14 @@ def _bonuses(
             bonus = excel_round(to_date - paid, d)
             if not contract.clawback:
                 bonus = max(0.0, bonus)
+            to_dates.append(to_date)
         else:
             bonus = apply_caps(float(uncapped[i]), fee.period_cap, paid, fee.contract_cap, d)
+            to_dates.append(None)
         bonuses.append(bonus)
         paid = excel_round(paid + bonus, d)
         paid_through.append(paid)
-    return bonuses, paid_through
+    return bonuses, paid_through, to_dates
 
 
 def _assemble(
@@ -202,11 +232,16 @@ def _assemble(
     w: FloatArray,
     m: FloatArray,
     uncapped: FloatArray,
+    helpers: tuple[FloatArray, list[FloatArray]],
 ) -> Settlement:
     d = contract.decimals
     index = np.asarray(data.indices, dtype=np.float64)
-    bonuses, paid = _bonuses(contract, index, uncapped)
-    misses, eligible = _exit_flags(contract, data, w)
+    bonuses, paid, to_dates = _bonuses(contract, index, uncapped)
+    misses, eligible, streaks = _exit_flags(contract, data, w)
+    own = helpers[0].tolist()
+    guards = [values.tolist() for values in helpers[1]]
+    has_baseline = [kpi.baseline is not None for kpi in contract.kpis]
+    baselines = figures.baseline.tolist()
     required = None if contract.min_input is None else contract.min_input.person_days
     days = None if required is None else data.values["person_days"]
     base_fee = prorated_base(contract.fee.base, days, required, d)
@@ -239,12 +274,20 @@ def _assemble(
                 miss=misses[i],
                 exit_eligible=eligible[i],
                 cumulative_bonus=paid[i],
+                miss_streak=streaks[i],
+                paid_before=paid[i - 1] if i else 0.0,
+                to_date_bonus=to_dates[i],
+                baselines=tuple(
+                    baselines[k][i] if has else None for k, has in enumerate(has_baseline)
+                ),
+                own_attainments=tuple(row[i] for row in own),
+                guardrail_values=tuple(float(values[i]) for values in guards),
             )
         )
     totals_row = Totals(
-        base=excel_round(math.fsum(p.base for p in periods), d),
-        bonus=excel_round(math.fsum(p.bonus for p in periods), d),
-        total=excel_round(math.fsum(p.total for p in periods), d),
+        base=contract_total((p.base for p in periods), d),
+        bonus=contract_total((p.bonus for p in periods), d),
+        total=contract_total((p.total for p in periods), d),
     )
     return Settlement(
         contract.id,
@@ -259,12 +302,19 @@ def _assemble(
 
 def _exit_flags(
     contract: Contract, data: PeriodData, w: FloatArray
-) -> tuple[list[bool], list[bool]]:
+) -> tuple[list[bool], list[bool], list[int]]:
+    """Each settled period's miss, exit eligibility and misses in a row (SPEC §5.11)."""
+    count = len(data.indices)
     if contract.exit is None or not data.indices:
-        return [False] * len(data.indices), [False] * len(data.indices)
+        return [False] * count, [False] * count, [0] * count
     # Unsettled periods between settled ones are not misses: they break a streak.
     series = [math.nan] * data.indices[-1]
     for i, index in enumerate(data.indices):
         series[index - 1] = float(w[i])
     misses, eligible = exit_status(series, contract.exit.threshold, contract.exit.consecutive)
-    return [misses[i - 1] for i in data.indices], [eligible[i - 1] for i in data.indices]
+    streaks = miss_streaks(misses)
+    return (
+        [misses[i - 1] for i in data.indices],
+        [eligible[i - 1] for i in data.indices],
+        [streaks[i - 1] for i in data.indices],
+    )

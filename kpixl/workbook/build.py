@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +21,9 @@ from xlsxwriter.worksheet import CellFormulaTuple, Worksheet
 
 from kpixl.actuals import Actuals, Adjustments
 from kpixl.atomic import atomic_write_bytes
-from kpixl.engine.curve_words import curve_points, point_count
+from kpixl.engine.curve_words import point_count
 from kpixl.model import Contract
-from kpixl.ratecard import ROLES, QuoteInputs, RateCard, RateCardError
+from kpixl.ratecard import RateCard, RateCardError
 from kpixl.workbook.cached import (
     ActualsGrid,
     CellValue,
@@ -35,12 +34,10 @@ from kpixl.workbook.cached import (
     resolved,
 )
 from kpixl.workbook.layout import (
-    CATEGORY_CLASSES,
     CURVE_CHART_ROWS,
-    INTEGRATIONS,
     KPI_LINES,
+    META_KEY_COL,
     QUOTE,
-    RATECARD_SETTINGS,
     SCENARIO_CHART_ROWS,
     SCENARIO_ROWS,
     SCHEMA_ID,
@@ -54,30 +51,21 @@ from kpixl.workbook.layout import (
     TemplateSchema,
     Variant,
     cell,
-    pricing_inputs,
-    ratecard_names,
     sample_rate_card,
     sheet_misfits,
 )
-from kpixl.workbook.template import client_terms, fixed_label, template_schema
+from kpixl.workbook.template import (
+    client_terms,
+    fingerprint,
+    fixed_label,
+    formula_text,
+    template_schema,
+)
+from kpixl.workbook.terms import input_values
 
 GENERATOR = "kpixl 0.1.0"
 #: Fixed document timestamp: identical inputs must give a byte-identical file.
 FIXED_CREATED = dt.datetime(2000, 1, 1, 0, 0, 0)
-
-
-def formula_text(spec: CellSpec, mode: Mode) -> str:
-    """The formula of a cell in a mode, with its leading ``=``."""
-    text = spec.udf if mode == "udf" else spec.native
-    return "=" + (text or "")
-
-
-def fingerprint(schema: TemplateSchema, mode: Mode) -> str:
-    """SHA-256 over every formula cell's sheet, address and formula text, in schema order."""
-    digest = hashlib.sha256()
-    for spec in schema.formula_cells():
-        digest.update(f"{spec.sheet}!{spec.ref}={formula_text(spec, mode)}\n".encode())
-    return digest.hexdigest()
 
 
 #: A cell as the builder asked XlsxWriter to write it: (formula with ``=`` or None, value).
@@ -167,160 +155,6 @@ def build_bytes(
     stream = io.BytesIO()
     cells = _write(stream, schema, layout, grid, values, mode, lang, card, variant)
     return BuiltWorkbook(stream.getvalue(), schema, mode, cells, layout, scenario)
-
-
-def input_values(layout: Layout, grid: ActualsGrid, card: RateCard | None = None) -> dict[str, Any]:
-    """The value of every input and fixed cell, keyed by schema key (default: the sample card)."""
-    card = sample_rate_card() if card is None else card
-    contract = layout.contract
-    fee = contract.fee
-    quote: dict[str, Any] = {
-        "id": contract.id,
-        "client": contract.client,
-        "provider": contract.provider,
-        "currency": contract.currency,
-        "decimals": contract.decimals,
-        "platform": contract.platform,
-        "markets": ", ".join(contract.markets),
-        "category": contract.category,
-        "start": contract.start,
-        "period": contract.period,
-        "periods": contract.periods,
-        "settlement": contract.settlement,
-        "clawback": contract.clawback,
-        "revenue_kpi": contract.revenue_kpi,
-        "base": fee.base,
-        "pool": fee.pool,
-        "period_cap": fee.period_cap,
-        "contract_cap": fee.contract_cap,
-        "person_days": None if contract.min_input is None else contract.min_input.person_days,
-        "exit_threshold": None if contract.exit is None else contract.exit.threshold,
-        "exit_consecutive": None if contract.exit is None else contract.exit.consecutive,
-    }
-    out: dict[str, Any] = {f"quote.{key}": value for key, value in quote.items()}
-    scenario = default_scenario_inputs(contract, card)
-    out["scenario.cps_rate"] = scenario.cps_rate
-    for i, level in enumerate(scenario.levels):
-        out[f"scenario[{i}].level"] = level
-    out.update(curve_values(contract))
-    out.update(_ratecard_inputs(card))
-    if scenario.pricing is not None:
-        out.update(_pricing_inputs(scenario.pricing[1]))
-    labels = contract.period_labels
-    for p, label in enumerate(labels, start=1):
-        out[f"quote.period[{p}]"] = label
-        out[f"targets.period[{p}]"] = label
-        out[f"actuals.period[{p}]"] = label
-        out[f"settlement[{p}].period"] = label
-        out[f"settlement[{p}].p"] = p
-        for m in layout.metrics:
-            out[f"actuals[{p}].{m}"] = grid.values.get((p, m))
-    out["actuals.header.period"] = "period"
-    for m in layout.metrics:
-        out[f"actuals.header.{m}"] = m
-    for key in ("period", "metric", "value", "reason", "approved_by"):
-        out[f"adjustments.header.{key}"] = key
-    for i, adjustment in enumerate(grid.adjustments):
-        for key, value in zip(
-            ("period", "metric", "value", "reason", "approved_by"), adjustment, strict=True
-        ):
-            out[f"adjustments[{i}].{key}"] = value
-    for k, kpi in enumerate(contract.kpis):
-        out.update(_kpi_inputs(layout, k))
-        out[f"tiers[{k}].code"] = kpi.code
-    for j, guardrail in enumerate(contract.guardrails):
-        ratio = guardrail.ratio or (None, None)
-        row = {
-            "metric": guardrail.metric,
-            "ratio_num": ratio[0],
-            "ratio_den": ratio[1],
-            "aggregate": guardrail.aggregate,
-            "op": guardrail.op,
-            "bound": guardrail.bound,
-            "effect": guardrail.effect,
-            "multiplier": guardrail.multiplier,
-        }
-        out.update({f"guardrails[{j}].{key}": value for key, value in row.items()})
-    return out
-
-
-def curve_values(contract: Contract) -> dict[str, float]:
-    """The payout curve points the Quote's curve charts draw, keyed by schema key."""
-    out: dict[str, float] = {}
-    for k, kpi in enumerate(contract.kpis):
-        for i, (x, f) in enumerate(curve_points(kpi)):
-            out[f"curve[{k}].x[{i}]"], out[f"curve[{k}].f[{i}]"] = x, f
-    return out
-
-
-def _ratecard_inputs(card: RateCard) -> dict[str, Any]:
-    """The RateCard sheet's names and values, keyed by schema key."""
-    entries: dict[str, list[tuple[Any, float]]] = {
-        "roles": [(role, getattr(card.roles, role)) for role in ROLES],
-        "platforms": [(name, card.platforms[name]) for name in ratecard_names("platforms")],
-        "categories": [(c, getattr(card.categories, c)) for c in CATEGORY_CLASSES],
-        "integrations": [(i, getattr(card.integrations, i)) for i in INTEGRATIONS],
-        "add_ons": [(name, card.add_ons[name]) for name in ratecard_names("add_ons")],
-        "term_discounts": [(t.min_months, t.discount) for t in card.term_discounts],
-        "settings": [(key, getattr(card, key)) for key in RATECARD_SETTINGS],
-    }
-    out: dict[str, Any] = {"ratecard.name": card.name}
-    for table, rows in entries.items():
-        for i, (name, value) in enumerate(rows):
-            out[f"ratecard.{table}[{i}].name"] = name
-            out[f"ratecard.{table}[{i}].value"] = value
-    return out
-
-
-def _pricing_inputs(quote: QuoteInputs) -> dict[str, Any]:
-    """The Quote pricing inputs of a quote (platform and markets filled in), by schema key."""
-    out: dict[str, Any] = {}
-    for key in pricing_inputs():  # the layout's list: one place names the pricing inputs
-        kind, _, name = key.partition(".")
-        if kind == "team":
-            out[f"pricing.{key}"] = getattr(quote.team, name)
-        elif kind == "add_on":
-            out[f"pricing.{key}"] = 1 if name in quote.add_ons else 0
-        else:
-            out[f"pricing.{key}"] = getattr(quote, key)
-    return out
-
-
-def _kpi_inputs(layout: Layout, k: int) -> dict[str, Any]:
-    kpi = layout.contract.kpis[k]
-    n = layout.n
-    ratio = kpi.ratio or (None, None)
-    row = {
-        "code": kpi.code,
-        "name": kpi.name,
-        "name_zh": kpi.name_zh,
-        "unit": kpi.unit,
-        "direction": kpi.direction,
-        "weight": kpi.weight,
-        "metric": kpi.metric,
-        "ratio_num": ratio[0],
-        "ratio_den": ratio[1],
-        "aggregate": kpi.aggregate,
-        "threshold": kpi.threshold,
-        "attainment_cap": kpi.attainment_cap,
-        "factor_cap": kpi.factor_cap,
-        "curve_mode": None if kpi.curve is None else kpi.curve.mode,
-        "source": kpi.source,
-        "definition": kpi.definition,
-    }
-    out = {f"kpis[{k}].{key}": value for key, value in row.items()}
-    targets = kpi.target if isinstance(kpi.target, tuple) else (kpi.target,) * n
-    baselines = kpi.baselines(n) or (None,) * n
-    ramp = kpi.ramp or ()
-    for p in range(1, n + 1):
-        out[f"kpis[{k}].target[{p}]"] = targets[p - 1]
-        out[f"kpis[{k}].ramp[{p}]"] = ramp[p - 1] if p <= len(ramp) else None
-        out[f"kpis[{k}].baseline[{p}]"] = baselines[p - 1]
-    if kpi.curve is not None:
-        for i, tier in enumerate(kpi.curve.tiers):
-            out[f"kpis[{k}].tiers[{i}].from"] = tier.from_
-            out[f"kpis[{k}].tiers[{i}].rate"] = tier.rate
-    return out
 
 
 class _TemplateSheet(Worksheet):  # type: ignore[misc]  # XlsxWriter ships no type hints
@@ -424,17 +258,17 @@ def _write(
         _group(sheet, sheet_spec)
         sheet.protect("", {"format_columns": True, "format_rows": True})
     formats = _Formats(book)
-    inputs = input_values(layout, grid, card)
+    inputs = input_values(layout, grid, card, schema)
     meta = {
-        "meta.schema_id": SCHEMA_ID,
-        "meta.schema_version": SCHEMA_VERSION,
-        "meta.contract_id": schema.contract_id,
-        "meta.generator": GENERATOR,
-        "meta.fingerprint": fingerprint(schema, mode),
-        "meta.formula_mode": mode,
-        "meta.lang": lang,
-        "meta.adjustment_rows": len(grid.adjustments),
-        "meta.variant": variant,
+        "schema_id": SCHEMA_ID,
+        "schema_version": SCHEMA_VERSION,
+        "contract_id": schema.contract_id,
+        "generator": GENERATOR,
+        "fingerprint": fingerprint(schema, mode),
+        "formula_mode": mode,
+        "lang": lang,
+        "adjustment_rows": len(grid.adjustments),
+        "variant": variant,
     }
     planned: dict[str, dict[str, PlannedCell]] = {spec.name: {} for spec in schema.sheets}
     heights: dict[int, float] = {}  # Quote rows heightened for wrapped proposal texts
@@ -447,12 +281,14 @@ def _write(
                 *_rowcol(spec.ref), formula, formats.get(spec.number_format, True), value
             )
             cells[spec.ref] = (formula, value)
-        elif spec.key.startswith("meta."):
-            name_ref, key = spec.ref.replace("B", "A", 1), spec.key.removeprefix("meta.")
-            sheet.write_string(*_rowcol(spec.ref), str(meta[spec.key]))
+        elif spec.role == "meta":
+            key = str(spec.field)
+            row, _col = _rowcol(spec.ref)
+            name_ref = cell(row, META_KEY_COL)
+            sheet.write_string(*_rowcol(spec.ref), str(meta[key]))
             sheet.write_string(*_rowcol(name_ref), key)
-            cells[spec.ref], cells[name_ref] = (None, str(meta[spec.key])), (None, key)
-        elif spec.kind == "fixed" and spec.key.startswith("label."):
+            cells[spec.ref], cells[name_ref] = (None, str(meta[key])), (None, key)
+        elif spec.role == "label":
             text = fixed_label(spec.key, layout, lang) or ""
             cells.update(_write_label(sheet, spec, text, formats, heights))
         else:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-
-import numpy as np
 
 from kpixl.actuals import (
     Actuals,
@@ -16,17 +13,17 @@ from kpixl.actuals import (
     resolve,
 )
 from kpixl.engine.curves import factor
-from kpixl.engine.money import apply_caps, payout
+from kpixl.engine.money import contract_total, payout
 from kpixl.engine.pricing import Price, price_quote, quote_for
-from kpixl.engine.rounding import excel_round
 from kpixl.engine.scenarios import ScenarioRow, scenarios
-from kpixl.engine.settle import kpi_figures, roll_up, settle
+from kpixl.engine.settle import settle
 from kpixl.model import Contract
 from kpixl.ratecard import DEFAULT_LEVELS, QuoteInputs, RateCard, RateCardError
 from kpixl.workbook.layout import (
     PRICING,
     PRICING_RESULTS,
     QUOTE,
+    QUOTE_TOTALS,
     SCENARIO_COLUMNS,
     SCENARIO_KPI_COLUMNS,
     SCENARIO_ROWS,
@@ -175,11 +172,10 @@ def cached_values(
     totals = _totals(rows, contract.decimals)
     for key, value in totals.items():
         values[SETTLEMENT][layout.total(key)] = value  # type: ignore[arg-type]
-    for i, key in enumerate(("base", "bonus", "total")):
-        values[QUOTE][cell(layout.summary_row + 1 + i, 1)] = totals[key]
-    for p in range(1, layout.n + 1):
-        for c, key in enumerate(("base", "bonus", "total"), start=1):
-            values[QUOTE][cell(layout.per_period_row + p, c)] = rows[p][key]
+    for key in QUOTE_TOTALS:
+        values[QUOTE][layout.quote_total(key)] = totals[key]
+        for p in range(1, layout.n + 1):
+            values[QUOTE][layout.quote_period(key, p)] = rows[p][key]
     inputs = default_scenario_inputs(contract) if scenario is None else scenario
     priced_cells, price = pricing_values(layout, inputs)
     if priced_cells:
@@ -257,7 +253,7 @@ def _totals(rows: dict[int, dict[str, CellValue]], decimals: int) -> dict[str, f
     out = {}
     for key in ("base", "bonus", "total"):
         amounts = [float(r[key]) for r in rows.values() if r[key] != ""]
-        out[key] = excel_round(math.fsum(amounts), decimals) if amounts else 0.0
+        out[key] = contract_total(amounts, decimals) if amounts else 0.0
     return out
 
 
@@ -274,9 +270,6 @@ def _settlement_rows(
     if data is None or not data.indices:
         return blank
     result = settle(contract, data)
-    extra = _extras(layout, data, result)
-    streak = 0
-    previous = 0
     for i, (index, period) in enumerate(zip(data.indices, result.periods, strict=True)):
         row = blank[index]
         for m in layout.metrics:
@@ -288,59 +281,30 @@ def _settlement_rows(
             row[f"attainment:{code}"] = figures.attainment
             row[f"factor:{code}"] = figures.factor
             row[f"payout:{code}"] = figures.payout
-        row.update(extra[i])
+        # The helper columns, as the engine settled them.
+        for kpi, baseline, own in zip(
+            contract.kpis, period.baselines, period.own_attainments, strict=True
+        ):
+            if baseline is not None:
+                row[f"baseline:{kpi.code}"] = baseline
+            if layout.cumulative:
+                row[f"own:{kpi.code}"] = own
+        for j, value in enumerate(period.guardrail_values):
+            row[f"g:{j}"] = value
         row["w"] = period.weighted_attainment
         row["m"] = period.guardrail_multiplier
         row["uncapped"] = period.bonus_before_caps
-        row["paid_before"] = float(result.periods[i - 1].cumulative_bonus) if i else 0.0
+        row["paid_before"] = period.paid_before
         row["bonus"] = period.bonus
         row["base"] = period.base
         row["total"] = period.total
         row["cum_bonus"] = period.cumulative_bonus
         row["miss"] = float(period.miss)  # 1 / 0, shown as ✓ / — (see cellformulas)
-        streak = streak + 1 if period.miss and index == previous + 1 else int(period.miss)
-        previous = index
-        row["streak"] = float(streak)
+        row["streak"] = float(period.miss_streak)
         row["exit"] = float(period.exit_eligible)
-        if layout.cumulative:
-            fee = contract.fee
-            cap = None if fee.period_cap is None else fee.period_cap * index
-            row["to_date"] = apply_caps(
-                period.bonus_before_caps, cap, 0.0, fee.contract_cap, contract.decimals
-            )
+        if period.to_date_bonus is not None:
+            row["to_date"] = period.to_date_bonus
     return blank
-
-
-def _extras(layout: Layout, data: PeriodData, result: object) -> list[dict[str, CellValue]]:
-    """Helper columns settle() does not carry: baselines, own attainment, guardrail values."""
-    contract = layout.contract
-    out: list[dict[str, CellValue]] = [{} for _ in data.indices]
-    rows = np.asarray(data.indices) - 1
-    index = np.asarray(data.indices, dtype=np.float64)
-    pool = contract.fee.pool * index
-    own = kpi_figures(contract, data, pool, to_date=False).attainment if layout.cumulative else None
-    for k, kpi in enumerate(contract.kpis):
-        baselines = kpi.baselines(contract.periods)
-        if baselines is not None:
-            base = np.asarray(baselines)[rows]
-            if layout.cumulative:
-                base = roll_up(base, kpi.rolls_up)
-            for i in range(len(rows)):
-                out[i][f"baseline:{kpi.code}"] = float(base[i])
-        if own is not None:
-            for i in range(len(rows)):
-                out[i][f"own:{kpi.code}"] = float(own[k][i])
-    for j, guardrail in enumerate(contract.guardrails):
-        if guardrail.ratio is not None:
-            num, den = (data.values[c] for c in guardrail.ratio)
-            value = np.cumsum(num) / np.cumsum(den) if layout.cumulative else num / den
-        else:
-            value = data.values[guardrail.source_column]
-            if layout.cumulative:
-                value = roll_up(value, guardrail.rolls_up)
-        for i in range(len(rows)):
-            out[i][f"g:{j}"] = float(value[i])
-    return out
 
 
 def resolved(

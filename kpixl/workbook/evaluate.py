@@ -43,10 +43,11 @@ from formulas.errors import FormulaError, FoundError
 from formulas.excel import BOOK
 from formulas.functions import wrap_func, wrap_ufunc
 from formulas.tokens.operand import Error, XlError
-from openpyxl.utils import get_column_letter
 
 from kpixl.engine.rounding import excel_round
 from kpixl.errors import Issue, WorkbookError
+from kpixl.workbook.ooxml import column_letters
+from kpixl.workbook.safety import check_package
 
 CustomFunction = Callable[..., Any]
 CODE_UNSUPPORTED_FORMULA = "KX830"  # formulas cannot parse it (structured table reference)
@@ -103,6 +104,7 @@ def evaluate_workbook(
         ``{"Sheet!A1": value}`` for every formula cell, in sheet, row, column order; values are
         float, str, bool or None, Excel errors as their code (``"#VALUE!"``).
     """
+    check_package(Path(path))  # an untrusted file: no zip bomb or entity reaches `formulas`
     install_functions(functions or {})
     model = _load_model(path)
     solution = model.calculate()
@@ -114,7 +116,7 @@ def evaluate_workbook(
         result = solution.get(cell.output, _MISSING)
         for sheet, row, column, value in _cell_values(cell, result, names):
             position = (order.get(sheet, len(order)), row, column)
-            key = f"{sheet}!{get_column_letter(column)}{row}"
+            key = f"{sheet}!{column_letters(column)}{row}"
             if result is _MISSING:
                 missing.append((position, key))
             found.append((position, key, value))

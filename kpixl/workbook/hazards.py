@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from kpixl.errors import Issue, Severity, WorkbookError
+from kpixl.workbook.ooxml import column_letters, column_number, rels_part, resolve_target
 from kpixl.workbook.safety import SafePackage
 
 # Per sheet and code, this many cells are listed; the rest are counted in one summary issue.
@@ -140,23 +141,10 @@ def _attr(elem: ET.Element, local: str) -> str | None:
     return None
 
 
-def _rels_part(part: str) -> str:
-    """Name the relationships part of a part: xl/workbook.xml -> xl/_rels/workbook.xml.rels."""
-    folder, base = posixpath.split(part)
-    return posixpath.join(folder, "_rels", base + ".rels")
-
-
-def _source_of(rels_part: str) -> str:
+def _source_of(rels: str) -> str:
     """Name the part a relationships part belongs to ('' for the package itself)."""
-    folder, base = posixpath.split(rels_part)
+    folder, base = posixpath.split(rels)
     return posixpath.join(posixpath.dirname(folder), base.removesuffix(".rels"))
-
-
-def _resolve(source: str, target: str) -> str:
-    """Resolve a relationship target against the folder of its source part."""
-    if target.startswith("/"):
-        return posixpath.normpath(target).lstrip("/")
-    return posixpath.normpath(posixpath.join(posixpath.dirname(source), target))
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +159,7 @@ class _Relationship:
 
 def _relationships(pkg: SafePackage, source: str) -> list[_Relationship]:
     """Read the relationships of a part, or none when it has no relationships part."""
-    stored = pkg.find(_rels_part(source))
+    stored = pkg.find(rels_part(source))
     if stored is None:
         return []
     return [_relationship(elem) for elem in pkg.xml(stored) if _local(elem.tag) == "Relationship"]
@@ -191,7 +179,7 @@ def _workbook_part(pkg: SafePackage) -> str | None:
     """Find the workbook part from the package relationships (xl/workbook.xml by default)."""
     for rel in _relationships(pkg, ""):
         if rel.kind == "officeDocument" and not rel.external:
-            stored = pkg.find(_resolve("", rel.target))
+            stored = pkg.find(resolve_target("", rel.target))
             if stored is not None:
                 return stored
     stored = pkg.find("xl/workbook.xml")
@@ -211,7 +199,11 @@ def _read_workbook(pkg: SafePackage, workbook: str) -> tuple[list[_Sheet], list[
         tag = _local(elem.tag)
         if tag == "sheet":
             rel = targets.get(_attr(elem, "id") or "")
-            part = None if rel is None or rel.external else pkg.find(_resolve(workbook, rel.target))
+            part = (
+                None
+                if rel is None or rel.external
+                else pkg.find(resolve_target(workbook, rel.target))
+            )
             kind = rel.kind if rel is not None else "worksheet"
             sheets.append(_Sheet(elem.get("name", "?"), elem.get("state", "visible"), part, kind))
         elif tag == "definedName":
@@ -394,7 +386,7 @@ def _risky_shared_strings(pkg: SafePackage, workbook: str | None) -> dict[int, s
     if workbook is not None:
         for rel in _relationships(pkg, workbook):
             if rel.kind == "sharedStrings" and not rel.external:
-                part = pkg.find(_resolve(workbook, rel.target))
+                part = pkg.find(resolve_target(workbook, rel.target))
     if part is None:
         return {}
     risky: dict[int, str] = {}
@@ -507,30 +499,13 @@ def _locate(ref: str | None, row: int, state: _CellState) -> str:
     """Name a cell by its r attribute, or by position when the writer left r out."""
     match = _CELL.match(ref or "")
     if match:
-        state.column = _column_number(match.group(1))
+        state.column = column_number(match.group(1))
         row = int(match.group(2))
     else:
         state.column += 1
     state.max_row = max(state.max_row, row)
     state.max_column = max(state.max_column, state.column)
-    return f"{_column_letters(state.column)}{row}"
-
-
-def _column_number(letters: str) -> int:
-    """Turn column letters into a 1-based number (A=1, XFD=16384)."""
-    number = 0
-    for char in letters.upper():
-        number = number * 26 + ord(char) - ord("A") + 1
-    return number
-
-
-def _column_letters(number: int) -> str:
-    """Turn a 1-based column number into letters."""
-    letters = ""
-    while number > 0:
-        number, rest = divmod(number - 1, 26)
-        letters = chr(ord("A") + rest) + letters
-    return letters
+    return f"{column_letters(state.column)}{row}"
 
 
 def _check_dimension(state: _CellState, sheet: str, out: _Collector) -> None:
@@ -543,7 +518,7 @@ def _check_dimension(state: _CellState, sheet: str, out: _Collector) -> None:
     if match is None:
         out.add(where, "KX616", f"unreadable <dimension ref={state.dimension!r}>", "warning")
         return
-    claimed = _column_number(match.group(1)) * int(match.group(2))
+    claimed = column_number(match.group(1)) * int(match.group(2))
     held = state.max_column * state.max_row
     if claimed > DIMENSION_SLACK_FACTOR * held + DIMENSION_SLACK_CELLS:
         out.add(
@@ -551,7 +526,7 @@ def _check_dimension(state: _CellState, sheet: str, out: _Collector) -> None:
             "KX616",
             f"<dimension ref={state.dimension!r}> claims {claimed} cells but "
             f"the sheet holds data up to "
-            f"{_column_letters(state.max_column) or 'A'}{state.max_row}; "
+            f"{column_letters(state.max_column) or 'A'}{state.max_row}; "
             "readers that trust it allocate for nothing",
             "warning",
         )

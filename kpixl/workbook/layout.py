@@ -6,13 +6,33 @@ import functools
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
-from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+from xlsxwriter.utility import xl_rowcol_to_cell
 
+from kpixl.actuals import ADJUSTMENT_COLUMNS
 from kpixl.errors import Issue
-from kpixl.model import Contract
-from kpixl.ratecard import ROLES, RateCard, RateCardError, load_rate_card
+from kpixl.model import (
+    Aggregate,
+    Contract,
+    CurveMode,
+    Direction,
+    Effect,
+    Op,
+    PeriodKind,
+    SettlementMode,
+    Unit,
+)
+from kpixl.ratecard import (
+    ROLES,
+    CategoryClass,
+    Integration,
+    Platform,
+    RateCard,
+    RateCardError,
+    load_rate_card,
+)
+from kpixl.workbook.ooxml import column_letters
 
 CODE_CARD_MISFIT = "KX127"  # a rate card whose rows the RateCard sheet does not have
 SCHEMA_ID = "kpixl.quote-workbook"
@@ -23,6 +43,10 @@ Lang = Literal["en", "zh", "both"]
 Mode = Literal["native", "udf"]
 ValueType = Literal["text", "number", "integer", "date", "bool"]
 Kind = Literal["input", "formula", "fixed"]
+#: What a cell means: a contract term, a what-if input for sales (scenarios, pricing, the rate
+#: card), an actual or adjustment, a label, a fixed row/column marker (period names, headers,
+#: KPI codes), an entry of the ``_kpixl`` sheet, or a formula.
+Role = Literal["term", "what_if", "actuals", "label", "marker", "meta", "formula"]
 
 QUOTE, KPIS, TIERS, GUARDRAILS, ACTUALS, SETTLEMENT, RATECARD, META = (
     "Quote",
@@ -44,15 +68,16 @@ VARIANTS: tuple[Variant, ...] = ("full", "client")
 #: Sheets a client reads and prints (A4 portrait, fit to one page wide).
 CLIENT_FACING = (QUOTE,)
 
-DIRECTIONS = ("higher", "lower")
-CURVE_MODES = ("stepped", "marginal", "linear")
-OPERATORS = (">=", ">", "<=", "<")
-EFFECTS = ("gate", "multiplier")
-PLATFORMS = ("amazon", "shopee", "tiktok_shop", "shopify", "lazada", "walmart", "temu", "other")
-PERIOD_KINDS = ("month", "quarter")
-SETTLEMENT_MODES = ("period", "cumulative")
-UNITS = ("currency", "count", "ratio", "percent", "days", "score")
-AGGREGATES = ("sum", "mean", "last")
+# Dropdown lists: the model's word lists, never spelled again.
+DIRECTIONS: tuple[str, ...] = get_args(Direction)
+CURVE_MODES: tuple[str, ...] = get_args(CurveMode)
+OPERATORS: tuple[str, ...] = get_args(Op)
+EFFECTS: tuple[str, ...] = get_args(Effect)
+PLATFORMS: tuple[str, ...] = get_args(Platform)
+PERIOD_KINDS: tuple[str, ...] = get_args(PeriodKind)
+SETTLEMENT_MODES: tuple[str, ...] = get_args(SettlementMode)
+UNITS: tuple[str, ...] = get_args(Unit)
+AGGREGATES: tuple[str, ...] = get_args(Aggregate)
 #: Blank adjustment rows kept below the known adjustments, for finance to fill in Excel.
 SPARE_ADJUSTMENT_ROWS = 20
 
@@ -80,6 +105,30 @@ QUOTE_FIELDS: tuple[tuple[str, str, str, ValueType, tuple[str, ...] | None], ...
     ("exit_threshold", "Exit threshold (W)", "退出阈值", "number", None),
     ("exit_consecutive", "Exit after consecutive misses", "连续未达标期数", "integer", None),
 )
+#: The contract path each Quote field holds (``kpixl.model`` field names, dotted).
+QUOTE_PATHS: dict[str, str] = {
+    "id": "id",
+    "client": "client",
+    "provider": "provider",
+    "currency": "currency",
+    "decimals": "currency_decimals",
+    "platform": "platform",
+    "markets": "markets",
+    "category": "category",
+    "start": "start",
+    "period": "period",
+    "periods": "periods",
+    "settlement": "settlement",
+    "clawback": "clawback",
+    "revenue_kpi": "revenue_kpi",
+    "base": "fee.base",
+    "pool": "fee.pool",
+    "period_cap": "fee.period_cap",
+    "contract_cap": "fee.contract_cap",
+    "person_days": "min_input.person_days",
+    "exit_threshold": "exit.threshold",
+    "exit_consecutive": "exit.consecutive",
+}
 QUOTE_FIRST_ROW = 3  # 1-based row of the first header field
 
 #: KPI table columns: key, English, Chinese, type, validation list.
@@ -101,6 +150,25 @@ KPI_FIELDS: tuple[tuple[str, str, str, ValueType, tuple[str, ...] | None], ...] 
     ("source", "Data source", "数据来源", "text", None),
     ("definition", "Definition", "口径定义", "text", None),
 )
+#: The path, within one KPI (``kpis[k].``), each KPI table column holds.
+KPI_PATHS: dict[str, str] = {
+    "code": "code",
+    "name": "name",
+    "name_zh": "name_zh",
+    "unit": "unit",
+    "direction": "direction",
+    "weight": "weight",
+    "metric": "metric",
+    "ratio_num": "ratio[0]",
+    "ratio_den": "ratio[1]",
+    "aggregate": "aggregate",
+    "threshold": "threshold",
+    "attainment_cap": "attainment_cap",
+    "factor_cap": "factor_cap",
+    "curve_mode": "curve.mode",
+    "source": "source",
+    "definition": "definition",
+}
 #: Per-period target block columns for each KPI.
 TARGET_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("target", "target", "目标"),
@@ -118,7 +186,33 @@ GUARDRAIL_FIELDS: tuple[tuple[str, str, str, ValueType, tuple[str, ...] | None],
     ("effect", "Effect", "效果", "text", EFFECTS),
     ("multiplier", "Multiplier", "乘数", "number", None),
 )
-ADJUSTMENT_HEADER = ("period", "metric", "value", "reason", "approved_by")
+#: The path, within one guardrail (``guardrails[j].``), each Guardrails column holds.
+GUARDRAIL_PATHS: dict[str, str] = {
+    "metric": "metric",
+    "ratio_num": "ratio[0]",
+    "ratio_den": "ratio[1]",
+    "aggregate": "aggregate",
+    "op": "op",
+    "bound": "bound",
+    "effect": "effect",
+    "multiplier": "multiplier",
+}
+ADJUSTMENT_HEADER = ADJUSTMENT_COLUMNS
+#: The Quote sheet's fee summary and per-period summary columns, in order.
+QUOTE_TOTALS = ("base", "bonus", "total")
+#: The ``_kpixl`` sheet: one entry a row, its key in column A, its value in column B.
+META_KEYS = (
+    "schema_id",
+    "schema_version",
+    "contract_id",
+    "generator",
+    "fingerprint",
+    "formula_mode",
+    "lang",
+    "adjustment_rows",
+    "variant",
+)
+META_KEY_COL, META_VALUE_COL = 0, 1
 #: RateCard sheet tables, side by side (name column, value column, a gap): key, the name
 #: header (English, Chinese), the value header (English, Chinese).
 RATECARD_TABLES: tuple[tuple[str, str, str, str, str], ...] = (
@@ -130,8 +224,8 @@ RATECARD_TABLES: tuple[tuple[str, str, str, str, str], ...] = (
     ("term_discounts", "Min months", "最短月数", "Discount", "折扣"),
     ("settings", "Setting", "参数", "Value", "数值"),
 )
-CATEGORY_CLASSES = ("standard", "non_standard", "regulated")
-INTEGRATIONS = ("manual", "api", "third_party_tool")
+CATEGORY_CLASSES: tuple[str, ...] = get_args(CategoryClass)
+INTEGRATIONS: tuple[str, ...] = get_args(Integration)
 RATECARD_SETTINGS = ("market_surcharge", "language_fee")
 RATECARD_NAME_CELL = "A1"  # the rate card's name, above its tables
 RATECARD_FIRST_ROW = 2  # 0-based row of each table's first entry (row 1 holds the headers)
@@ -250,6 +344,12 @@ class CellSpec:
     udf: str | None = None
     number_format: str | None = None
     validation: tuple[str, ...] | None = None
+    #: What the cell means (every cell of a template schema has one).
+    role: Role | None = None
+    #: What the cell holds: the contract path of a term (``fee.base``, ``kpis[2].weight``,
+    #: ``kpis[0].target[3]``), the settlement figure of a formula (``settlement[2].bonus``),
+    #: the entry of a meta cell (``fingerprint``), the what-if or actuals entry of an input.
+    field: str | None = None
     #: Columns the cell spans (merged, text wrapped): the proposal's long texts.
     span: int = 1
 
@@ -432,7 +532,7 @@ def cell(row: int, col: int, absolute: bool = False) -> str:
 @functools.lru_cache(maxsize=1 << 12)
 def column(col: int) -> str:
     """Column letters of a 0-based column."""
-    return str(xl_col_to_name(col))
+    return column_letters(col + 1)
 
 
 class Layout:
@@ -483,10 +583,8 @@ class Layout:
     #: First per-KPI helper column: right of the printed columns (never printed).
     scenario_kpi_first_col = QUOTE_PRINT_COLS + 1
 
-    @property
-    def cps_rate_cell(self) -> str:
-        """Quote-relative address of the CPS rate input, e.g. ``B29``."""
-        return cell(self.scenario_cps_row, 1)
+    #: Quote-relative address of the CPS rate input, e.g. ``B29``.
+    cps_rate_cell = cell(scenario_cps_row, 1)
 
     @property
     def cps_rate(self) -> str:
@@ -591,6 +689,14 @@ class Layout:
     def per_period_row(self) -> int:
         """Header row of the per-period summary on Quote."""
         return self.summary_row + 5
+
+    def quote_total(self, key: str) -> str:
+        """Quote-relative address of a fee summary total (``base``, ``bonus``, ``total``)."""
+        return cell(self.summary_row + 1 + QUOTE_TOTALS.index(key), 1)
+
+    def quote_period(self, key: str, p: int) -> str:
+        """Quote-relative address of period p's amount in the per-period summary."""
+        return cell(self.per_period_row + p, 1 + QUOTE_TOTALS.index(key))
 
     # Pricing (SPEC §6): the sales inputs then the formulas, on their own working sheet -----
     #: Column of the pricing labels on Pricing (values one column right).

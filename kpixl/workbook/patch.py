@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import math
-import posixpath
 import re
 import struct
 import zipfile
@@ -18,7 +17,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
-from urllib.parse import unquote
 from xml.etree.ElementTree import Element
 from xml.sax.saxutils import escape
 
@@ -27,6 +25,7 @@ from defusedxml import DefusedXmlException
 
 from kpixl.atomic import atomic_write
 from kpixl.errors import Issue, WorkbookError
+from kpixl.workbook.ooxml import column_letters, column_number, rels_part, resolve_target
 
 CellValue = float | int | str | bool | None
 
@@ -184,29 +183,12 @@ def _encode(value: object) -> _Encoded:
     raise ValueError(f"a {type(value).__name__} cannot be stored as a cached value")
 
 
-def _column_number(letters: bytes) -> int:
-    """Convert column letters (b"AB") to a 1-based column number."""
-    number = 0
-    for char in letters.upper():
-        number = number * 26 + char - 64
-    return number
-
-
-def _column_letters(number: int) -> bytes:
-    """Convert a 1-based column number to its letters."""
-    letters = b""
-    while number:
-        number, rest = divmod(number - 1, 26)
-        letters = bytes([65 + rest]) + letters
-    return letters
-
-
 def _coordinates(ref: bytes) -> tuple[int, int] | None:
     """Split a cell reference into (row, column), or None when it is not one."""
     match = _REF_PARTS.fullmatch(ref.replace(b"$", b""))
     if not match:
         return None
-    return int(match.group(2)), _column_number(match.group(1))
+    return int(match.group(2)), column_number(match.group(1).decode("ascii"))
 
 
 def _array_range(cell: bytes) -> tuple[int, int, int, int] | None:
@@ -273,7 +255,7 @@ def _implicit_ref(row: int, previous: bytes | int) -> tuple[bytes, int]:
     else:
         point = _coordinates(previous)
         column = point[1] if point else 0
-    return _column_letters(column + 1) + str(row).encode("ascii"), column + 1
+    return (column_letters(column + 1) + str(row)).encode("ascii"), column + 1
 
 
 def _patch_sheet_xml(
@@ -360,30 +342,14 @@ def _local(tag: str) -> str:
     return tag.rpartition("}")[2]
 
 
-def _relationships(
-    package: zipfile.ZipFile, rels_part: str, label: str
-) -> dict[str, tuple[str, str]]:
+def _relationships(package: zipfile.ZipFile, rels: str, label: str) -> dict[str, tuple[str, str]]:
     """Read a .rels part into {Id: (Type, Target)}, skipping external targets."""
     found: dict[str, tuple[str, str]] = {}
-    for element in _read_xml(package, rels_part, label).iter():
+    for element in _read_xml(package, rels, label).iter():
         if _local(element.tag) != "Relationship" or element.get("TargetMode") == "External":
             continue
         found[element.get("Id", "")] = (element.get("Type", ""), element.get("Target", ""))
     return found
-
-
-def _resolve(source_part: str, target: str) -> str:
-    """Resolve a relationship target against the part that holds the relationship."""
-    target = unquote(target)
-    if target.startswith("/"):
-        return target.lstrip("/")
-    return posixpath.normpath(posixpath.join(posixpath.dirname(source_part), target))
-
-
-def _rels_part(part: str) -> str:
-    """Name the relationships part that belongs to a part."""
-    folder, name = posixpath.split(part)
-    return posixpath.join(folder, "_rels", name + ".rels")
 
 
 def _actual_name(package: zipfile.ZipFile, part: str, label: str) -> str:
@@ -399,13 +365,13 @@ def _workbook_part(package: zipfile.ZipFile, label: str) -> str:
     """Find the workbook part through the package relationships."""
     for kind, target in _relationships(package, "_rels/.rels", label).values():
         if kind.endswith(_OFFICE_DOCUMENT):
-            return _actual_name(package, _resolve("", target), label)
+            return _actual_name(package, resolve_target("", target), label)
     raise _fail(label, "has no workbook (no officeDocument relationship)")
 
 
 def _sheet_parts(package: zipfile.ZipFile, workbook: str, label: str) -> dict[str, str | None]:
     """Map each sheet name to its worksheet part (None for chart and dialog sheets)."""
-    rels = _relationships(package, _rels_part(workbook), label)
+    rels = _relationships(package, rels_part(workbook), label)
     sheets: dict[str, str | None] = {}
     for element in _read_xml(package, workbook, label).iter():
         if _local(element.tag) != "sheet":
@@ -415,7 +381,7 @@ def _sheet_parts(package: zipfile.ZipFile, workbook: str, label: str) -> dict[st
             (v for k, v in element.attrib.items() if k.startswith("{") and _local(k) == "id"), ""
         )
         kind, target = rels.get(rel_id, ("", ""))
-        part = _actual_name(package, _resolve(workbook, target), label) if target else None
+        part = _actual_name(package, resolve_target(workbook, target), label) if target else None
         sheets[element.get("name", "")] = part if kind.endswith(_WORKSHEET) else None
     return sheets
 

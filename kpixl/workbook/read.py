@@ -23,6 +23,8 @@ from kpixl.workbook.layout import (
     KPI_FIELDS,
     KPIS,
     META,
+    META_KEY_COL,
+    META_VALUE_COL,
     PRICING,
     QUOTE,
     QUOTE_FIELDS,
@@ -35,10 +37,10 @@ from kpixl.workbook.layout import (
     ratecard_names,
     sample_rate_card,
 )
-from kpixl.workbook.template import template_schema
+from kpixl.workbook.safety import check_package
+from kpixl.workbook.template import term_locations
 
 CODE_NOT_KPIXL = "KX301"
-CODE_BAD_INPUT = "KX302"
 CODE_OUTSIDE_TABLE = "KX318"  # an adjustment below the adjustments table
 FEE_KEYS = ("base", "pool", "period_cap", "contract_cap")
 
@@ -75,6 +77,7 @@ def read_workbook_inputs(
         WorkbookError: not a kpixl workbook, or its inputs break a contract rule.
     """
     path = Path(path)
+    check_package(path)  # an untrusted file: no zip bomb or entity reaches openpyxl
     try:  # our own handle: openpyxl leaves its archive open when a load fails part-way
         with open(path, "rb") as handle:
             book = openpyxl.load_workbook(handle, data_only=False, read_only=False)
@@ -163,10 +166,14 @@ def read_meta(book: openpyxl.Workbook) -> dict[str, str] | None:
     if META not in book.sheetnames:
         return None
     sheet = book[META]
+    first = min(META_KEY_COL, META_VALUE_COL)
+    key_at, value_at = META_KEY_COL - first, META_VALUE_COL - first
     return {
-        str(row[0]): "" if row[1] is None else str(row[1])
-        for row in sheet.iter_rows(min_col=1, max_col=2, values_only=True)
-        if row[0] is not None
+        str(row[key_at]): "" if row[value_at] is None else str(row[value_at])
+        for row in sheet.iter_rows(
+            min_col=first + 1, max_col=max(META_KEY_COL, META_VALUE_COL) + 1, values_only=True
+        )
+        if row[key_at] is not None
     }
 
 
@@ -279,7 +286,7 @@ def _quote_section(book: openpyxl.Workbook, data: dict[str, Any]) -> dict[str, A
         "team": {role: value(f"team.{role}") for role in ROLES},
         "add_ons": [name for name in names if value(f"add_on.{name}")],
         **{key: value(key) for key in (*keys, "risk_premium", "cap_ratio")},
-        "cps_rate": _cell(book[QUOTE][cell(Layout.scenario_cps_row, 1)].value),
+        "cps_rate": _cell(book[QUOTE][Layout.cps_rate_cell].value),
     }
     quote["team"] = {role: v for role, v in quote["team"].items() if not _blank(v)}
     if value("platform") != data.get("platform"):
@@ -441,33 +448,9 @@ def _locate(
 
 
 def _cells_by_key(data: dict[str, Any]) -> dict[str, str]:
-    """Schema key path (as the model names it) to ``Sheet!A1``, from a best-effort layout."""
+    """Contract path (as the model names it) to ``Sheet!A1``, for the shape that was read."""
     kpis = data.get("kpis", [])
-    codes = [
-        {"code": f"k{i}", "weight": 1.0 / max(len(kpis), 1), "target": 1.0}
-        for i in range(len(kpis))
-    ] or [{"code": "k", "weight": 1.0, "target": 1.0}]
-    stub = contract_from_data(
-        {
-            "id": "x",
-            "client": "x",
-            "provider": "x",
-            "currency": "USD",
-            "platform": "other",
-            "start": dt.date(2000, 1, 1),
-            "periods": 1,
-            "fee": {"base": 0, "pool": 0},
-            "kpis": codes,
-            "guardrails": [{"metric": "g", "op": ">=", "bound": 0}]
-            * len(data.get("guardrails", [])),
-        }
-    )
-    out: dict[str, str] = {}
-    for spec in template_schema(stub).cells:
-        if spec.kind != "input":
-            continue
-        key = spec.key.removeprefix("quote.")
-        if key in FEE_KEYS:
-            key = f"fee.{key}"
-        out[key] = f"{spec.sheet}!{spec.ref}"
-    return out
+    tiers = [len((kpi.get("curve") or {}).get("tiers") or []) for kpi in kpis]
+    periods = data.get("periods")
+    n = periods if isinstance(periods, int) and periods > 0 else 0  # the target rows read
+    return term_locations(len(kpis), len(data.get("guardrails", [])), n, tiers)

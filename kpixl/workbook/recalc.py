@@ -12,6 +12,7 @@ from kpixl.workbook.evaluate import evaluate_workbook
 from kpixl.workbook.layout import Layout
 from kpixl.workbook.patch import CellValue, PatchReport, patch_cached_values
 from kpixl.workbook.read import read_workbook_inputs
+from kpixl.workbook.safety import check_package
 
 Engine = Literal["kpixl", "formulas"]
 
@@ -41,6 +42,7 @@ def recalc(
     """
     path = Path(path)
     target = path if out is None else Path(out)
+    check_package(path)  # before either engine opens it (they check again: cheap, and safe alone)
     if engine == "formulas":
         values = _by_sheet(evaluate_workbook(path, functions))
     else:

@@ -68,6 +68,12 @@ class _Directory:
     start: int
 
 
+#: The file passed the package check but openpyxl cannot read it (validate, verify and here).
+UNREADABLE = "KX721"
+#: A warning openpyxl gave while reading.
+OPENPYXL_WARNING = "KX722"
+
+
 def _issue(label: str, code: str, message: str, severity: str = "error") -> Issue:
     """Build an Issue located at the package as a whole."""
     return Issue(label, code, message, "warning" if severity == "warning" else "error")
@@ -369,6 +375,29 @@ def open_package(
     if package is None:
         handle.close()
     return package, issues
+
+
+def check_package(
+    path: Path, limits: Limits = DEFAULT_LIMITS, label: str | None = None
+) -> list[Issue]:
+    """The package check every function that opens an untrusted workbook runs first.
+
+    Args:
+        path: the file.
+        limits: the ceilings to enforce.
+        label: how issues name the file; defaults to the file name.
+
+    Returns:
+        The warnings (the file may be opened).
+
+    Raises:
+        WorkbookError: the file must not be opened (zip bomb, entities, not a package, ...).
+    """
+    package, issues = open_package(Path(path), limits, label)
+    if package is None:
+        raise WorkbookError.from_issues(issues)
+    package.close()
+    return issues
 
 
 def _open_handle(
@@ -733,7 +762,7 @@ def load_openpyxl(
         except Exception as exc:  # noqa: BLE001
             workbook = None
             issues.append(
-                _issue(name, "KX721", f"cannot read workbook: {type(exc).__name__}: {exc}")
+                _issue(name, UNREADABLE, f"cannot read workbook: {type(exc).__name__}: {exc}")
             )
-    issues += [_issue(name, "KX722", f"openpyxl: {w.message}", "warning") for w in caught]
+    issues += [_issue(name, OPENPYXL_WARNING, f"openpyxl: {w.message}", "warning") for w in caught]
     return workbook, issues

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from kpixl.engine.curve_words import point_count
@@ -12,19 +14,25 @@ from kpixl.workbook.layout import (
     ADJUSTMENT_HEADER,
     CATEGORY_CLASSES,
     GUARDRAIL_FIELDS,
+    GUARDRAIL_PATHS,
     GUARDRAILS,
     INTEGRATIONS,
     KPI_FIELDS,
     KPI_LINES,
+    KPI_PATHS,
     KPIS,
     LABELS,
     META,
+    META_KEYS,
+    META_VALUE_COL,
     PLATFORMS,
     PRICING,
     PRICING_RESULTS,
     QUOTE,
     QUOTE_FIELDS,
+    QUOTE_PATHS,
     QUOTE_PRINT_COLS,
+    QUOTE_TOTALS,
     RATECARD,
     RATECARD_FIRST_ROW,
     RATECARD_NAME_CELL,
@@ -41,6 +49,7 @@ from kpixl.workbook.layout import (
     CellSpec,
     Lang,
     Layout,
+    Mode,
     PrintSpec,
     SheetSpec,
     TemplateSchema,
@@ -56,17 +65,6 @@ from kpixl.workbook.proposal import proposal_label
 
 TIER_KEYS: tuple[Literal["from", "rate"], ...] = ("from", "rate")
 CURVE_KEYS: tuple[Literal["x", "f"], ...] = ("x", "f")
-META_KEYS = (
-    "schema_id",
-    "schema_version",
-    "contract_id",
-    "generator",
-    "fingerprint",
-    "formula_mode",
-    "lang",
-    "adjustment_rows",
-    "variant",
-)
 MEASURE_LABELS: dict[str, tuple[str, str]] = {
     "x": ("", ""),
     "actual": ("actual", "实际"),
@@ -232,7 +230,15 @@ def _make_schema(
         *_pricing_cells(layout),
         *(_ratecard_cells(layout) if variant == "full" else ()),
         *[
-            CellSpec(META, cell(i, 1), f"meta.{key}", "fixed", "text")
+            CellSpec(
+                META,
+                cell(i, META_VALUE_COL),
+                f"meta.{key}",
+                "fixed",
+                "text",
+                role="meta",
+                field=key,
+            )
             for i, key in enumerate(META_KEYS)
         ],
     ]
@@ -246,6 +252,11 @@ def _make_schema(
     return TemplateSchema(
         SCHEMA_ID, SCHEMA_VERSION, contract.id, sheets, names, tuple(cells), variant
     )
+
+
+def _period_marker(sheet: str, ref: str, key: str, p: int) -> CellSpec:
+    """A cell naming the period of its row (``2027-01``): a marker, checked against moves."""
+    return CellSpec(sheet, ref, key, "fixed", "text", role="marker", field=f"periods[{p}].label")
 
 
 def _sheets(layout: Layout) -> tuple[SheetSpec, ...]:
@@ -338,12 +349,22 @@ def _quote_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
     d = layout.contract.decimals
     money = money_format(d)
     cells = [
-        CellSpec(QUOTE, "A1", "label.quote_title", "fixed", "text"),
-        CellSpec(QUOTE, "A2", "label.proposal.prepared", "fixed", "text", span=QUOTE_PRINT_COLS),
+        CellSpec(QUOTE, "A1", "label.quote_title", "fixed", "text", role="label"),
+        CellSpec(
+            QUOTE,
+            "A2",
+            "label.proposal.prepared",
+            "fixed",
+            "text",
+            span=QUOTE_PRINT_COLS,
+            role="label",
+        ),
     ]
     for key, _en, _zh, kind, choices in QUOTE_FIELDS:
         row = layout.quote_row(key)
-        cells.append(CellSpec(QUOTE, cell(row, 0), f"label.quote.{key}", "fixed", "text"))
+        cells.append(
+            CellSpec(QUOTE, cell(row, 0), f"label.quote.{key}", "fixed", "text", role="label")
+        )
         fmt = money if key in ("base", "pool", "period_cap", "contract_cap") else None
         fmt = "yyyy-mm-dd" if kind == "date" else fmt
         fmt = YES_NO if kind == "bool" else fmt
@@ -356,10 +377,19 @@ def _quote_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
                 kind,
                 number_format=fmt,
                 validation=choices,
+                role="term",
+                field=QUOTE_PATHS[key],
             )
         )
     cells += [
-        CellSpec(QUOTE, cell(layout.fee_heading_row, 0), "label.fee_structure", "fixed", "text"),
+        CellSpec(
+            QUOTE,
+            cell(layout.fee_heading_row, 0),
+            "label.fee_structure",
+            "fixed",
+            "text",
+            role="label",
+        ),
         _text(cell(layout.fee_line_row, 0), "label.proposal.fee_line", QUOTE_PRINT_COLS),
     ]
     cells += _scenario_cells(layout) + _terms_cells(layout) + _working_cells(layout, money)
@@ -368,43 +398,65 @@ def _quote_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
 
 def _text(ref: str, key: str, span: int) -> CellSpec:
     """A proposal text spanning ``span`` columns from ``ref``."""
-    return CellSpec(QUOTE, ref, key, "fixed", "text", span=span)
+    return CellSpec(QUOTE, ref, key, "fixed", "text", span=span, role="label")
 
 
 def _terms_cells(layout: Layout) -> list[CellSpec]:
     """Page 2 of the proposal: each KPI's terms, the other terms, curves and signatures."""
     wide = QUOTE_PRINT_COLS - 1
-    cells = [CellSpec(QUOTE, cell(layout.kpi_terms_row, 0), "label.kpi_terms", "fixed", "text")]
+    cells = [
+        CellSpec(
+            QUOTE, cell(layout.kpi_terms_row, 0), "label.kpi_terms", "fixed", "text", role="label"
+        )
+    ]
     for k in range(layout.k):
         for line in KPI_LINES:
             row = layout.kpi_line_row(k, line)
             name = f"label.proposal.kpi[{k}].name"
             name = name if line == "title" else f"label.proposal.kpi_line.{line}"
-            cells.append(CellSpec(QUOTE, cell(row, 0), name, "fixed", "text"))
+            cells.append(CellSpec(QUOTE, cell(row, 0), name, "fixed", "text", role="label"))
             cells.append(_text(cell(row, 1), f"label.proposal.kpi[{k}].{line}", wide))
-    cells.append(CellSpec(QUOTE, cell(layout.terms_row, 0), "label.terms", "fixed", "text"))
+    cells.append(
+        CellSpec(QUOTE, cell(layout.terms_row, 0), "label.terms", "fixed", "text", role="label")
+    )
     for key in layout.term_keys:
         row = layout.term_row(key)
         name = f"label.proposal.term.{key}.name"
-        cells.append(CellSpec(QUOTE, cell(row, 0), name, "fixed", "text"))
+        cells.append(CellSpec(QUOTE, cell(row, 0), name, "fixed", "text", role="label"))
         cells.append(_text(cell(row, 1), f"label.proposal.term.{key}.text", wide))
-    cells.append(CellSpec(QUOTE, cell(layout.curves_row, 0), "label.curves", "fixed", "text"))
+    cells.append(
+        CellSpec(QUOTE, cell(layout.curves_row, 0), "label.curves", "fixed", "text", role="label")
+    )
     head = layout.curve_header_row
     cells.append(
         CellSpec(
-            QUOTE, cell(head - 1, layout.curve_col(0, "x")), "label.curve_points", "fixed", "text"
+            QUOTE,
+            cell(head - 1, layout.curve_col(0, "x")),
+            "label.curve_points",
+            "fixed",
+            "text",
+            role="label",
         )
     )
     for k, kpi in enumerate(layout.contract.kpis):
         ref = cell(head, layout.curve_col(k, "x"))
-        cells.append(CellSpec(QUOTE, ref, f"label.proposal.curve.{k}", "fixed", "text"))
+        cells.append(
+            CellSpec(QUOTE, ref, f"label.proposal.curve.{k}", "fixed", "text", role="label")
+        )
         for i in range(point_count(kpi)):
             for key in CURVE_KEYS:
                 ref = layout.curve_point(k, key, i)
                 fmt = RATIO if key == "f" else PERCENT
-                spec = CellSpec(QUOTE, ref, f"curve[{k}].{key}[{i}]", "fixed", number_format=fmt)
+                key_ = f"curve[{k}].{key}[{i}]"
+                spec = CellSpec(
+                    QUOTE, ref, key_, "fixed", number_format=fmt, role="marker", field=key_
+                )
                 cells.append(spec)
-    cells.append(CellSpec(QUOTE, cell(layout.signature_row, 0), "label.signature", "fixed", "text"))
+    cells.append(
+        CellSpec(
+            QUOTE, cell(layout.signature_row, 0), "label.signature", "fixed", "text", role="label"
+        )
+    )
     half = QUOTE_PRINT_COLS // 2
     for line in SIGNATURE_LINES:
         row = layout.signature_line_row(line)
@@ -418,40 +470,52 @@ def _working_cells(layout: Layout, money: str) -> list[CellSpec]:
     """Below the printed proposal: the settled fee totals and the fee per period."""
     row = layout.summary_row
     cells = [
-        CellSpec(QUOTE, cell(row - 1, 0), "label.working", "fixed", "text"),
-        CellSpec(QUOTE, cell(row, 0), "label.fee_summary", "fixed", "text"),
+        CellSpec(QUOTE, cell(row - 1, 0), "label.working", "fixed", "text", role="label"),
+        CellSpec(QUOTE, cell(row, 0), "label.fee_summary", "fixed", "text", role="label"),
     ]
     for i, key in enumerate(("base", "bonus", "total")):
         ref = f"{SETTLEMENT}!{layout.total(key, True)}"  # type: ignore[arg-type]
-        cells.append(CellSpec(QUOTE, cell(row + 1 + i, 0), f"label.total_{key}", "fixed", "text"))
+        cells.append(
+            CellSpec(
+                QUOTE, cell(row + 1 + i, 0), f"label.total_{key}", "fixed", "text", role="label"
+            )
+        )
         cells.append(
             CellSpec(
                 QUOTE,
-                cell(row + 1 + i, 1),
+                layout.quote_total(key),
                 f"quote.total_{key}",
                 "formula",
                 native=ref,
                 udf=ref,
                 number_format=money,
+                role="formula",
+                field=f"settlement.total.{key}",
             )
         )
     head = layout.per_period_row
-    cells.append(CellSpec(QUOTE, cell(head - 1, 0), "label.per_period", "fixed", "text"))
+    cells.append(
+        CellSpec(QUOTE, cell(head - 1, 0), "label.per_period", "fixed", "text", role="label")
+    )
     for c, key in enumerate(("period", "base", "bonus", "total")):
-        cells.append(CellSpec(QUOTE, cell(head, c), f"label.per_period.{key}", "fixed", "text"))
+        cells.append(
+            CellSpec(QUOTE, cell(head, c), f"label.per_period.{key}", "fixed", "text", role="label")
+        )
     for p in range(1, layout.n + 1):
-        cells.append(CellSpec(QUOTE, cell(head + p, 0), f"quote.period[{p}]", "fixed", "text"))
-        for c, key in enumerate(("base", "bonus", "total"), start=1):
+        cells.append(_period_marker(QUOTE, cell(head + p, 0), f"quote.period[{p}]", p))
+        for key in QUOTE_TOTALS:
             ref = f"{SETTLEMENT}!{layout.s(key, p)}"
             cells.append(
                 CellSpec(
                     QUOTE,
-                    cell(head + p, c),
+                    layout.quote_period(key, p),
                     f"quote.{key}[{p}]",
                     "formula",
                     native=ref,
                     udf=ref,
                     number_format=money,
+                    role="formula",
+                    field=f"settlement[{p}].{key}",
                 )
             )
     return cells
@@ -463,10 +527,16 @@ def _pricing_cells(layout: Layout) -> list[CellSpec]:
         return []
     col, money = layout.pricing_col, money_format(layout.contract.decimals)
     first = layout.pricing_first_row
-    cells = [CellSpec(PRICING, cell(first - 1, col), "label.quote_pricing", "fixed", "text")]
+    cells = [
+        CellSpec(
+            PRICING, cell(first - 1, col), "label.quote_pricing", "fixed", "text", role="label"
+        )
+    ]
     for key in pricing_inputs():
         row = layout.pricing_row(key)
-        cells.append(CellSpec(PRICING, cell(row, col), f"label.pricing.{key}", "fixed", "text"))
+        cells.append(
+            CellSpec(PRICING, cell(row, col), f"label.pricing.{key}", "fixed", "text", role="label")
+        )
         kind, choices = PRICING_TYPES.get(key, ("number", None))
         kind = "integer" if key.startswith("add_on.") else kind
         fmt = PERCENT if key in ("base_share",) else None
@@ -479,11 +549,15 @@ def _pricing_cells(layout: Layout) -> list[CellSpec]:
                 kind,
                 number_format=fmt,
                 validation=choices,
+                role="what_if",
+                field=f"pricing.{key}",
             )
         )
     for key, _en, _zh in PRICING_RESULTS:
         row = layout.pricing_row(key)
-        cells.append(CellSpec(PRICING, cell(row, col), f"label.pricing.{key}", "fixed", "text"))
+        cells.append(
+            CellSpec(PRICING, cell(row, col), f"label.pricing.{key}", "fixed", "text", role="label")
+        )
         cells.append(
             CellSpec(
                 PRICING,
@@ -493,6 +567,8 @@ def _pricing_cells(layout: Layout) -> list[CellSpec]:
                 native=cf.pricing_formula(layout, key, "native"),
                 udf=cf.pricing_formula(layout, key, "udf"),
                 number_format=PERCENT if key == "term_discount" else money,
+                role="formula",
+                field=f"pricing.{key}",
             )
         )
     return cells
@@ -510,15 +586,33 @@ def _scenario_cells(layout: Layout) -> list[CellSpec]:
     d = layout.contract.decimals
     head = layout.scenario_header_row
     cells = [
-        CellSpec(QUOTE, cell(layout.scenario_heading_row, 0), "label.scenarios", "fixed", "text"),
-        CellSpec(QUOTE, cell(layout.scenario_note_row, 0), "label.pricing_note", "fixed", "text"),
-        CellSpec(QUOTE, cell(layout.scenario_cps_row, 0), "label.cps_rate", "fixed", "text"),
+        CellSpec(
+            QUOTE,
+            cell(layout.scenario_heading_row, 0),
+            "label.scenarios",
+            "fixed",
+            "text",
+            role="label",
+        ),
+        CellSpec(
+            QUOTE,
+            cell(layout.scenario_note_row, 0),
+            "label.pricing_note",
+            "fixed",
+            "text",
+            role="label",
+        ),
+        CellSpec(
+            QUOTE, cell(layout.scenario_cps_row, 0), "label.cps_rate", "fixed", "text", role="label"
+        ),
         CellSpec(
             QUOTE,
             layout.cps_rate_cell,
             "scenario.cps_rate",
             "input",
             number_format=PERCENT,
+            role="what_if",
+            field="scenario.cps_rate",
         ),
         CellSpec(
             QUOTE,
@@ -526,18 +620,33 @@ def _scenario_cells(layout: Layout) -> list[CellSpec]:
             "label.scenario_kpis",
             "fixed",
             "text",
+            role="label",
         ),
     ]
     for key, _en, _zh in SCENARIO_COLUMNS:
         ref = cell(head, layout.scenario_col(key))
-        cells.append(CellSpec(QUOTE, ref, f"label.scenario.{key}", "fixed", "text"))
+        cells.append(CellSpec(QUOTE, ref, f"label.scenario.{key}", "fixed", "text", role="label"))
     for k in range(layout.k):
         for key, _en, _zh in SCENARIO_KPI_COLUMNS:
             ref = cell(head, layout.scenario_kpi_col(k, key))
-            cells.append(CellSpec(QUOTE, ref, f"label.scenario_kpi[{k}].{key}", "fixed", "text"))
+            cells.append(
+                CellSpec(
+                    QUOTE, ref, f"label.scenario_kpi[{k}].{key}", "fixed", "text", role="label"
+                )
+            )
     for i in range(SCENARIO_ROWS):
         level = layout.scenario("level", i)
-        cells.append(CellSpec(QUOTE, level, f"scenario[{i}].level", "input", number_format=PERCENT))
+        cells.append(
+            CellSpec(
+                QUOTE,
+                level,
+                f"scenario[{i}].level",
+                "input",
+                number_format=PERCENT,
+                role="what_if",
+                field=f"scenario[{i}].level",
+            )
+        )
         for key, _en, _zh in SCENARIO_COLUMNS[1:]:
             cells.append(
                 CellSpec(
@@ -548,6 +657,8 @@ def _scenario_cells(layout: Layout) -> list[CellSpec]:
                     native=cf.scenario_formula(layout, key, i, "native"),
                     udf=cf.scenario_formula(layout, key, i, "udf"),
                     number_format=_scenario_format(key, d),
+                    role="formula",
+                    field=f"scenario[{i}].{key}",
                 )
             )
         for k, kpi in enumerate(layout.contract.kpis):
@@ -561,6 +672,8 @@ def _scenario_cells(layout: Layout) -> list[CellSpec]:
                         native=cf.scenario_kpi_formula(layout, k, key, i, "native"),
                         udf=cf.scenario_kpi_formula(layout, k, key, i, "udf"),
                         number_format=_scenario_format(key, d),
+                        role="formula",
+                        field=f"scenario[{i}].kpis[{k}].{key}",
                     )
                 )
     return cells
@@ -569,7 +682,7 @@ def _scenario_cells(layout: Layout) -> list[CellSpec]:
 def _kpi_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
     cells = []
     for c, (key, _en, _zh, _kind, _choices) in enumerate(KPI_FIELDS):
-        cells.append(CellSpec(KPIS, cell(0, c), f"label.kpi.{key}", "fixed", "text"))
+        cells.append(CellSpec(KPIS, cell(0, c), f"label.kpi.{key}", "fixed", "text", role="label"))
     for k in range(layout.k):
         for c, (key, _en, _zh, kind, choices) in enumerate(KPI_FIELDS):
             fmt = PERCENT if key == "weight" else None
@@ -582,29 +695,54 @@ def _kpi_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
                     kind,
                     number_format=fmt,
                     validation=choices,
+                    role="term",
+                    field=f"kpis[{k}].{KPI_PATHS[key]}",
                 )
             )
     head = layout.target_header_row
-    cells.append(CellSpec(KPIS, cell(head - 1, 0), "label.targets", "fixed", "text"))
-    cells.append(CellSpec(KPIS, cell(head, 0), "label.targets.period", "fixed", "text"))
+    cells.append(CellSpec(KPIS, cell(head - 1, 0), "label.targets", "fixed", "text", role="label"))
+    cells.append(
+        CellSpec(KPIS, cell(head, 0), "label.targets.period", "fixed", "text", role="label")
+    )
     for k in range(layout.k):
         for key, _en, _zh in TARGET_FIELDS:
             col = layout.target_col(k, key)
             cells.append(
-                CellSpec(KPIS, cell(head, col), f"label.targets[{k}].{key}", "fixed", "text")
+                CellSpec(
+                    KPIS,
+                    cell(head, col),
+                    f"label.targets[{k}].{key}",
+                    "fixed",
+                    "text",
+                    role="label",
+                )
             )
     for p in range(1, layout.n + 1):
         row = layout.target_row(p)
-        cells.append(CellSpec(KPIS, cell(row, 0), f"targets.period[{p}]", "fixed", "text"))
+        cells.append(_period_marker(KPIS, cell(row, 0), f"targets.period[{p}]", p))
         for k in range(layout.k):
             for key, _en, _zh in TARGET_FIELDS:
                 ref = cell(row, layout.target_col(k, key))
                 where = f"kpis[{k}].{key}[{p}]"
                 if key == "effective":
                     formula = cf.effective_target(layout, k, p)
-                    cells.append(CellSpec(KPIS, ref, where, "formula", native=formula, udf=formula))
+                    cells.append(
+                        CellSpec(
+                            KPIS,
+                            ref,
+                            where,
+                            "formula",
+                            native=formula,
+                            udf=formula,
+                            role="formula",
+                            field=where,
+                        )
+                    )
                 else:
-                    cells.append(CellSpec(KPIS, ref, where, "input", "number"))
+                    path = f"kpis[{k}].{key}[{p - 1}]"  # the contract's series count from 0
+                    cells.append(
+                        CellSpec(KPIS, ref, where, "input", "number", role="term", field=path)
+                    )
     return cells
 
 
@@ -612,10 +750,22 @@ def _tier_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
     cells = []
     for k in range(layout.k):
         code = cell(layout.tier_code_row, layout.tier_col(k, "from"))
-        cells.append(CellSpec(TIERS, code, f"tiers[{k}].code", "fixed", "text"))
+        cells.append(
+            CellSpec(
+                TIERS,
+                code,
+                f"tiers[{k}].code",
+                "fixed",
+                "text",
+                role="marker",
+                field=f"kpis[{k}].code",
+            )
+        )
         for key in TIER_KEYS:
             ref = cell(layout.tier_header_row, layout.tier_col(k, key))
-            cells.append(CellSpec(TIERS, ref, f"label.tiers[{k}].{key}", "fixed", "text"))
+            cells.append(
+                CellSpec(TIERS, ref, f"label.tiers[{k}].{key}", "fixed", "text", role="label")
+            )
         for i in range(layout.tier_counts[k]):
             for key in TIER_KEYS:
                 cells.append(
@@ -625,6 +775,8 @@ def _tier_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
                         f"kpis[{k}].tiers[{i}].{key}",
                         "input",
                         "number",
+                        role="term",
+                        field=f"kpis[{k}].curve.tiers[{i}].{key}",
                     )
                 )
     return cells
@@ -633,7 +785,11 @@ def _tier_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
 def _guardrail_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
     cells = []
     for c, (key, _en, _zh, _kind, _choices) in enumerate(GUARDRAIL_FIELDS):
-        cells.append(CellSpec(GUARDRAILS, cell(0, c), f"label.guardrail.{key}", "fixed", "text"))
+        cells.append(
+            CellSpec(
+                GUARDRAILS, cell(0, c), f"label.guardrail.{key}", "fixed", "text", role="label"
+            )
+        )
     for j in range(layout.g):
         for c, (key, _en, _zh, kind, choices) in enumerate(GUARDRAIL_FIELDS):
             cells.append(
@@ -644,13 +800,25 @@ def _guardrail_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
                     "input",
                     kind,
                     validation=choices,
+                    role="term",
+                    field=f"guardrails[{j}].{GUARDRAIL_PATHS[key]}",
                 )
             )
     return cells
 
 
 def _actual_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
-    cells = [CellSpec(ACTUALS, "A1", "actuals.header.period", "fixed", "text")]
+    cells = [
+        CellSpec(
+            ACTUALS,
+            "A1",
+            "actuals.header.period",
+            "fixed",
+            "text",
+            role="marker",
+            field="actuals.header.period",
+        )
+    ]
     for m in layout.metrics:
         cells.append(
             CellSpec(
@@ -659,40 +827,75 @@ def _actual_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
                 f"actuals.header.{m}",
                 "fixed",
                 "text",
+                role="marker",
+                field=f"actuals.header.{m}",
             )
         )
     for p in range(1, layout.n + 1):
-        cells.append(CellSpec(ACTUALS, cell(p, 0), f"actuals.period[{p}]", "fixed", "text"))
+        cells.append(_period_marker(ACTUALS, cell(p, 0), f"actuals.period[{p}]", p))
         for m in layout.metrics:
             cells.append(
                 CellSpec(
-                    ACTUALS, cell(p, layout.actual_col(m)), f"actuals[{p}].{m}", "input", "number"
+                    ACTUALS,
+                    cell(p, layout.actual_col(m)),
+                    f"actuals[{p}].{m}",
+                    "input",
+                    "number",
+                    role="actuals",
+                    field=f"actuals[{p}].{m}",
                 )
             )
     head = layout.adjustment_header_row
-    cells.append(CellSpec(ACTUALS, cell(head - 1, 0), "label.adjustments", "fixed", "text"))
+    cells.append(
+        CellSpec(ACTUALS, cell(head - 1, 0), "label.adjustments", "fixed", "text", role="label")
+    )
     for c, key in enumerate(ADJUSTMENT_HEADER):
-        cells.append(CellSpec(ACTUALS, cell(head, c), f"adjustments.header.{key}", "fixed", "text"))
+        cells.append(
+            CellSpec(
+                ACTUALS,
+                cell(head, c),
+                f"adjustments.header.{key}",
+                "fixed",
+                "text",
+                role="marker",
+                field=f"adjustments.header.{key}",
+            )
+        )
     for i in range(layout.adjustment_rows):
         for c, key in enumerate(ADJUSTMENT_HEADER):
             kind: ValueType = "number" if key == "value" else "text"
             ref = cell(head + 1 + i, c)
-            cells.append(CellSpec(ACTUALS, ref, f"adjustments[{i}].{key}", "input", kind))
+            where = f"adjustments[{i}].{key}"
+            cells.append(CellSpec(ACTUALS, ref, where, "input", kind, role="actuals", field=where))
     return cells
 
 
 def _settlement_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
     cells = []
     for c, key in enumerate(layout.settlement_columns):
-        cells.append(CellSpec(SETTLEMENT, cell(0, c), f"label.settlement.{key}", "fixed", "text"))
+        cells.append(
+            CellSpec(
+                SETTLEMENT, cell(0, c), f"label.settlement.{key}", "fixed", "text", role="label"
+            )
+        )
     for p in range(1, layout.n + 1):
         for key in layout.settlement_columns:
             ref = layout.s(key, p)
             where = f"settlement[{p}].{key}"
             if key == "period":
-                cells.append(CellSpec(SETTLEMENT, ref, where, "fixed", "text"))
+                cells.append(_period_marker(SETTLEMENT, ref, where, p))
             elif key == "p":
-                cells.append(CellSpec(SETTLEMENT, ref, where, "fixed", "integer"))
+                cells.append(
+                    CellSpec(
+                        SETTLEMENT,
+                        ref,
+                        where,
+                        "fixed",
+                        "integer",
+                        role="marker",
+                        field=f"periods[{p}].index",
+                    )
+                )
             else:
                 kind = "integer" if key in ("miss", "exit") else "number"
                 cells.append(
@@ -705,11 +908,15 @@ def _settlement_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
                         native=cf.settlement_formula(layout, key, p, "native"),
                         udf=cf.settlement_formula(layout, key, p, "udf"),
                         number_format=settlement_format(layout, key),
+                        role="formula",
+                        field=where,
                     )
                 )
     money = money_format(layout.contract.decimals)
     cells.append(
-        CellSpec(SETTLEMENT, cell(layout.total_row, 0), "label.total_row", "fixed", "text")
+        CellSpec(
+            SETTLEMENT, cell(layout.total_row, 0), "label.total_row", "fixed", "text", role="label"
+        )
     )
     totals: tuple[Literal["base", "bonus", "total"], ...] = ("base", "bonus", "total")
     for key in totals:
@@ -722,6 +929,8 @@ def _settlement_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
                 native=cf.total_formula(layout, key, "native"),
                 udf=cf.total_formula(layout, key, "udf"),
                 number_format=money,
+                role="formula",
+                field=f"settlement.total.{key}",
             )
         )
     return cells
@@ -731,16 +940,38 @@ def _ratecard_cells(layout: Layout) -> list[CellSpec]:
     """The rate card's name, then editable tables: fixed names beside input values (term
     tiers: both)."""
     # The card's name, as an input: the shipped card's says SAMPLE, an agency's its own.
-    cells = [CellSpec(RATECARD, RATECARD_NAME_CELL, "ratecard.name", "input", "text")]
+    cells = [
+        CellSpec(
+            RATECARD,
+            RATECARD_NAME_CELL,
+            "ratecard.name",
+            "input",
+            "text",
+            role="what_if",
+            field="ratecard.name",
+        )
+    ]
     for table, *_labels in RATECARD_TABLES:
         col = layout.ratecard_col(table)
         head = RATECARD_FIRST_ROW - 1
         cells.append(
-            CellSpec(RATECARD, cell(head, col), f"label.ratecard.{table}.name", "fixed", "text")
+            CellSpec(
+                RATECARD,
+                cell(head, col),
+                f"label.ratecard.{table}.name",
+                "fixed",
+                "text",
+                role="label",
+            )
         )
         cells.append(
             CellSpec(
-                RATECARD, cell(head, col + 1), f"label.ratecard.{table}.value", "fixed", "text"
+                RATECARD,
+                cell(head, col + 1),
+                f"label.ratecard.{table}.value",
+                "fixed",
+                "text",
+                role="label",
             )
         )
         tiers = table == "term_discounts"
@@ -752,6 +983,8 @@ def _ratecard_cells(layout: Layout) -> list[CellSpec]:
                     f"ratecard.{table}[{i}].name",
                     "input" if tiers else "fixed",
                     "integer" if tiers else "text",
+                    role="what_if" if tiers else "marker",
+                    field=f"ratecard.{table}[{i}].name",
                 )
             )
             fmt = PERCENT if tiers else None
@@ -762,9 +995,46 @@ def _ratecard_cells(layout: Layout) -> list[CellSpec]:
                     f"ratecard.{table}[{i}].value",
                     "input",
                     number_format=fmt,
+                    role="what_if",
+                    field=f"ratecard.{table}[{i}].value",
                 )
             )
     return cells
+
+
+def term_locations(
+    kpis: int, guardrails: int, periods: int = 0, tiers: Sequence[int] = ()
+) -> dict[str, str]:
+    """Contract path to ``Sheet!A1`` of every term cell of a workbook of this shape.
+
+    The reader points a contract issue (``kpis[1].weight``) at its cell with it before a
+    contract exists to lay out; a test keeps it equal to :func:`template_schema`'s term cells.
+    A path naming a pair (``kpis[0].ratio``) points at the pair's first cell.
+    """
+    out = {
+        path: f"{QUOTE}!{cell(Layout.quote_row(key), Layout.quote_col)}"
+        for key, path in QUOTE_PATHS.items()
+    }
+    head = Layout.target_block_row(kpis)
+    for k in range(kpis):
+        for c, (key, *_rest) in enumerate(KPI_FIELDS):
+            out[f"kpis[{k}].{KPI_PATHS[key]}"] = f"{KPIS}!{cell(Layout.table_row(k), c)}"
+        for p in range(1, periods + 1):
+            for key in ("target", "ramp", "baseline"):
+                ref = cell(head + p, Layout.target_col(k, key))
+                out[f"kpis[{k}].{key}[{p - 1}]"] = f"{KPIS}!{ref}"
+        for i in range(tiers[k] if k < len(tiers) else 0):
+            for key in TIER_KEYS:
+                ref = cell(Layout.tier_first_row + i, Layout.tier_col(k, key))
+                out[f"kpis[{k}].curve.tiers[{i}].{key}"] = f"{TIERS}!{ref}"
+    for j in range(guardrails):
+        for c, (key, *_rest) in enumerate(GUARDRAIL_FIELDS):
+            path = f"guardrails[{j}].{GUARDRAIL_PATHS[key]}"
+            out[path] = f"{GUARDRAILS}!{cell(Layout.table_row(j), c)}"
+    for path, where in list(out.items()):
+        if path.endswith("[0]"):
+            out.setdefault(path.removesuffix("[0]"), where)
+    return out
 
 
 def fixed_label(key: str, layout: Layout, lang: Lang) -> str | None:  # noqa: C901, PLR0911, PLR0912
@@ -826,6 +1096,20 @@ def fixed_label(key: str, layout: Layout, lang: Lang) -> str | None:  # noqa: C9
     if kind.startswith("tiers["):
         return label("from", "起点", lang) if rest == "from" else label("rate", "系数", lang)
     return name
+
+
+def formula_text(spec: CellSpec, mode: Mode) -> str:
+    """The formula of a cell in a mode, with its leading ``=``."""
+    text = spec.udf if mode == "udf" else spec.native
+    return "=" + (text or "")
+
+
+def fingerprint(schema: TemplateSchema, mode: Mode) -> str:
+    """SHA-256 over every formula cell's sheet, address and formula text, in schema order."""
+    digest = hashlib.sha256()
+    for spec in schema.formula_cells():
+        digest.update(f"{spec.sheet}!{spec.ref}={formula_text(spec, mode)}\n".encode())
+    return digest.hexdigest()
 
 
 def template_json_schema() -> dict[str, Any]:

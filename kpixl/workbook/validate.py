@@ -20,7 +20,6 @@ from typing import Any
 from kpixl.engine.pricing import fee_contradictions
 from kpixl.errors import Issue, KpixlError
 from kpixl.model import Contract
-from kpixl.workbook.build import fingerprint, formula_text, input_values
 from kpixl.workbook.cached import (
     ActualsGrid,
     ScenarioInputs,
@@ -32,6 +31,7 @@ from kpixl.workbook.cached import (
 from kpixl.workbook.hazards import scan_hazards
 from kpixl.workbook.layout import (
     META,
+    META_KEYS,
     PRICING,
     QUOTE,
     SCHEMA_ID,
@@ -45,15 +45,23 @@ from kpixl.workbook.layout import (
     cell,
 )
 from kpixl.workbook.read import (
+    CODE_NOT_KPIXL,
     built_adjustment_rows,
     read_book,
     read_meta,
     read_scenario_inputs,
 )
-from kpixl.workbook.safety import DEFAULT_LIMITS, Limits, open_package
-from kpixl.workbook.template import META_KEYS, fixed_label, template_schema
+from kpixl.workbook.safety import (
+    DEFAULT_LIMITS,
+    OPENPYXL_WARNING,
+    UNREADABLE,
+    Limits,
+    open_package,
+)
+from kpixl.workbook.template import fingerprint, fixed_label, formula_text, template_schema
+from kpixl.workbook.terms import input_values
 
-NOT_KPIXL = "KX301"
+NOT_KPIXL = CODE_NOT_KPIXL  # one definition: the reader's
 SCHEMA_MISMATCH = "KX303"
 BAD_META = "KX304"
 MISSING_SHEET = "KX310"
@@ -141,9 +149,9 @@ def _open(path: Path, name: str) -> tuple[Book | None, list[Issue]]:
                 )
         # openpyxl raises anything from KeyError to TypeError on odd files: "cannot read" all.
         except Exception as e:  # noqa: BLE001
-            issue = Issue(name, "KX721", f"cannot read workbook: {type(e).__name__}: {e}")
+            issue = Issue(name, UNREADABLE, f"cannot read workbook: {type(e).__name__}: {e}")
             return None, [issue]
-    notes = [Issue(name, "KX722", f"openpyxl: {w.message}", "warning") for w in caught]
+    notes = [Issue(name, OPENPYXL_WARNING, f"openpyxl: {w.message}", "warning") for w in caught]
     return Book(name, formulas, values), notes
 
 
@@ -300,16 +308,14 @@ def _check_cells(
     lang: Lang,
 ) -> list[Issue]:
     issues: list[Issue] = []
-    fixed = input_values(layout, grid)
+    fixed = input_values(layout, grid, schema=schema)
     for spec in schema.cells:
         if spec.kind == "formula" or spec.sheet not in book.formulas.sheetnames:
             continue
         value = book.formulas[spec.sheet][spec.ref].value
         where = f"{book.label}:{spec.sheet}!{spec.ref}"
         if spec.kind == "fixed":
-            issues += _check_fixed(
-                spec.key, value, fixed_label(spec.key, layout, lang), fixed, where
-            )
+            issues += _check_fixed(spec, value, fixed_label(spec.key, layout, lang), fixed, where)
         elif spec.kind == "input":
             issues += _check_input(
                 book, spec.sheet, spec.ref, spec.value_type, spec.validation, value, where
@@ -317,20 +323,36 @@ def _check_cells(
     return issues
 
 
+def issue_record(file: str, issue: Issue) -> dict[str, str | None]:
+    """An issue of ``validate_workbook(file)`` as a flat record: file, sheet, cell, code,
+    severity, message (the ``kpixl validate --format json|csv`` row)."""
+    place = issue.location.removeprefix(file)
+    place = place.removeprefix(":")
+    sheet, _, ref = place.partition("!")
+    return {
+        "file": file,
+        "sheet": sheet or None,
+        "cell": ref or None,
+        "code": issue.code,
+        "severity": issue.severity,
+        "message": issue.message,
+    }
+
+
 def _check_fixed(
-    key: str, value: Any, text: str | None, fixed: dict[str, Any], where: str
+    spec: CellSpec, value: Any, text: str | None, fixed: dict[str, Any], where: str
 ) -> list[Issue]:
     if text is not None:  # a label: users may reword one, so a change is only a warning
         if text and value != text:
             return [Issue(where, LABEL_CHANGED, f"label {value!r} should read {text!r}", "warning")]
         return []
-    expected = fixed.get(key)
+    expected = fixed.get(spec.key)
     if expected is None or value == expected:
         return []
-    if key.startswith("curve["):  # a chart's point, drawn from tiers edited since the build
+    if (spec.field or "").startswith("curve["):  # a chart point drawn from tiers since edited
         message = f"payout curve point {value!r} should be {expected!r}: rebuild to redraw"
         return [Issue(where, LABEL_CHANGED, message, "warning")]
-    if ".period" in key or "period[" in key:
+    if (spec.field or "").startswith("periods["):
         message = (
             f"holds {value!r} where the row of period {expected} belongs: "
             "a row was deleted, inserted or moved"
@@ -358,7 +380,7 @@ def _check_terms(
             "KPIs, tiers, guardrails or periods were added or removed"
         )
         return [Issue(book.label, SHAPE_CHANGED, message)]
-    want = input_values(Layout(expected, adjustment_rows), grid)
+    want = input_values(Layout(expected, adjustment_rows), grid, schema=signed)
     issues = []
     for spec in schema.cells:
         if (spec.key, spec.ref) not in theirs:
@@ -374,8 +396,7 @@ def _check_terms(
 def _is_term(spec: CellSpec) -> bool:
     # Scenario levels, the CPS rate and the pricing inputs are what-if inputs for sales, not
     # terms of the contract (the rate card is not part of it, and ``fee`` is what was signed).
-    what_if = spec.key.startswith(("scenario", "pricing."))
-    return spec.kind == "input" and spec.sheet in TERMS_SHEETS and not what_if
+    return spec.role == "term"
 
 
 def _same_term(got: Any, want: Any) -> bool:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import posixpath
 import re
 import zipfile
 from collections.abc import Callable
@@ -25,8 +24,11 @@ from typing import Any
 from xml.parsers import expat
 
 from kpixl.errors import Issue
-from kpixl.workbook.build import BuiltWorkbook, fingerprint, formula_text
-from kpixl.workbook.layout import META, CellSpec
+from kpixl.workbook.build import BuiltWorkbook
+from kpixl.workbook.layout import META, META_KEY_COL, META_VALUE_COL, CellSpec, column
+from kpixl.workbook.ooxml import resolve_target
+from kpixl.workbook.safety import UNREADABLE
+from kpixl.workbook.template import fingerprint, formula_text
 from kpixl.workbook.validate import (
     CACHE_MISMATCH,
     CONSTANT_OVER_FORMULA,
@@ -43,7 +45,6 @@ from kpixl.workbook.validate import (
     same_value,
 )
 
-UNREADABLE = "KX721"  # as the validator: the file cannot be read as a workbook
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PACKAGE_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -162,9 +163,10 @@ def _check_formula(where: str, cell: _Cell | None, expected: str, value: Any) ->
 
 
 def _check_fingerprint(built: BuiltWorkbook, label: str, sheet: _Sheet) -> list[Issue]:
-    keys = {_shown(c): ref for ref, c in sheet.cells.items() if ref.startswith("A")}
+    key_col, value_col = column(META_KEY_COL), column(META_VALUE_COL)
+    keys = {_shown(c): ref for ref, c in sheet.cells.items() if ref.rstrip("0123456789") == key_col}
     ref = keys.get("fingerprint")
-    got = None if ref is None else sheet.cells.get("B" + ref[1:])
+    got = None if ref is None else sheet.cells.get(value_col + ref[len(key_col) :])
     if got is None or _shown(got) != fingerprint(built.schema, built.mode):
         message = "the formula fingerprint is not the template's"
         return [Issue(f"{label}:{META}", FINGERPRINT, message)]
@@ -219,7 +221,7 @@ def _workbook(package: zipfile.ZipFile) -> tuple[dict[str, str], dict[str, str],
 
     def relationship(tag: str, attrs: dict[str, str]) -> None:
         if tag == f"{_PACKAGE_REL} Relationship":
-            targets[attrs["Id"]] = posixpath.normpath(posixpath.join("xl", attrs["Target"]))
+            targets[attrs["Id"]] = resolve_target("xl/workbook.xml", attrs["Target"])
 
     _parse(package.read("xl/_rels/workbook.xml.rels"), relationship)
     return sheets, names, {name: targets[rid] for name, rid in ids.items()}

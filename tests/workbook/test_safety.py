@@ -385,3 +385,25 @@ def corpus() -> Path | None:
     """The shared corpus next to the repository, or None."""
     folder = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
     return folder if folder.is_dir() else None
+
+
+@pytest.mark.parametrize("make", [hostile.zip_bomb, hostile.billion_laughs])
+def test_every_public_reader_checks_the_package_itself(
+    make: Callable[[Path], Path], tmp_path: Path
+) -> None:
+    """A Python caller of read, recalc or evaluate gets the package check, not only the CLI."""
+    from kpixl.workbook.evaluate import evaluate_workbook
+    from kpixl.workbook.read import read_workbook
+    from kpixl.workbook.recalc import recalc
+
+    path = make(tmp_path / "hostile.xlsx")
+    calls = (
+        lambda: read_workbook(path),
+        lambda: recalc(path, tmp_path / "out.xlsx"),
+        lambda: evaluate_workbook(path),
+    )
+    for call in calls:
+        with pytest.raises(WorkbookError) as caught:
+            call()
+        assert all(issue.code.startswith("KX7") for issue in caught.value.issues)
+    assert not (tmp_path / "out.xlsx").exists()
