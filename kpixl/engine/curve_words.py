@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
+import numpy as np
+
+from kpixl.engine._arrays import FloatArray
 from kpixl.engine.curves import factor
 from kpixl.model import Kpi
 
@@ -26,12 +29,17 @@ def kpi_factor(kpi: Kpi, attainment: float) -> float:
     Returns:
         The factor: threshold, curve and factor cap applied.
     """
-    a = attainment if kpi.attainment_cap is None else min(attainment, kpi.attainment_cap)
+    return float(_factors(kpi, np.asarray([attainment], dtype=np.float64))[0])
+
+
+def _factors(kpi: Kpi, attainments: FloatArray) -> FloatArray:
+    """:func:`kpi_factor` of many attainments in one pass."""
+    a = attainments if kpi.attainment_cap is None else np.minimum(attainments, kpi.attainment_cap)
     curve = kpi.curve
     froms = () if curve is None else curve.froms
     rates = () if curve is None else curve.rates
     mode = None if curve is None else curve.mode
-    return float(factor(a, froms, rates, mode, kpi.threshold, kpi.factor_cap))
+    return np.asarray(factor(a, froms, rates, mode, kpi.threshold, kpi.factor_cap))
 
 
 def breakpoints(kpi: Kpi) -> tuple[float, ...]:
@@ -71,7 +79,8 @@ def curve_points(kpi: Kpi) -> tuple[tuple[float, float], ...]:
     # Rounded to 10 decimals: a cell stores them exactly (15 significant digits) and a chart
     # cannot show more.
     xs = sorted(round(x, 10) for x in [*xs, *extra])
-    return tuple((x, round(kpi_factor(kpi, x), 10)) for x in xs)
+    fs = _factors(kpi, np.asarray(xs, dtype=np.float64))
+    return tuple((x, round(float(f), 10)) for x, f in zip(xs, fs, strict=True))
 
 
 def percent(value: float) -> str:
