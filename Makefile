@@ -40,7 +40,8 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 test: $(STAMP)
-	command -v soffice >/dev/null 2>&1 || bash scripts/install_libreoffice.sh
+	command -v soffice >/dev/null 2>&1 && command -v ssconvert >/dev/null 2>&1 \
+		&& /usr/bin/python3 -c 'import uno' 2>/dev/null || bash scripts/install_libreoffice.sh
 	$(MAKE) lint
 	$(BIN)/pytest -n auto
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -15,6 +16,7 @@ import numpy as np
 
 from kpixl.engine._arrays import FloatArray
 from kpixl.errors import ActualsError, Issue
+from kpixl.intake.read import encoding_hint
 from kpixl.model import NON_NEGATIVE_UNITS, Contract
 
 Cell = str | float | int | bool | dt.date | None
@@ -149,11 +151,16 @@ class PeriodData:
     adjustments: tuple[AdjustmentRecord, ...] = field(default=())
 
 
-def read_actuals(path: str | Path) -> Actuals:
-    """Read an actuals CSV (UTF-8, with or without BOM; comma, semicolon or tab separated).
+def read_actuals(path: str | Path, encoding: str | None = None) -> Actuals:
+    """Read an actuals CSV (comma, semicolon or tab separated).
+
+    UTF-8 with or without BOM and UTF-16 with BOM are read as such; ``encoding`` says how to
+    read any other text (``gb18030`` from Excel on Chinese Windows). An .xlsx is read by
+    :func:`kpixl.read_actuals` (the workbook layer's safe loading), not here.
 
     Args:
         path: the CSV file.
+        encoding: the text encoding of a file that is neither UTF-8 nor marked by a BOM.
 
     Returns:
         The actuals, still to be checked against a contract by :func:`resolve`.
@@ -162,25 +169,71 @@ def read_actuals(path: str | Path) -> Actuals:
         ActualsError: the file cannot be read or has no usable header.
     """
     source = str(path)
-    header, rows = _read_csv(Path(path), source)
+    header, rows = _read_csv(Path(path), source, encoding)
     return Actuals.from_rows(header, rows, source)
 
 
-def read_adjustments(path: str | Path) -> Adjustments:
+def read_adjustments(path: str | Path, encoding: str | None = None) -> Adjustments:
     """Read an adjustments CSV: ``period, metric, value, reason, approved_by``."""
     source = str(path)
-    header, rows = _read_csv(Path(path), source)
+    header, rows = _read_csv(Path(path), source, encoding)
     return Adjustments.from_rows(header, rows, source)
 
 
-def _read_csv(path: Path, source: str) -> tuple[list[str], list[list[str]]]:
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _fail(source: str, code: str, message: str) -> ActualsError:
+    issue = Issue(source, code, message)
+    return ActualsError(str(issue), [issue])
+
+
+def decode_text(data: bytes, source: str, encoding: str | None) -> str:
+    """Text of a CSV: a BOM decides, else UTF-8, else ``encoding``; a workbook is named as such.
+
+    Raises:
+        ActualsError: KX208 for a file that is not text (an .xlsx, an old .xls, binary data),
+            KX200 for text in an encoding not given.
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        data, encoding = data[len(codecs.BOM_UTF8) :], "utf-8"
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    elif data.startswith(_ZIP_MAGIC):
+        raise _fail(source, "KX208", "is a zip/.xlsx package, not CSV text; give it as .xlsx")
+    elif data.startswith(_OLE_MAGIC):
+        message = "is an old binary .xls workbook; save it as .xlsx or CSV (UTF-8)"
+        raise _fail(source, "KX208", message)
+    elif b"\x00" in data[:4096]:
+        raise _fail(source, "KX208", "is neither CSV text nor an .xlsx workbook (binary data)")
+    else:
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            if encoding is None:
+                message = (
+                    f"not UTF-8 text (byte {e.start}); save the CSV as UTF-8, or say how it is "
+                    f"encoded with --encoding (Excel on Chinese Windows: gb18030)"
+                    f"{encoding_hint(data)}"
+                )
+                raise _fail(source, "KX200", message) from e
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        return data.decode(encoding or "utf-8")
+    except LookupError as e:
+        raise _fail(source, "KX200", f"unknown encoding {encoding!r}") from e
+    except UnicodeDecodeError as e:
+        raise _fail(source, "KX200", f"not {encoding} text (byte {e.start})") from e
+
+
+def _read_csv(
+    path: Path, source: str, encoding: str | None = None
+) -> tuple[list[str], list[list[str]]]:
+    try:
+        data = path.read_bytes()
     except OSError as e:
         raise ActualsError.from_issues([Issue(source, "KX200", f"cannot read: {e}")]) from e
-    except UnicodeDecodeError as e:
-        message = f"not UTF-8 text (byte {e.start}); save the CSV as UTF-8"
-        raise ActualsError.from_issues([Issue(source, "KX200", message)]) from e
+    text = decode_text(data, source, encoding)
     lines = [line for line in text.splitlines() if line.strip()]
     if not lines:
         raise ActualsError.from_issues([Issue(source, "KX201", "the file is empty")])

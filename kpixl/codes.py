@@ -112,7 +112,12 @@ CODES: dict[str, IssueCode] = {
         IssueCode(
             "KX133", "error", "templates", "template unreadable or malformed, history unusable"
         ),
-        IssueCode("KX200", "error", "actuals", "cannot read the file, or not UTF-8"),
+        IssueCode(
+            "KX200",
+            "error",
+            "actuals",
+            "cannot read the file, or not UTF-8 (nor a BOM) and no `--encoding` given",
+        ),
         IssueCode("KX201", "error", "actuals", "empty file, no `period` column, repeated columns"),
         IssueCode("KX202", "error", "actuals", "empty file, no `period` column, repeated columns"),
         IssueCode(
@@ -136,6 +141,12 @@ CODES: dict[str, IssueCode] = {
             "cumulative settlement with a period missing before the last one given",
         ),
         IssueCode(
+            "KX208",
+            "error",
+            "actuals",
+            "the file is neither CSV text nor an .xlsx (an old .xls, binary data), or an .xlsx handed to the CSV reader",
+        ),
+        IssueCode(
             "KX211",
             "error",
             "adjustments",
@@ -152,6 +163,66 @@ CODES: dict[str, IssueCode] = {
             "error",
             "adjustments",
             "missing columns; bad period or value; no reason, no approver, unknown column, no actuals to adjust, adjusted twice",
+        ),
+        IssueCode(
+            "KX240",
+            "error",
+            "ingest",
+            "mapping invalid; export unreadable; column missing; cell unreadable; date unknown or ambiguous; a column from two sources; a needed column from none; no rows or `--through` before the data ([docs/intake.md](docs/intake.md))",
+        ),
+        IssueCode(
+            "KX241",
+            "error",
+            "ingest",
+            "mapping invalid; export unreadable; column missing; cell unreadable; date unknown or ambiguous; a column from two sources; a needed column from none; no rows or `--through` before the data ([docs/intake.md](docs/intake.md))",
+        ),
+        IssueCode(
+            "KX242",
+            "error",
+            "ingest",
+            "mapping invalid; export unreadable; column missing; cell unreadable; date unknown or ambiguous; a column from two sources; a needed column from none; no rows or `--through` before the data ([docs/intake.md](docs/intake.md))",
+        ),
+        IssueCode(
+            "KX243",
+            "error",
+            "ingest",
+            "mapping invalid; export unreadable; column missing; cell unreadable; date unknown or ambiguous; a column from two sources; a needed column from none; no rows or `--through` before the data ([docs/intake.md](docs/intake.md))",
+        ),
+        IssueCode(
+            "KX244",
+            "error",
+            "ingest",
+            "mapping invalid; export unreadable; column missing; cell unreadable; date unknown or ambiguous; a column from two sources; a needed column from none; no rows or `--through` before the data ([docs/intake.md](docs/intake.md))",
+        ),
+        IssueCode(
+            "KX245",
+            "error",
+            "ingest",
+            "mapping invalid; export unreadable; column missing; cell unreadable; date unknown or ambiguous; a column from two sources; a needed column from none; no rows or `--through` before the data ([docs/intake.md](docs/intake.md))",
+        ),
+        IssueCode(
+            "KX246",
+            "error",
+            "ingest",
+            "mapping invalid; export unreadable; column missing; cell unreadable; date unknown or ambiguous; a column from two sources; a needed column from none; no rows or `--through` before the data ([docs/intake.md](docs/intake.md))",
+        ),
+        IssueCode(
+            "KX247",
+            "error",
+            "ingest",
+            "mapping invalid; export unreadable; column missing; cell unreadable; date unknown or ambiguous; a column from two sources; a needed column from none; no rows or `--through` before the data ([docs/intake.md](docs/intake.md))",
+        ),
+        IssueCode(
+            "KX248",
+            "error",
+            "evidence",
+            "`quote --evidence`: not an evidence document, evidence of another contract, or a complete period the actuals lack",
+        ),
+        IssueCode(
+            "KX249",
+            "warning",
+            "evidence",
+            "`validate` (warning): a complete period's actual differs from the figure ingest recorded in the workbook's evidence table",
         ),
         IssueCode(
             "KX301", "error", "workbook", "not a kpixl workbook (or its inputs cannot be read)"
@@ -261,6 +332,12 @@ CODES: dict[str, IssueCode] = {
             "warning",
             "workbook",
             "a cached value differs from recomputation (forged or stale); no cached value (warning)",
+        ),
+        IssueCode(
+            "KX407",
+            "error",
+            "workbook",
+            "a udf-mode workbook was saved by an application without the kpixl add-in (LibreOffice, Gnumeric, …): its `KPIXL_*` formulas show `#NAME?` or were dropped. Reported once per workbook instead of per cell; rebuild with `kpixl quote --formulas native` for those applications, or edit it in Excel with the add-in; `kpixl recalc` restores the values while the formulas are there ([details](docs/other-applications.md#kx407-a-udf-workbook-saved-without-the-add-in))",
         ),
         IssueCode(
             "KX601",

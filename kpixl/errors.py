@@ -49,3 +49,7 @@ class ActualsError(KpixlError):
 
 class WorkbookError(KpixlError):
     """A workbook that cannot be read, built or recalculated safely."""
+
+
+class IntakeError(KpixlError):
+    """A platform export or mapping that cannot become actuals (SPEC §11)."""

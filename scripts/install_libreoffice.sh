@@ -17,6 +17,8 @@ done
 packages=()
 command -v soffice >/dev/null 2>&1 || packages+=(libreoffice-calc-nogui)
 command -v pdftoppm >/dev/null 2>&1 || packages+=(poppler-utils)
+command -v ssconvert >/dev/null 2>&1 || packages+=(gnumeric)  # Gnumeric round trips (tests)
+/usr/bin/python3 -c "import uno" >/dev/null 2>&1 || packages+=(python3-uno)  # LibreOffice via UNO
 if [ "$fonts" -eq 1 ] && [ -z "$(fc-list :lang=zh 2>/dev/null)" ]; then
     packages+=(fonts-wqy-microhei)
 fi

@@ -14,8 +14,8 @@ from kpixl.batch.records import BatchItem, BatchUsageError, ErrorRow, ItemResult
 from kpixl.errors import Issue, KpixlError
 
 CONTRACT_SUFFIXES = (".yaml", ".yml", ".json")
-ACTUALS_SUFFIX = ".actuals.csv"
-ADJUSTMENTS_SUFFIX = ".adjustments.csv"
+ACTUALS_SUFFIXES = (".actuals.csv", ".actuals.xlsx")
+ADJUSTMENTS_SUFFIXES = (".adjustments.csv", ".adjustments.xlsx")
 REGISTER_SUFFIXES = (".csv", ".xlsx")
 REGISTER_COLUMNS = ("id", "contract", "actuals", "adjustments")
 # Item ids become file names in OUTDIR: the contract id alphabet of SPEC §3.
@@ -70,19 +70,32 @@ def _failure(
     return ItemResult(item_id, "failed", {}, errors=(row,))
 
 
+def _data_role(name: str) -> tuple[str | None, str]:
+    """Whether a file is actuals or adjustments (CSV or .xlsx) of an item, and the item's id."""
+    lower = name.lower()
+    for role, suffixes in (("actuals", ACTUALS_SUFFIXES), ("adjustments", ADJUSTMENTS_SUFFIXES)):
+        for suffix in suffixes:
+            if lower.endswith(suffix):
+                return role, name[: -len(suffix)]
+    return None, name
+
+
 def _from_folder(folder: Path) -> Portfolio:
     contracts: dict[str, list[Path]] = defaultdict(list)
     data: dict[str, dict[str, Path]] = defaultdict(dict)
+    failures: list[ItemResult] = []
     for file in sorted(p for p in folder.iterdir() if p.is_file()):
         name = file.name
-        if name.lower().endswith(ACTUALS_SUFFIX):
-            data[name[: -len(ACTUALS_SUFFIX)]]["actuals"] = file
-        elif name.lower().endswith(ADJUSTMENTS_SUFFIX):
-            data[name[: -len(ADJUSTMENTS_SUFFIX)]]["adjustments"] = file
+        role, stem = _data_role(name)
+        if role is not None:
+            if role in data[stem]:
+                clash = f"{data[stem][role].name} and {name}"
+                message = f"{clash} are both {role} of {stem}; keep one"
+                failures.append(_failure(stem, file, CODE_DUPLICATE, message))
+            data[stem][role] = file
         elif file.suffix.lower() in CONTRACT_SUFFIXES:
             contracts[file.stem].append(file)
     items: list[BatchItem] = []
-    failures: list[ItemResult] = []
     for item_id in sorted(set(contracts) | set(data)):
         files = data.get(item_id, {})
         found = contracts.get(item_id, [])

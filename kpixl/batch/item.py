@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from kpixl.actuals import Actuals, Adjustments, read_actuals, read_adjustments, resolve
+from kpixl.actuals import Actuals, Adjustments, resolve
 from kpixl.atomic import atomic_write_bytes
 from kpixl.batch.hashing import hash_inputs
 from kpixl.batch.records import BatchItem, ErrorRow, ItemResult, ItemTask, PeriodRow
@@ -22,6 +22,7 @@ from kpixl.engine.settle import settle
 from kpixl.errors import Issue, KpixlError, WorkbookError
 from kpixl.model import Contract, load_contract
 from kpixl.ratecard import RateCard
+from kpixl.workbook.tables import read_actuals, read_adjustments
 
 #: Test hook: items whose ordinal is at least this value sleep instead of running, so a test can
 #: kill a batch at a known point. Unset in normal use.

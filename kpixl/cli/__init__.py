@@ -6,7 +6,7 @@ One module per command group; importing one registers its commands on ``app``, i
 
 # isort: off
 from kpixl.cli.app import app, main
-from kpixl.cli import settle, workbook, pricing, batch, addin
+from kpixl.cli import settle, workbook, pricing, batch, addin, intake
 # isort: on
 
-__all__ = ["addin", "app", "batch", "main", "pricing", "settle", "workbook"]
+__all__ = ["addin", "app", "batch", "intake", "main", "pricing", "settle", "workbook"]

@@ -47,6 +47,7 @@ class SchemaKind(StrEnum):
 
     contract = "contract"
     template = "template"
+    mapping = "mapping"
 
 
 class Formulas(StrEnum):
@@ -115,6 +116,15 @@ def fail(error: KpixlError) -> NoReturn:
     else:
         err.print(f"[red]error[/red] {error}")
     raise typer.Exit(EXIT_PROBLEMS)
+
+
+EncodingOption = Annotated[
+    str | None,
+    typer.Option(
+        "--encoding",
+        help="Encoding of CSV files that are neither UTF-8 nor marked by a BOM (e.g. gb18030).",
+    ),
+]
 
 
 RateCardOption = Annotated[

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from kpixl.actuals import read_actuals, read_adjustments
 from kpixl.cli.app import (
+    EncodingOption,
     FormatOption,
     OutputFormat,
     app,
@@ -23,6 +23,7 @@ from kpixl.engine.results import Settlement
 from kpixl.engine.settle import settle
 from kpixl.errors import KpixlError
 from kpixl.model import load_contract
+from kpixl.workbook.tables import read_actuals, read_adjustments
 
 if TYPE_CHECKING:
     pass
@@ -31,10 +32,12 @@ if TYPE_CHECKING:
 @app.command("settle")
 def settle_command(
     contract: Annotated[Path, typer.Argument(help="Contract file (YAML or JSON).")],
-    actuals: Annotated[Path, typer.Argument(help="Actuals CSV: period + one column per metric.")],
+    actuals: Annotated[
+        Path, typer.Argument(help="Actuals CSV or .xlsx: period + one column per metric.")
+    ],
     adjustments: Annotated[
         Path | None,
-        typer.Option(help="Adjustments CSV: period, metric, value, reason, approved_by."),
+        typer.Option(help="Adjustments CSV or .xlsx: period, metric, value, reason, approved_by."),
     ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the JSON document (= --format json).")
@@ -43,6 +46,7 @@ def settle_command(
         bool, typer.Option("--csv", help="Print one CSV row per period and KPI (= --format csv).")
     ] = False,
     format_: FormatOption = None,
+    encoding: EncodingOption = None,
 ) -> None:
     """Settle a contract against its actuals and print the payout per period."""
     chosen = output_format(format_, as_json, as_csv)
@@ -50,8 +54,8 @@ def settle_command(
         terms = load_contract(contract)
         result = settle(
             terms,
-            read_actuals(actuals),
-            None if adjustments is None else read_adjustments(adjustments),
+            read_actuals(actuals, encoding),
+            None if adjustments is None else read_adjustments(adjustments, encoding),
         )
     except KpixlError as e:
         fail(e)

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from kpixl.actuals import read_actuals, read_adjustments
 from kpixl.cli.app import (
     EXIT_PROBLEMS,
     EXIT_USAGE,
+    EncodingOption,
     Formulas,
     FormulasOption,
     Language,
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 @app.command("schema")
 def schema_command(
-    kind: Annotated[SchemaKind, typer.Argument(help="contract or template")],
+    kind: Annotated[SchemaKind, typer.Argument(help="contract, template or mapping")],
     contract: Annotated[
         Path | None,
         typer.Argument(help="With 'template': print that contract's concrete template."),
@@ -51,6 +51,11 @@ def schema_command(
     """Print the JSON Schema of contract files, or the workbook template schema."""
     if kind is SchemaKind.contract:
         sys.stdout.write(json.dumps(contract_json_schema(), indent=2, ensure_ascii=False) + "\n")
+        return
+    if kind is SchemaKind.mapping:
+        from kpixl.intake import mapping_json_schema
+
+        sys.stdout.write(json.dumps(mapping_json_schema(), indent=2, ensure_ascii=False) + "\n")
         return
     from kpixl.workbook.layout import Variant
     from kpixl.workbook.template import template_json_schema, template_schema
@@ -70,8 +75,15 @@ def schema_command(
 def quote_command(
     contract: Annotated[Path, typer.Argument(help="Contract file (YAML or JSON).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="The .xlsx to write.")],
-    actuals: Annotated[Path | None, typer.Option(help="Actuals CSV to fill in.")] = None,
-    adjustments: Annotated[Path | None, typer.Option(help="Adjustments CSV.")] = None,
+    actuals: Annotated[Path | None, typer.Option(help="Actuals CSV or .xlsx to fill in.")] = None,
+    adjustments: Annotated[Path | None, typer.Option(help="Adjustments CSV or .xlsx.")] = None,
+    encoding: EncodingOption = None,
+    evidence: Annotated[
+        Path | None,
+        typer.Option(
+            help="Evidence JSON of kpixl ingest: kept beside the actuals (with --actuals)."
+        ),
+    ] = None,
     formulas: FormulasOption = Formulas.native,
     lang: Annotated[Language, typer.Option(help="Label language.")] = Language.both,
     rate_card: RateCardOption = None,
@@ -85,17 +97,26 @@ def quote_command(
     ] = False,
 ) -> None:
     """Build the standard quoting workbook of a contract (with cached values)."""
+    from kpixl.intake.evidence import load_evidence
     from kpixl.workbook.build import build_workbook
+    from kpixl.workbook.evidence import recorded_table
     from kpixl.workbook.layout import Variant, load_fitting_card
+    from kpixl.workbook.tables import read_actuals, read_adjustments
 
     mode, language = mode_of(formulas), lang_of(lang)
+    if evidence is not None and actuals is None:
+        err.print("error: --evidence records the figures of --actuals; give both")
+        raise typer.Exit(EXIT_USAGE)
     try:
         terms = load_contract(contract)
-        rows = None if actuals is None else read_actuals(actuals)
-        adjusted = None if adjustments is None else read_adjustments(adjustments)
+        rows = None if actuals is None else read_actuals(actuals, encoding)
+        adjusted = None if adjustments is None else read_adjustments(adjustments, encoding)
         card = None if rate_card is None else load_fitting_card(rate_card)
+        table = None
+        if evidence is not None and rows is not None:
+            table = recorded_table(terms, load_evidence(evidence), rows)
         variant: Variant = "client" if client_copy else "full"
-        build_workbook(terms, rows, adjusted, mode, language, output, card, variant)
+        build_workbook(terms, rows, adjusted, mode, language, output, card, variant, evidence=table)
     except KpixlError as e:
         fail(e)
     copy = ", client copy" if client_copy else ""

@@ -33,7 +33,9 @@ from kpixl.workbook.cached import (
     default_scenario_inputs,
     resolved,
 )
+from kpixl.workbook.evidence import EvidenceTable, evidence_cells, evidence_names
 from kpixl.workbook.layout import (
+    ACTUALS,
     CURVE_CHART_ROWS,
     KPI_LINES,
     META_KEY_COL,
@@ -96,6 +98,7 @@ def build_workbook(
     out: Path = Path("quote.xlsx"),
     rate_card: RateCard | None = None,
     variant: Variant = "full",
+    evidence: EvidenceTable | None = None,
 ) -> Path:
     """Write the quoting workbook of a contract atomically: :func:`build_bytes`, to ``out``.
 
@@ -106,7 +109,7 @@ def build_workbook(
         ActualsError: the actuals or adjustments do not fit the contract.
         RateCardError: the rate card does not fit the RateCard sheet (KX127).
     """
-    built = build_bytes(contract, actuals, adjustments, mode, lang, rate_card, variant)
+    built = build_bytes(contract, actuals, adjustments, mode, lang, rate_card, variant, evidence)
     atomic_write_bytes(out, built.data)
     return out
 
@@ -119,6 +122,7 @@ def build_bytes(
     lang: Lang = "both",
     rate_card: RateCard | None = None,
     variant: Variant = "full",
+    evidence: EvidenceTable | None = None,
 ) -> BuiltWorkbook:
     """Build the quoting workbook of a contract in memory (what ``build_workbook`` writes).
 
@@ -132,6 +136,8 @@ def build_bytes(
             the quote with); default: the shipped sample card.
         variant: ``full``, or ``client``: the copy for the client, without the contract's
             quote section, the Pricing and RateCard sheets (no internal pricing, SPEC §7).
+        evidence: what ``kpixl ingest`` read and the figures it gave, for the evidence table
+            beside the actuals (``kpixl.workbook.evidence``), or None.
 
     Returns:
         The .xlsx bytes with the schema and every cell written, for checking them.
@@ -153,7 +159,7 @@ def build_bytes(
     scenario = default_scenario_inputs(contract, card)
     values = cached_values(layout, grid, data, scenario)
     stream = io.BytesIO()
-    cells = _write(stream, schema, layout, grid, values, mode, lang, card, variant)
+    cells = _write(stream, schema, layout, grid, values, mode, lang, card, variant, evidence)
     return BuiltWorkbook(stream.getvalue(), schema, mode, cells, layout, scenario)
 
 
@@ -227,6 +233,7 @@ def _write(
     lang: Lang,
     card: RateCard,
     variant: Variant = "full",
+    evidence: EvidenceTable | None = None,
 ) -> dict[str, dict[str, PlannedCell]]:
     options = {
         "in_memory": True,  # zip entries dated 1980-01-01: deterministic output
@@ -295,6 +302,8 @@ def _write(
             cells[spec.ref] = (None, _write_value(sheet, spec, inputs.get(spec.key), formats))
     for row, height in heights.items():
         sheets[QUOTE].set_row(row, height)
+    if evidence is not None:
+        _write_evidence(book, sheets[ACTUALS], layout, evidence, lang, formats)
     _finish(book, sheets, schema, layout)
     book.close()
     return planned
@@ -388,6 +397,28 @@ def _print_setup(sheet: Worksheet, spec: SheetSpec, contract_id: str) -> None:
         sheet.set_header(f"&L{name}&R&A")
         sheet.set_footer("&L" + name + "&RPage &P of &N")
         sheet.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.75)
+
+
+def _write_evidence(
+    book: Workbook,
+    sheet: Worksheet,
+    layout: Layout,
+    evidence: EvidenceTable,
+    lang: Lang,
+    formats: _Formats,
+) -> None:
+    """The evidence table beside the actuals (locked: it records, it is not typed in)."""
+    fmt = formats.get(None, True)
+    for ref, value in evidence_cells(layout, evidence, lang).items():
+        row, col = _rowcol(ref)
+        if value is None:
+            sheet.write_blank(row, col, None, fmt)
+        elif isinstance(value, int | float):
+            sheet.write_number(row, col, value, fmt)
+        else:
+            sheet.write_string(row, col, str(value), fmt)
+    for name, target in evidence_names(layout, evidence.evidence).items():
+        book.define_name(name, "=" + target)
 
 
 def _write_value(sheet: Worksheet, spec: CellSpec, value: Any, formats: _Formats) -> Any:

@@ -260,7 +260,8 @@ def _settlement_expr(layout: Layout, key: str, p: int, mode: Mode) -> str:  # no
         threshold = layout.quote("exit_threshold")
         # 1 / 0 rather than TRUE / FALSE: a number format shows them as ✓ / — in every
         # application (Excel shows a boolean as TRUE whatever its format).
-        return _if_number(threshold, f"IF({layout.s('w', p)}<{threshold},1,0)", "0")
+        flag = _if_number(threshold, f"{layout.s('w', p)}<{threshold}", "FALSE")
+        return f"IF({flag},1,0)"
     if key == "streak":
         before = "0" if p == 1 else f"N({layout.s('streak', p - 1)})"
         return f"IF({layout.s('miss', p)},{before}+1,0)"
@@ -268,7 +269,8 @@ def _settlement_expr(layout: Layout, key: str, p: int, mode: Mode) -> str:  # no
         # The streak column carries the exit rule in both modes: KPIXL_EXIT over a range spills
         # an array, which a single cell would show by implicit intersection.
         consecutive = layout.quote("exit_consecutive")
-        return _if_number(consecutive, f"IF({layout.s('streak', p)}>={consecutive},1,0)", "0")
+        flag = _if_number(consecutive, f"{layout.s('streak', p)}>={consecutive}", "FALSE")
+        return f"IF({flag},1,0)"
     raise KeyError(key)
 
 

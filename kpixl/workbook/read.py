@@ -15,6 +15,11 @@ from kpixl.errors import ContractError, Issue, WorkbookError
 from kpixl.model import Contract, contract_from_data
 from kpixl.ratecard import ROLES, QuoteInputs, RateCard
 from kpixl.workbook.cached import ScenarioInputs
+from kpixl.workbook.foreign_inputs import (
+    adopt_constants,
+    adopt_inputs,
+    quiet_rewritten_styles,
+)
 from kpixl.workbook.layout import (
     ACTUALS,
     ADJUSTMENT_HEADER,
@@ -38,7 +43,7 @@ from kpixl.workbook.layout import (
     sample_rate_card,
 )
 from kpixl.workbook.safety import check_package
-from kpixl.workbook.template import term_locations
+from kpixl.workbook.template import template_schema, term_locations
 
 CODE_NOT_KPIXL = "KX301"
 CODE_OUTSIDE_TABLE = "KX318"  # an adjustment below the adjustments table
@@ -79,7 +84,7 @@ def read_workbook_inputs(
     path = Path(path)
     check_package(path)  # an untrusted file: no zip bomb or entity reaches openpyxl
     try:  # our own handle: openpyxl leaves its archive open when a load fails part-way
-        with open(path, "rb") as handle:
+        with open(path, "rb") as handle, quiet_rewritten_styles():
             book = openpyxl.load_workbook(handle, data_only=False, read_only=False)
     except Exception as e:  # openpyxl raises many kinds for a broken package
         issue = Issue(path.name, CODE_NOT_KPIXL, f"cannot be read as a workbook: {e}")
@@ -202,9 +207,14 @@ def read_book(book: openpyxl.Workbook, name: str) -> tuple[Contract, Actuals, Ad
     if missing:
         issue = Issue(name, CODE_NOT_KPIXL, f"not a kpixl workbook: no sheet {missing[0]}")
         raise WorkbookError.from_issues([issue])
+    adopt_constants(book)  # inputs as other applications save them (SPEC §7)
     data = _contract_data(book)
     try:
         contract = contract_from_data(data, name)
+        schema = template_schema(contract, "en", built_adjustment_rows(read_meta(book)))
+        if adopt_inputs(book, schema.cells):
+            data = _contract_data(book)
+            contract = contract_from_data(data, name)
     except ContractError as e:
         raise WorkbookError.from_issues(_locate(e.issues, name, data)) from e
     layout = Layout(contract)

@@ -10,7 +10,6 @@ against the template schema rebuilt from those inputs.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from typing import Any
 from kpixl.engine.pricing import fee_contradictions
 from kpixl.errors import Issue, KpixlError
 from kpixl.model import Contract
+from kpixl.workbook.addin_lost import fold_addin_lost
 from kpixl.workbook.cached import (
     ActualsGrid,
     ScenarioInputs,
@@ -28,6 +28,9 @@ from kpixl.workbook.cached import (
     pricing_values,
     resolved,
 )
+from kpixl.workbook.evidence import EVIDENCE_SHEET, evidence_issues
+from kpixl.workbook.foreign_inputs import rewritten_styles
+from kpixl.workbook.formula_tokens import same_formula
 from kpixl.workbook.hazards import scan_hazards
 from kpixl.workbook.layout import (
     META,
@@ -84,8 +87,6 @@ CACHE_MISMATCH = "KX405"
 CACHE_MISSING = "KX406"
 #: Relative tolerance for cached numbers: well below a cent on any amount kpixl handles.
 CACHE_TOLERANCE = 1e-9
-_PREFIX = re.compile(r"_xl(?:fn|ws|udf)\.", re.IGNORECASE)
-_STRING = re.compile(r'("(?:[^"]|"")*")')
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,11 @@ def _open(path: Path, name: str) -> tuple[Book | None, list[Issue]]:
         except Exception as e:  # noqa: BLE001
             issue = Issue(name, UNREADABLE, f"cannot read workbook: {type(e).__name__}: {e}")
             return None, [issue]
-    notes = [Issue(name, OPENPYXL_WARNING, f"openpyxl: {w.message}", "warning") for w in caught]
+    notes = [
+        Issue(name, OPENPYXL_WARNING, f"openpyxl: {w.message}", "warning")
+        for w in caught
+        if not rewritten_styles(str(w.message))
+    ]
     return Book(name, formulas, values), notes
 
 
@@ -197,19 +202,22 @@ def check_book(book: Book, expected: Contract | None = None) -> list[Issue]:
         data, grid = None, actuals_grid(contract, None, None)
     issues += _check_structure(book, schema)
     issues += _check_cells(book, schema, layout, grid, lang)
+    issues += evidence_issues(book.label, book.formulas[EVIDENCE_SHEET], layout)
     if expected is not None:
         issues += _check_terms(book, schema, expected, lang, adjustment_rows, grid)
     broken = _check_formulas(book, schema, mode, meta)
     issues += broken
     scenario = read_scenario_inputs(book.formulas, contract)
     issues += fee_against_price(book.label, layout, scenario)
-    if data is None:
-        return issues
-    # A cell whose formula was replaced by a constant has no cache to judge: one issue is enough.
-    replaced = {i.location for i in broken if i.code in (CONSTANT_OVER_FORMULA, FORMULA_DELETED)}
-    recomputed = cached_values(layout, grid, data, scenario)
-    caches = _check_caches(book, schema, recomputed)
-    return issues + [i for i in caches if i.location not in replaced]
+    if data is not None:
+        # A cell whose formula was replaced by a constant has no cache to judge: one is enough.
+        replaced = {
+            i.location for i in broken if i.code in (CONSTANT_OVER_FORMULA, FORMULA_DELETED)
+        }
+        recomputed = cached_values(layout, grid, data, scenario)
+        caches = _check_caches(book, schema, recomputed)
+        issues += [i for i in caches if i.location not in replaced]
+    return fold_addin_lost(book.label, schema, mode, book.formulas, book.values, issues)
 
 
 def fee_against_price(label: str, layout: Layout, scenario: ScenarioInputs) -> list[Issue]:
@@ -287,7 +295,7 @@ def _check_structure(book: Book, schema: TemplateSchema) -> list[Issue]:
         got = defined.get(name)
         if got is None:
             issues.append(Issue(book.label, DEFINED_NAME, f"defined name {name} is missing"))
-        elif _normal(got) != _normal(target):
+        elif not same_formula(got, target):
             issues.append(
                 Issue(
                     book.label, DEFINED_NAME, f"defined name {name} points at {got}, not {target}"
@@ -472,7 +480,7 @@ def _check_formulas(
                     f"the constant {value!r} was typed over the formula {expected}",
                 )
             )
-        elif text != expected and _normal(text) != _normal(expected):
+        elif not same_formula(text, expected):
             issues.append(
                 Issue(
                     where, FORMULA_EDITED, f"formula {text} differs from the template's {expected}"
@@ -488,13 +496,6 @@ def _check_formulas(
             )
         )
     return issues
-
-
-def _normal(formula: str) -> str:
-    """A formula in a form where formatting differences vanish (same cell, so A1 is relative)."""
-    text = _PREFIX.sub("", formula.strip().removeprefix("="))
-    parts = _STRING.split(text)
-    return "".join(p if p.startswith('"') else re.sub(r"\s+", "", p).upper() for p in parts)
 
 
 def _check_caches(

@@ -25,6 +25,7 @@ from xml.parsers import expat
 
 from kpixl.errors import Issue
 from kpixl.workbook.build import BuiltWorkbook
+from kpixl.workbook.formula_tokens import same_formula, shared_formula
 from kpixl.workbook.layout import META, META_KEY_COL, META_VALUE_COL, CellSpec, column
 from kpixl.workbook.ooxml import resolve_target
 from kpixl.workbook.safety import UNREADABLE
@@ -57,6 +58,7 @@ class _Cell:
     type: str = "n"
     formula: str | None = None
     value: str | None = None
+    shared: str | None = None  # the si of a shared formula's dependent, until expanded
 
 
 @dataclass
@@ -112,7 +114,7 @@ def _check_structure(
             issues.append(Issue(f"{label}:{spec.name}", EXTRA_SHEET, f"sheet is {state}"))
     for name, target in built.schema.names.items():
         got = names.get(name)
-        if got != target:
+        if got is None or not same_formula(got, target):
             where = "is missing" if got is None else f"points at {got}, not {target}"
             issues.append(Issue(label, DEFINED_NAME, f"defined name {name} {where}"))
     for name in names.keys() - built.schema.names.keys():
@@ -153,7 +155,7 @@ def _check_formula(where: str, cell: _Cell | None, expected: str, value: Any) ->
     if cell.formula is None:
         message = f"the constant {_shown(cell)!r} stands where the formula {expected} belongs"
         return [Issue(where, CONSTANT_OVER_FORMULA, message)]
-    if "=" + cell.formula != expected:
+    if not same_formula("=" + cell.formula, expected):
         message = f"formula ={cell.formula} differs from the template's {expected}"
         return [Issue(where, FORMULA_EDITED, message)]
     if not _same(cell, value):
@@ -267,10 +269,14 @@ class _SheetReader:
         self.cell = _Cell()
         self.ref = ""
         self.text = ""
+        #: Shared formulas (Excel writes filled-down columns so): si -> (anchor, master text).
+        self.masters: dict[str, tuple[str, str]] = {}
 
     def start(self, tag: str, attrs: dict[str, str]) -> None:
         if tag == _CELL:
             self.cell, self.ref = _Cell(attrs.get("t", "n")), attrs["r"]
+        elif tag == _FORMULA and attrs.get("t") == "shared":
+            self.cell.shared = attrs.get("si", "")
         elif tag == _VALIDATION:
             self.sheet.validated.update(attrs.get("sqref", "").split())
         self.text = ""
@@ -280,6 +286,9 @@ class _SheetReader:
             self.sheet.cells[self.ref] = self.cell
         elif tag == _FORMULA:
             self.cell.formula = self.text
+            if self.cell.shared is not None and self.text:
+                self.masters.setdefault(self.cell.shared, (self.ref, self.text))
+                self.cell.shared = None
         elif tag == _VALUE:
             cell = self.cell
             cell.value = self.strings[int(self.text)] if cell.type == "s" else self.text
@@ -293,6 +302,10 @@ class _SheetReader:
 def _sheet(xml: bytes, strings: list[str]) -> _Sheet:
     reader = _SheetReader(strings)
     _parse(xml, reader.start, reader.end, reader.data)
+    for ref, cell in reader.sheet.cells.items():
+        if cell.shared is not None:  # a dependent: the master's formula, moved to this cell
+            anchor, master = reader.masters.get(cell.shared, (ref, ""))
+            cell.formula = shared_formula(master, anchor, ref) if master else None
     return reader.sheet
 
 

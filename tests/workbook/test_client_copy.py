@@ -141,3 +141,15 @@ def test_cli_client_copy(tmp_path: Path, quoted: Contract) -> None:
     assert result.exit_code == 0, result.output
     sheets = [sheet["name"] for sheet in json.loads(result.stdout)["sheets"]]
     assert "RateCard" not in sheets and "Pricing" not in sheets
+
+
+@pytest.mark.parametrize("mode", ["native", "udf"])
+def test_client_copy_has_no_ooxml_findings(
+    tmp_path: Path, quoted: Contract, spec_actuals: Actuals, mode: str
+) -> None:
+    from openxml_audit import OpenXmlValidator
+
+    out = tmp_path / "client.xlsx"
+    build_workbook(quoted, spec_actuals, mode=mode, out=out, variant="client")  # type: ignore[arg-type]
+    result = OpenXmlValidator(max_errors=0).validate(out)
+    assert [str(error) for error in result.errors] == []
