@@ -226,6 +226,18 @@ def decode_text(data: bytes, source: str, encoding: str | None) -> str:
         raise _fail(source, "KX200", f"not {encoding} text (byte {e.start})") from e
 
 
+def actuals_from_bytes(raw: bytes, source: str, encoding: str | None = None) -> Actuals:
+    """Read actuals from a CSV file's bytes (``source`` names it in messages; never opened)."""
+    header, rows = _parse_csv(raw, source, encoding)
+    return Actuals.from_rows(header, rows, source)
+
+
+def adjustments_from_bytes(raw: bytes, source: str, encoding: str | None = None) -> Adjustments:
+    """Read adjustments from a CSV file's bytes (``source`` names it in messages)."""
+    header, rows = _parse_csv(raw, source, encoding)
+    return Adjustments.from_rows(header, rows, source)
+
+
 def _read_csv(
     path: Path, source: str, encoding: str | None = None
 ) -> tuple[list[str], list[list[str]]]:
@@ -233,6 +245,12 @@ def _read_csv(
         data = path.read_bytes()
     except OSError as e:
         raise ActualsError.from_issues([Issue(source, "KX200", f"cannot read: {e}")]) from e
+    return _parse_csv(data, source, encoding)
+
+
+def _parse_csv(
+    data: bytes, source: str, encoding: str | None = None
+) -> tuple[list[str], list[list[str]]]:
     text = decode_text(data, source, encoding)
     lines = [line for line in text.splitlines() if line.strip()]
     if not lines:

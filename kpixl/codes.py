@@ -104,6 +104,12 @@ CODES: dict[str, IssueCode] = {
             "rate card unreadable or breaking a rule, no term tier, quote cannot be priced, `fee` contradicts the quote, quotes cannot be compared, a rate card the RateCard sheet has no rows for ([docs/pricing.md](docs/pricing.md))",
         ),
         IssueCode(
+            "KX128",
+            "error",
+            "pricing",
+            "`kpixl compare --outcomes` CSV: no `scenario` column or metric columns, repeated column or scenario, empty or non-numeric cell, negative value a quote forbids (line and column named)",
+        ),
+        IssueCode(
             "KX131", "error", "templates", "template unreadable or malformed, history unusable"
         ),
         IssueCode(
@@ -111,6 +117,12 @@ CODES: dict[str, IssueCode] = {
         ),
         IssueCode(
             "KX133", "error", "templates", "template unreadable or malformed, history unusable"
+        ),
+        IssueCode(
+            "KX134",
+            "error",
+            "templates",
+            "seasonality profile: header not `month,index`, month outside 1..12 or twice, index not a number > 0, not 12 months, indices not averaging 1 ± 0.005 (line named)",
         ),
         IssueCode(
             "KX200",
@@ -571,6 +583,12 @@ CODES: dict[str, IssueCode] = {
             "package cannot be patched; sheet, cell or value cannot be patched",
         ),
         IssueCode(
+            "KX817",
+            "error",
+            "pdf",
+            "the Statement has no period cell to set (not a kpixl workbook of this version)",
+        ),
+        IssueCode(
             "KX830",
             "error",
             "recalc",
@@ -583,52 +601,88 @@ CODES: dict[str, IssueCode] = {
             "structured table references or circular references stop headless evaluation",
         ),
         IssueCode(
+            "KX850",
+            "error",
+            "pdf",
+            "LibreOffice is not installed (exit 2, with how to install it); `--sheets` names a sheet the workbook does not have; `--period` is not a period of the contract (exit 2)",
+        ),
+        IssueCode(
+            "KX851",
+            "error",
+            "pdf",
+            "LibreOffice is not installed (exit 2, with how to install it); `--sheets` names a sheet the workbook does not have; `--period` is not a period of the contract (exit 2)",
+        ),
+        IssueCode(
+            "KX852",
+            "error",
+            "pdf",
+            "LibreOffice is not installed (exit 2, with how to install it); `--sheets` names a sheet the workbook does not have; `--period` is not a period of the contract (exit 2)",
+        ),
+        IssueCode(
+            "KX853",
+            "error",
+            "pdf",
+            "LibreOffice failed or wrote no PDF; the workbook was refused by safe loading or the hazard scan before LibreOffice saw it",
+        ),
+        IssueCode(
+            "KX854",
+            "error",
+            "pdf",
+            "LibreOffice failed or wrote no PDF; the workbook was refused by safe loading or the hazard scan before LibreOffice saw it",
+        ),
+        IssueCode(
             "KX900",
             "error",
             "batch",
-            "portfolio unreadable, two contracts for one workbook, orphan data files, missing register files, bad ids, executor or OUTDIR unusable, unreadable input ([docs/batch.md](docs/batch.md))",
+            "portfolio unreadable, two contracts for one workbook, orphan data files, missing register files, bad ids, executor or OUTDIR unusable, a workbook that cannot be written (KX907), unreadable input ([docs/batch.md](docs/batch.md))",
         ),
         IssueCode(
             "KX901",
             "error",
             "batch",
-            "portfolio unreadable, two contracts for one workbook, orphan data files, missing register files, bad ids, executor or OUTDIR unusable, unreadable input ([docs/batch.md](docs/batch.md))",
+            "portfolio unreadable, two contracts for one workbook, orphan data files, missing register files, bad ids, executor or OUTDIR unusable, a workbook that cannot be written (KX907), unreadable input ([docs/batch.md](docs/batch.md))",
         ),
         IssueCode(
             "KX902",
             "error",
             "batch",
-            "portfolio unreadable, two contracts for one workbook, orphan data files, missing register files, bad ids, executor or OUTDIR unusable, unreadable input ([docs/batch.md](docs/batch.md))",
+            "portfolio unreadable, two contracts for one workbook, orphan data files, missing register files, bad ids, executor or OUTDIR unusable, a workbook that cannot be written (KX907), unreadable input ([docs/batch.md](docs/batch.md))",
         ),
         IssueCode(
             "KX903",
             "error",
             "batch",
-            "portfolio unreadable, two contracts for one workbook, orphan data files, missing register files, bad ids, executor or OUTDIR unusable, unreadable input ([docs/batch.md](docs/batch.md))",
+            "portfolio unreadable, two contracts for one workbook, orphan data files, missing register files, bad ids, executor or OUTDIR unusable, a workbook that cannot be written (KX907), unreadable input ([docs/batch.md](docs/batch.md))",
         ),
         IssueCode(
             "KX904",
             "error",
             "batch",
-            "portfolio unreadable, two contracts for one workbook, orphan data files, missing register files, bad ids, executor or OUTDIR unusable, unreadable input ([docs/batch.md](docs/batch.md))",
+            "portfolio unreadable, two contracts for one workbook, orphan data files, missing register files, bad ids, executor or OUTDIR unusable, a workbook that cannot be written (KX907), unreadable input ([docs/batch.md](docs/batch.md))",
         ),
         IssueCode(
             "KX905",
             "error",
             "batch",
-            "portfolio unreadable, two contracts for one workbook, orphan data files, missing register files, bad ids, executor or OUTDIR unusable, unreadable input ([docs/batch.md](docs/batch.md))",
+            "portfolio unreadable, two contracts for one workbook, orphan data files, missing register files, bad ids, executor or OUTDIR unusable, a workbook that cannot be written (KX907), unreadable input ([docs/batch.md](docs/batch.md))",
         ),
         IssueCode(
             "KX906",
             "error",
             "batch",
-            "portfolio unreadable, two contracts for one workbook, orphan data files, missing register files, bad ids, executor or OUTDIR unusable, unreadable input ([docs/batch.md](docs/batch.md))",
+            "portfolio unreadable, two contracts for one workbook, orphan data files, missing register files, bad ids, executor or OUTDIR unusable, a workbook that cannot be written (KX907), unreadable input ([docs/batch.md](docs/batch.md))",
+        ),
+        IssueCode(
+            "KX907",
+            "error",
+            "batch",
+            "portfolio unreadable, two contracts for one workbook, orphan data files, missing register files, bad ids, executor or OUTDIR unusable, a workbook that cannot be written (KX907), unreadable input ([docs/batch.md](docs/batch.md))",
         ),
         IssueCode(
             "KX910",
             "error",
             "batch",
-            "portfolio unreadable, two contracts for one workbook, orphan data files, missing register files, bad ids, executor or OUTDIR unusable, unreadable input ([docs/batch.md](docs/batch.md))",
+            "portfolio unreadable, two contracts for one workbook, orphan data files, missing register files, bad ids, executor or OUTDIR unusable, a workbook that cannot be written (KX907), unreadable input ([docs/batch.md](docs/batch.md))",
         ),
         IssueCode(
             "KX998",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 Severity = Literal["error", "warning"]
@@ -21,9 +21,47 @@ class Issue:
     code: str
     message: str
     severity: Severity = "error"
+    #: The parts of ``location`` when the issue was made with :meth:`at` (a workbook's file,
+    #: sheet and cell); None when it was located by text alone. Not compared: an issue is its
+    #: location text, code, message and severity.
+    file: str | None = field(default=None, compare=False, repr=False)
+    sheet: str | None = field(default=None, compare=False, repr=False)
+    cell: str | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def at(
+        cls,
+        file: str,
+        code: str,
+        message: str,
+        severity: Severity = "error",
+        *,
+        sheet: str | None = None,
+        cell: str | None = None,
+    ) -> Issue:
+        """An issue located by parts: ``file``, ``file:Sheet`` or ``file:Sheet!B7``."""
+        location = file if sheet is None else f"{file}:{sheet}"
+        location = location if cell is None else f"{location}!{cell}"
+        return cls(location, code, message, severity, file, sheet, cell)
 
     def __str__(self) -> str:
         return f"{self.location}: {self.code} {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where in a workbook an issue is: a file, a sheet of it, a cell of the sheet."""
+
+    file: str
+    sheet: str | None = None
+    cell: str | None = None
+
+    def issue(self, code: str, message: str, severity: Severity = "error") -> Issue:
+        """An issue at this place (its location text ``file:Sheet!B7``)."""
+        return Issue.at(self.file, code, message, severity, sheet=self.sheet, cell=self.cell)
+
+    def __str__(self) -> str:
+        return self.issue("", "").location
 
 
 class KpixlError(ValueError):

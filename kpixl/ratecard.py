@@ -285,6 +285,11 @@ def load_rate_card(path: str | Path | None = None) -> RateCard:
         except (OSError, UnicodeDecodeError) as e:
             issue = Issue(source, CODE_RATE_CARD_READ, f"cannot read: {e}")
             raise RateCardError.from_issues([issue]) from e
+    return rate_card_from_text(text, source)
+
+
+def rate_card_from_text(text: str, source: str) -> RateCard:
+    """A rate card from a YAML file's text (``source`` names the file in messages)."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:

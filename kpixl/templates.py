@@ -24,6 +24,7 @@ from kpixl.engine.rounding import excel_round
 from kpixl.errors import Issue, KpixlError
 from kpixl.model import Contract, contract_from_data
 from kpixl.ratecard import RateCard, issues_from, load_rate_card
+from kpixl.seasonal import Seasonality, months_in_words, period_months
 
 #: Shipped as package data (``workbooks/templates`` in the repository links here).
 TEMPLATES_DIR = Path(__file__).resolve().parent / "data" / "templates"
@@ -89,6 +90,8 @@ class InitResult:
 
     data: dict[str, Any]
     notes: tuple[str, ...]
+    #: Where each period's targets came from (seasonal targets only).
+    period_notes: tuple[str, ...] = ()
 
 
 def template_path(name: str) -> Path:
@@ -131,8 +134,13 @@ def init_from_history(
     contract_id: str | None = None,
     client: str = "CLIENT NAME (edit me)",
     provider: str = "PROVIDER NAME (edit me)",
+    seasonality: Seasonality | None = None,
 ) -> InitResult:
     """A contract (as data) from a template and monthly history, with how each figure was derived.
+
+    With at least 12 months of history the targets follow the season (SPEC §12): one target
+    per period from the same calendar month(s) of the last 12 months. With fewer, the flat
+    target, multiplied for ``sum`` KPIs by the ``seasonality`` profile's index when one is given.
 
     Args:
         template: template name or path.
@@ -142,10 +150,12 @@ def init_from_history(
         contract_id: the contract id; default ``TEMPLATE-YYYY-MM`` of the start month.
         client: the client's name.
         provider: the provider's name.
+        seasonality: a monthly profile for histories shorter than 12 months.
 
     Returns:
         ``data``: the contract, keys in the order of SPEC §3 (it loads with load_contract);
-        ``notes``: one line per derived target and the fee.
+        ``notes``: one line per derived target and the fee; ``period_notes``: where each
+        period's targets came from, when they follow the season.
 
     Raises:
         TemplateError: a bad template, too little history, or a missing history column.
@@ -154,6 +164,7 @@ def init_from_history(
     path = template_path(str(template))
     spec = load_template(path)
     months = last_months(history, spec.history_months)
+    everything = last_months(history, 0)
     last_year, last_month = months[-1][0]
     start = dt.date(last_year + last_month // 12, last_month % 12 + 1, 1)
     period = str(spec.contract.get("period", "month"))
@@ -161,10 +172,31 @@ def init_from_history(
         f"history: {months[0][1]} .. {months[-1][1]} ({len(months)} months of {history.source})"
     ]
     kpis = []
+    flat = []
     for k, tkpi in enumerate(spec.kpis):
         target, note = _target(tkpi, k, months, growth, period, history.source)
-        kpis.append(_kpi_data(tkpi, target))
+        flat.append(target)
         notes.append(note if tkpi.benchmark is None else f"{note}; {tkpi.benchmark}")
+    periods = period_months(start, period, int(spec.contract.get("periods", 1)))
+    season = _last_year(everything, history.source) if len(everything) >= SEASON_MONTHS else None
+    if season is not None:
+        targets, period_notes = _season_targets(spec, season, periods, growth, history.source)
+        notes = [
+            f"history: {season[0][1]} .. {season[-1][1]} (the last 12 months of "
+            f"{history.source}) set one target per period, following the season"
+        ] + [
+            f"kpis[{k}] {tkpi.code}: the same calendar month(s) last year, moved by the growth"
+            + ("" if tkpi.benchmark is None else f"; {tkpi.benchmark}")
+            for k, tkpi in enumerate(spec.kpis)
+        ]
+        if seasonality is not None:
+            notes.append(f"seasonality profile {seasonality.source} not used: 12 months of history")
+    elif seasonality is not None:
+        targets, period_notes = _profile_targets(spec, months, periods, growth, seasonality)
+    else:
+        targets, period_notes = [[t] for t in flat], []
+    for tkpi, per_period in zip(spec.kpis, targets, strict=True):
+        kpis.append(_kpi_data(tkpi, per_period if period_notes else per_period[0]))
     data: dict[str, Any] = {
         "id": contract_id or _ID_UNSAFE.sub("-", f"{spec.template}-{start:%Y-%m}").upper(),
         "client": client,
@@ -180,10 +212,115 @@ def init_from_history(
         data["fee"], fee_note = _priced_fee(data, str(path), rate_card or load_rate_card())
         notes.append(fee_note)
     contract_from_data(data, str(path))
-    return InitResult(data, tuple(notes))
+    return InitResult(data, tuple(notes), tuple(period_notes))
 
 
-def _kpi_data(tkpi: TemplateKpi, target: float) -> dict[str, Any]:
+SEASON_MONTHS = 12
+Months = list[tuple[tuple[int, int], str, dict[str, Any]]]
+
+
+def _last_year(everything: Months, source: str) -> Months:
+    """The 12 calendar months ending with the last month of history, every one of them present.
+
+    Raises:
+        TemplateError: a month of that year is missing (KX133), so its season is unknown.
+    """
+    (year, month), _, _ = everything[-1]
+    wanted = [
+        ((year * 12 + month - 1 - back) // 12, (month - 1 - back) % 12 + 1)
+        for back in range(11, -1, -1)
+    ]
+    present = {key: (key, label, cells) for key, label, cells in everything}
+    missing = [f"{y:04d}-{m:02d}" for y, m in wanted if (y, m) not in present]
+    if missing:
+        message = (
+            f"targets follow the season from the last 12 months, but {', '.join(missing)} "
+            "is missing; add the month(s) to the history"
+        )
+        raise TemplateError.from_issues([Issue(source, CODE_HISTORY, message)])
+    return [present[key] for key in wanted]
+
+
+def _season_targets(
+    spec: Template,
+    season: Months,
+    periods: list[tuple[str, tuple[int, ...]]],
+    growth: float,
+    source: str,
+) -> tuple[list[list[float]], list[str]]:
+    """Per KPI, one target per period from the same calendar month(s) of the last 12 months."""
+    by_month = {key[1]: (key, label, cells) for key, label, cells in season}
+    targets: list[list[float]] = [[] for _ in spec.kpis]
+    notes = []
+    for p, (label, calendar) in enumerate(periods, start=1):
+        same = [by_month[m] for m in calendar]
+        parts = []
+        for k, tkpi in enumerate(spec.kpis):
+            value, how = _period_value(tkpi, same, source)
+            moved, g, sign = move(tkpi, value, growth)
+            target = _checked(tkpi, k, round_target(tkpi, moved), f"[{p - 1}] ({label})")
+            targets[k].append(target)
+            parts.append(f"{tkpi.code} {target:,.6g} = {how} × (1 {sign} {g:g})")
+        sources = ", ".join(entry[1] for entry in same)
+        notes.append(f"{label} from {sources}: " + "; ".join(parts))
+    return targets, notes
+
+
+def _period_value(tkpi: TemplateKpi, same: Months, source: str) -> tuple[float, str]:
+    """A KPI's value over a period's months of history: total, ratio of sums, or mean."""
+    kind = kpi_kind(tkpi)
+    if kind == "ratio":
+        return history_value(tkpi, same, source)
+    metric = _metric(tkpi)
+    values = _column(same, metric, source)
+    if kind == "sum":
+        total = math.fsum(values)
+        return total, f"{'Σ' if len(values) > 1 else ''}{metric} {total:,.6g}"
+    if len(values) == 1:
+        return values[0], f"{metric} {values[0]:,.6g}"
+    return history_value(tkpi, same, source)
+
+
+def _metric(tkpi: TemplateKpi) -> str:
+    extra = tkpi.model_extra or {}
+    return tkpi.target_from_history.metric or str(extra.get("metric") or tkpi.code)
+
+
+def _profile_targets(
+    spec: Template,
+    months: Months,
+    periods: list[tuple[str, tuple[int, ...]]],
+    growth: float,
+    seasonality: Seasonality,
+) -> tuple[list[list[float]], list[str]]:
+    """Per KPI, one target per period: flat, times the profile's index for ``sum`` KPIs."""
+    period = str(spec.contract.get("period", "month"))
+    targets: list[list[float]] = [[] for _ in spec.kpis]
+    notes = []
+    for p, (label, calendar) in enumerate(periods, start=1):
+        index = seasonality.index_of(calendar)
+        parts = []
+        for k, tkpi in enumerate(spec.kpis):
+            value, _ = history_value(tkpi, months, seasonality.source)
+            sums = kpi_kind(tkpi) == "sum"
+            if sums and period == "quarter":
+                value *= 3
+            moved, _, _ = move(tkpi, value, growth)
+            if sums:
+                target = round_target(tkpi, moved * index)
+                parts.append(f"{tkpi.code} {target:,.6g} = flat {moved:,.6g} × index {index:.4g}")
+            else:
+                target = round_target(tkpi, moved)
+                parts.append(f"{tkpi.code} {target:,.6g} flat")
+            targets[k].append(_checked(tkpi, k, target, f"[{p - 1}] ({label})"))
+        where = months_in_words(calendar)
+        notes.append(
+            f"{label} ({where}, index {index:.4g} from {seasonality.source}): " + "; ".join(parts)
+        )
+    return targets, notes
+
+
+def _kpi_data(tkpi: TemplateKpi, target: float | list[float]) -> dict[str, Any]:
     """The contract KPI: the template's keys, with the target placed right after the weight."""
     data: dict[str, Any] = {"code": tkpi.code}
     for key, value in (tkpi.model_extra or {}).items():
@@ -243,7 +380,7 @@ def last_months(history: Actuals, count: int) -> list[tuple[tuple[int, int], str
 
     Args:
         history: actuals whose ``period`` cells read ``YYYY-MM``.
-        count: how many months the template needs.
+        count: how many months the template needs; 0: all of them (at least one).
 
     Returns:
         ((year, month), label, cells) per month.
@@ -275,7 +412,7 @@ def last_months(history: Actuals, count: int) -> list[tuple[tuple[int, int], str
                 )
             )
         by_month[key] = (f"{key[0]:04d}-{key[1]:02d}", dict(row.cells))
-    if not issues and len(by_month) < count:
+    if not issues and len(by_month) < max(count, 1):
         issues.append(
             Issue(
                 history.source,
@@ -285,7 +422,7 @@ def last_months(history: Actuals, count: int) -> list[tuple[tuple[int, int], str
         )
     if issues:
         raise TemplateError.from_issues(issues)
-    keys = sorted(by_month)[-count:]
+    keys = sorted(by_month)[-count:] if count > 0 else sorted(by_month)
     return [(key, by_month[key][0], by_month[key][1]) for key in keys]
 
 
@@ -297,43 +434,84 @@ def _target(
     period: str,
     source: str,
 ) -> tuple[float, str]:
+    value, how = history_value(tkpi, months, source)
+    if kpi_kind(tkpi) == "sum" and period == "quarter":
+        value *= 3
+        how += " × 3 months"
+    moved, g, sign = move(tkpi, value, growth)
+    target = _checked(tkpi, k, round_target(tkpi, moved), "")
+    note = f"kpis[{k}] {tkpi.code}: target {target:,.6g} = {how} × (1 {sign} {g:g})"
+    return target, note
+
+
+def kpi_kind(tkpi: TemplateKpi) -> str:
+    """``ratio``, ``sum`` (currency and count KPIs that add up over months) or ``mean``."""
+    extra = tkpi.model_extra or {}
+    if tkpi.target_from_history.ratio or _pair(extra.get("ratio")):
+        return "ratio"
+    if str(extra.get("unit", "currency")) in _SUM_UNITS and extra.get("aggregate") in (
+        None,
+        "sum",
+    ):
+        return "sum"
+    return "mean"
+
+
+def history_value(
+    tkpi: TemplateKpi,
+    months: list[tuple[tuple[int, int], str, dict[str, Any]]],
+    source: str,
+) -> tuple[float, str]:
+    """A KPI's measure over some months of history, and how it was computed.
+
+    A ratio KPI: Σ numerator / Σ denominator; any other KPI: the mean month.
+
+    Raises:
+        TemplateError: a missing or non-numeric column, or a denominator summing to 0.
+    """
     extra = tkpi.model_extra or {}
     rule = tkpi.target_from_history
-    unit = str(extra.get("unit", "currency"))
-    lower = extra.get("direction", "higher") == "lower"
     ratio = rule.ratio or _pair(extra.get("ratio"))
-    metric = rule.metric or str(extra.get("metric") or tkpi.code)
     if ratio is not None:
         num, den = (_column(months, c, source) for c in ratio)
         if math.fsum(den) == 0:
-            raise TemplateError.from_issues(
-                [Issue(source, CODE_HISTORY, f"column {ratio[1]!r} sums to 0 over the history")]
-            )
+            labels = ", ".join(label for _, label, _ in months)
+            message = f"column {ratio[1]!r} sums to 0 over {labels}"
+            raise TemplateError.from_issues([Issue(source, CODE_HISTORY, message)])
         value = math.fsum(num) / math.fsum(den)
-        how = f"Σ{ratio[0]} / Σ{ratio[1]} = {value:.6g}"
-    else:
-        values = _column(months, metric, source)
-        value = math.fsum(values) / len(values)
-        how = f"mean {metric} {value:,.6g}"
-        if unit in _SUM_UNITS and period == "quarter":
-            value *= 3
-            how += " × 3 months"
+        return value, f"Σ{ratio[0]} / Σ{ratio[1]} = {value:.6g}"
+    metric = _metric(tkpi)
+    values = _column(months, metric, source)
+    value = math.fsum(values) / len(values)
+    return value, f"mean {metric} {value:,.6g}"
+
+
+def move(tkpi: TemplateKpi, value: float, growth: float) -> tuple[float, float, str]:
+    """The value moved toward better by g: × (1 + g) higher, × (1 − g) lower; g and its sign."""
+    rule = tkpi.target_from_history
+    lower = (tkpi.model_extra or {}).get("direction", "higher") == "lower"
     g = (growth if rule.growth else 0.0) + rule.change
-    target = value * (1 - g if lower else 1 + g)
-    target = _round_target(target, unit, rule.round_to)
-    sign = "−" if lower else "+"
-    note = f"kpis[{k}] {tkpi.code}: target {target:,.6g} = {how} × (1 {sign} {g:g})"
+    return value * (1 - g if lower else 1 + g), g, "−" if lower else "+"
+
+
+def round_target(tkpi: TemplateKpi, value: float) -> float:
+    """A target rounded by the rule's ``round_to`` (else whole money or counts, 4 dp)."""
+    unit = str((tkpi.model_extra or {}).get("unit", "currency"))
+    return _round_target(value, unit, tkpi.target_from_history.round_to)
+
+
+def _checked(tkpi: TemplateKpi, k: int, target: float, where: str) -> float:
     if target <= 0:
         raise TemplateError.from_issues(
             [
                 Issue(
-                    f"kpis[{k}].target",
+                    f"kpis[{k}].target{where}",
                     CODE_HISTORY,
-                    f"the history gives a target of {target:g}; it must be > 0",
+                    f"the history gives {tkpi.code} a target of {target:g}; it must be > 0",
                 )
             ]
         )
-    return target, note
+    return target
 
 
 def _pair(value: Any) -> tuple[str, str] | None:
@@ -384,5 +562,8 @@ def contract_yaml(result: InitResult, template: str) -> str:
         "# template are SAMPLE numbers, and the fee comes from the rate card named below.",
         *(f"#   {note}" for note in result.notes),
     ]
+    if result.period_notes:
+        header.append("# Targets per period, and where each came from:")
+        header += [f"#   {note}" for note in result.period_notes]
     body = yaml.safe_dump(result.data, sort_keys=False, allow_unicode=True, width=100)
     return "\n".join(header) + "\n" + body

@@ -2,7 +2,7 @@
 # Install LibreOffice Calc (headless) and poppler-utils (pdftoppm) on Debian/Ubuntu, if missing.
 # Idempotent: installs nothing when everything asked for is already there.
 # Used by CI before the `libreoffice` tests and by scripts/render_workbook.py.
-#   --fonts  also install a CJK font (fonts-wqy-microhei), needed to render the Chinese
+#   --fonts  also install a CJK font (fonts-noto-cjk), needed to render the Chinese
 #            labels of a workbook to PDF/PNG; recalculation does not need it.
 set -euo pipefail
 
@@ -20,7 +20,7 @@ command -v pdftoppm >/dev/null 2>&1 || packages+=(poppler-utils)
 command -v ssconvert >/dev/null 2>&1 || packages+=(gnumeric)  # Gnumeric round trips (tests)
 /usr/bin/python3 -c "import uno" >/dev/null 2>&1 || packages+=(python3-uno)  # LibreOffice via UNO
 if [ "$fonts" -eq 1 ] && [ -z "$(fc-list :lang=zh 2>/dev/null)" ]; then
-    packages+=(fonts-wqy-microhei)
+    packages+=(fonts-noto-cjk)
 fi
 
 if [ ${#packages[@]} -eq 0 ]; then

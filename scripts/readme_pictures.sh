@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Render the README pictures of the SPEC example workbook: page 1 of the Quote as it prints
-# (A4 portrait: the proposal a client reads), and the Settlement sheet (its helper columns are
-# grouped and collapsed, so the whole sheet fits the picture).
+# (A4 portrait: the proposal a client reads), the Settlement sheet (its helper columns are
+# grouped and collapsed, so the whole sheet fits the picture), and a Statement page from
+# `kpixl pdf`.
 # Needs soffice and pdftoppm, and a CJK font for the Chinese labels:
 # scripts/install_libreoffice.sh --fonts.
 set -euo pipefail
@@ -16,3 +17,10 @@ cp "$work/print/acme-1.png" docs/img/quote.png
 .venv/bin/python scripts/render_workbook.py "$work/acme.xlsx" "$work/sheet" --sheets Settlement --dpi 90
 cp "$work/sheet/acme-Settlement.png" docs/img/settlement.png
 echo "wrote docs/img/quote.png docs/img/settlement.png"
+
+# The Statement (结算单) of 2027-06 as `kpixl pdf` prints it: page 1, trimmed.
+.venv/bin/kpixl pdf "$work/acme.xlsx" -o "$work/statement.pdf" --sheets Statement --period 2027-06
+# 100 dpi A4 is 827 x 1169 pixels: the page without its empty lower part (pdftoppm crops).
+pdftoppm -png -r 100 -f 1 -l 1 -singlefile -x 0 -y 0 -W 827 -H 690 \
+    "$work/statement.pdf" docs/img/statement
+echo "wrote docs/img/statement.png"

@@ -88,6 +88,44 @@ def convert_with_libreoffice(src: Path, out_dir: Path, target: str) -> Path:
     return result
 
 
+def convert_many(sources: list[Path], out_dir: Path, target: str = "xlsx") -> list[Path]:
+    """Convert many workbooks with one LibreOffice start (forced recalculation, as above).
+
+    Args:
+        sources: the input files; their names must differ, and none may be in ``out_dir``.
+        out_dir: folder for the results.
+        target: the ``--convert-to`` argument.
+
+    Returns:
+        The converted files, in the order of ``sources``.
+    """
+    soffice = soffice_path()
+    if soffice is None:
+        raise RuntimeError(f"LibreOffice (soffice) is not installed; {INSTALL_HINT}")
+    out_dir = out_dir.resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results = [out_dir / f"{src.stem}.{target.split(':', 1)[0]}" for src in sources]
+    with tempfile.TemporaryDirectory(prefix="kpixl-lo-profile-") as profile:
+        _write_profile(Path(profile))
+        command = [
+            soffice,
+            "--headless",
+            "--norestore",
+            "--nolockcheck",
+            f"-env:UserInstallation={Path(profile).as_uri()}",
+            "--convert-to",
+            target,
+            "--outdir",
+            str(out_dir),
+            *(str(src.resolve()) for src in sources),
+        ]
+        output = _run(command)
+    missing = [str(result) for result in results if not result.is_file()]
+    if missing:
+        raise RuntimeError(f"soffice did not write {', '.join(missing)}; its output was:\n{output}")
+    return results
+
+
 def _write_profile(profile: Path) -> None:
     user = profile / "user"
     user.mkdir(parents=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -25,7 +26,7 @@ from kpixl.actuals import read_actuals, read_adjustments
 from kpixl.batch import BatchOptions, BatchReport, discover, run_batch
 from kpixl.batch.hashing import file_sha256
 from kpixl.batch.item import STALL_ENV
-from kpixl.batch.manifest import MANIFEST
+from kpixl.batch.manifest import JOURNAL, MANIFEST, read_entries
 from kpixl.cli import app
 from kpixl.engine.pricing import price_contract
 from kpixl.engine.rounding import excel_round
@@ -267,21 +268,84 @@ def test_resume_after_kill_9(tmp_path: Path) -> None:
 def _wait_for_manifest(
     out: Path, count: int, process: subprocess.Popen[bytes], log: Path
 ) -> dict[str, dict]:  # type: ignore[type-arg]
-    """Poll the manifest until it lists ``count`` items; each read must be valid JSON."""
+    """Poll the manifest and its journal until they record ``count`` items."""
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"the batch ended early ({process.returncode}): {log.read_text()}")
-        try:
-            text = (out / MANIFEST).read_text()
-        except FileNotFoundError:
-            text = ""
-        if text:
-            items: dict[str, dict] = json.loads(text)["items"]  # type: ignore[type-arg]
-            if len(items) >= count:
-                return items
-        time.sleep(0.1)
+        items, _ = read_entries(out)
+        if len(items) >= count:
+            return items
+        time.sleep(0.05)
     pytest.fail("the batch did not record the first items in time")
+
+
+def test_kill_9_at_random_points_rebuilds_exactly_what_is_not_recorded(tmp_path: Path) -> None:
+    portfolio = write_generated(tmp_path / "portfolio", 12, periods=2, kpis=2)
+    ids = [f"gen-{i:03d}" for i in range(12)]
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "kpixl", "batch", str(portfolio), "-o", str(out), "-j", "2"]
+    seed = int.from_bytes(os.urandom(4), "big")
+    chance = random.Random(seed)
+    finished: dict[str, tuple[int, int]] = {}  # workbook -> (inode, mtime) once recorded
+    for _ in range(3):
+        log = tmp_path / "stderr.txt"
+        with open(log, "wb") as stderr:
+            process = subprocess.Popen(command, cwd=ROOT, start_new_session=True,
+                                       stdout=subprocess.DEVNULL, stderr=stderr)  # fmt: skip
+        try:
+            # Kill once a random number more items are recorded, a random instant later.
+            goal = min(len(ids), len(read_entries(out)[0]) + chance.randint(0, 4))
+            while len(read_entries(out)[0]) < goal and process.poll() is None:
+                time.sleep(0.01)
+            time.sleep(chance.uniform(0, 0.3))
+        finally:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        recorded, _ = read_entries(out)
+        now = stamps(out)
+        assert {name: now[name] for name in finished} == finished, f"seed {seed}"
+        for item_id, entry in recorded.items():
+            assert file_sha256(out / f"{item_id}.xlsx") == entry["output"]["sha256"], seed
+            finished.setdefault(f"{item_id}.xlsx", now[f"{item_id}.xlsx"])
+
+    report = run_batch(portfolio, BatchOptions(out, jobs=1))
+
+    recorded_ids = {name.removesuffix(".xlsx") for name in finished}
+    assert {r.id: r.status for r in report.results} == {
+        item: "skipped" if item in recorded_ids else "ok" for item in ids
+    }, f"seed {seed}"
+    after = stamps(out)
+    assert {name: after[name] for name in finished} == finished, f"seed {seed}"
+    assert sorted(after) == [f"{item}.xlsx" for item in ids]
+    manifest = json.loads((out / MANIFEST).read_text())["items"]
+    assert sorted(manifest) == ids
+    assert not (out / JOURNAL).exists()
+    assert not list(out.glob("*.tmp"))
+    for item in ids:
+        assert file_sha256(out / f"{item}.xlsx") == manifest[item]["output"]["sha256"]
+
+
+def test_the_journal_is_folded_and_a_torn_last_line_ignored(tmp_path: Path) -> None:
+    portfolio = write_generated(tmp_path / "portfolio", 3)
+    out = tmp_path / "out"
+    run_batch(portfolio, BatchOptions(out, jobs=1))
+    document = json.loads((out / MANIFEST).read_text())
+    entries = document["items"]
+    # As a kill leaves it: gen-002 recorded only in the journal, the last line torn.
+    lines = [json.dumps({"id": "gen-002", "entry": entries.pop("gen-002")}), '{"id": "gen-0']
+    (out / MANIFEST).write_text(json.dumps(document))
+    (out / JOURNAL).write_text("\n".join(lines))
+    before = stamps(out)
+
+    report = run_batch(portfolio, BatchOptions(out, jobs=1))
+
+    assert [r.status for r in report.results] == ["skipped"] * 3
+    assert stamps(out) == before
+    assert sorted(json.loads((out / MANIFEST).read_text())["items"]) == [
+        "gen-000", "gen-001", "gen-002",
+    ]  # fmt: skip
+    assert not (out / JOURNAL).exists()
 
 
 def test_register_csv_and_xlsx(tmp_path: Path) -> None:

@@ -18,6 +18,9 @@ runner = CliRunner()
 CONTRACT = str(EXAMPLES / "acme-amz-us.yaml")
 OTHER = str(EXAMPLES / "tiktok-us-beauty.yaml")
 ACTUALS = str(EXAMPLES / "acme-amz-us.actuals.csv")
+# ACME and GlowLab read different columns: they are compared on outcomes that give them all.
+OUTCOMES = ["--outcomes", str(EXAMPLES / "compare-outcomes.csv")]
+SCENARIOS = ["slow month", "plan", "strong", "peak"]
 
 
 def test_settle_format_equals_its_aliases() -> None:
@@ -35,15 +38,23 @@ def test_two_formats_are_a_usage_error() -> None:
     assert result.stdout == ""
 
 
-@pytest.mark.parametrize("command", [["scenarios", CONTRACT], ["compare", CONTRACT, OTHER]])
-def test_pricing_commands_print_json_and_csv(command: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("command", "key", "expected"),
+    [
+        (["scenarios", CONTRACT], "level", ["0.0", "0.5", "0.8", "1.0", "1.2", "1.5"]),
+        (["compare", CONTRACT, OTHER, *OUTCOMES], "scenario", [s for s in SCENARIOS for _ in "ab"]),
+    ],
+)
+def test_pricing_commands_print_json_and_csv(
+    command: list[str], key: str, expected: list[str]
+) -> None:
     as_json = runner.invoke(app, [*command, "--format", "json"])
     assert as_json.exit_code == 0, as_json.output
     assert json.loads(as_json.stdout) == json.loads(runner.invoke(app, [*command, "--json"]).stdout)
     as_csv = runner.invoke(app, [*command, "--format", "csv"])
     assert as_csv.exit_code == 0, as_csv.output
     rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
-    assert [float(row["level"]) for row in rows] == [0.0, 0.5, 0.8, 1.0, 1.2, 1.5]
+    assert [row[key] for row in rows] == expected
 
 
 def test_validate_csv_has_the_json_rows(tmp_path: Path) -> None:
@@ -63,7 +74,8 @@ def test_validate_csv_has_the_json_rows(tmp_path: Path) -> None:
 
 def test_wrote_goes_to_stderr(tmp_path: Path) -> None:
     out = tmp_path / "c.xlsx"
-    result = runner.invoke(app, ["compare", CONTRACT, OTHER, "-o", str(out), "--format", "json"])
+    args = ["compare", CONTRACT, OTHER, *OUTCOMES, "-o", str(out), "--format", "json"]
+    result = runner.invoke(app, args)
     assert result.exit_code == 0
     json.loads(result.stdout)  # nothing but the document on stdout
     assert f"Wrote {out}" in result.stderr.replace("\n", "")

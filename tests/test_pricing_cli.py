@@ -125,22 +125,98 @@ def test_bad_levels_are_a_usage_error() -> None:
     assert result.exit_code == 2
 
 
-def test_compare_table_json_and_xlsx(tmp_path: Path) -> None:
-    contract, _ = files(tmp_path)
-    other = tmp_path / "b.yaml"
-    other.write_text(SPEC.read_text("utf-8").replace("ACME-AMZ-US-2027", "OTHER"), "utf-8")
-    out = tmp_path / "compare.xlsx"
-    result = runner.invoke(app, ["compare", str(SPEC), contract, "-o", str(out)])
+def write_quote(path: Path, contract: Any) -> str:
+    data = contract.model_dump(mode="json", by_alias=True, exclude_none=True)
+    path.write_text(json.dumps(data), "utf-8")
+    return str(path)
+
+
+def test_compare_json_is_spec_10_with_hand_computed_fees(tmp_path: Path) -> None:
+    from tests.engine.test_comparison import MONTHLY, QUARTERLY
+
+    outcomes = tmp_path / "outcomes.csv"
+    outcomes.write_text(
+        "scenario,gmv,ad_sales,ad_spend\nweak,50000,20000,4000\nplan,100000,30000,10000\n"
+        'boom,"200,000",20000,10000\n',
+        "utf-8",
+    )
+    a = write_quote(tmp_path / "m.json", MONTHLY)
+    b = write_quote(tmp_path / "q.json", QUARTERLY)
+    result = runner.invoke(app, ["compare", a, b, "--outcomes", str(outcomes), "--json"])
     assert result.exit_code == 0, result.output
-    assert "cheapest" in result.stdout and out.exists()
-    result = runner.invoke(app, ["compare", str(SPEC), str(other), "--json"])
     document = json.loads(result.stdout)
-    assert document["gmv_basis"] == 180000
-    assert document["levels"][0]["cheapest"] == ["ACME-AMZ-US-2027", "OTHER"]
+    assert list(document) == ["currency", "basis", "scenarios"]
+    assert (document["currency"], document["basis"]) == ("USD", "per_month_over_term")
+    plan = document["scenarios"][1]
+    assert list(plan) == ["name", "outcome", "fees", "cheapest"]
+    assert plan["name"] == "plan"
+    assert plan["outcome"] == {"gmv": 100000, "ad_sales": 30000, "ad_spend": 10000}
+    assert plan["fees"] == [
+        {"contract": "M", "base": 500, "bonus": 3000, "total": 3500, "share_of_revenue": 0.035},
+        {"contract": "Q", "base": 800, "bonus": 3150, "total": 3950, "share_of_revenue": 0.0395},
+    ]
+    assert [s["cheapest"] for s in document["scenarios"]] == [["M"], ["M"], ["Q"]]
+    result = runner.invoke(app, ["compare", a, b, "--outcomes", str(outcomes)])
+    assert result.exit_code == 0, result.output
+    assert "Q becomes cheaper than M at gmv ≈ 142,857.14 per month" in result.stdout
+    assert "Commitments side by side" in result.stdout
+    assert "80,000 (quarterly target ÷ 3)" in result.stdout
+
+
+def test_compare_workbook_has_fees_chart_and_commitments(tmp_path: Path) -> None:
     import openpyxl
 
-    sheet = openpyxl.load_workbook(out)["Compare"]
-    assert sheet["C7"].value == 30000  # level 1.0, first quote's fee
+    from tests.engine.test_comparison import MONTHLY, QUARTERLY
+
+    outcomes = tmp_path / "outcomes.csv"
+    outcomes.write_text("scenario,gmv,ad_sales,ad_spend\nplan,100000,30000,10000\n", "utf-8")
+    a = write_quote(tmp_path / "m.json", MONTHLY)
+    b = write_quote(tmp_path / "q.json", QUARTERLY)
+    out = tmp_path / "compare.xlsx"
+    result = runner.invoke(app, ["compare", a, b, "--outcomes", str(outcomes), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"Wrote {out}" in result.stderr
+    book = openpyxl.load_workbook(out)
+    sheet = book["Compare"]
+    header = [c.value for c in sheet[3]]
+    row = dict(zip(header, [c.value for c in sheet[4]], strict=False))
+    assert row["scenario 场景"] == "plan" and row["gmv / month"] == 100000
+    assert (row["M base"], row["M bonus"], row["M total"]) == (500, 3000, 3500)
+    assert (row["Q base"], row["Q bonus"], row["Q total"], row["Q % revenue"]) == (
+        800,
+        3150,
+        3950,
+        0.0395,
+    )
+    assert row["cheapest 最低"] == "M"
+    curve = book["FeeByRevenue"]
+    assert [c.value for c in curve[2]] == ["plan", 100000, 3500, 3950]
+    assert len(curve._charts) == 1
+    side = {r[0].value: [c.value for c in r[1:]] for r in book["Commitments"].iter_rows()}
+    assert side["quote"] == ["M", "Q"]
+    assert side["gmv: target per month"] == ["100,000", "80,000 (quarterly target ÷ 3)"]
+    assert side["roas: target per month"] == ["", "4"]
+    assert side["base share"] == ["14.3%", "21.1%"]
+
+
+def test_compare_quotes_reading_other_columns_is_refused() -> None:
+    glow = str(EXAMPLES / "tiktok-us-beauty.yaml")
+    result = runner.invoke(app, ["compare", str(SPEC), glow])
+    assert result.exit_code == 1
+    assert "KX126" in result.stderr and "GLOWLAB-TTS-US-2027" in result.stderr
+    assert "'ad_gmv'" in result.stderr and "--outcomes" in result.stderr
+    outcomes = EXAMPLES / "compare-outcomes.csv"
+    result = runner.invoke(app, ["compare", str(SPEC), glow, "--outcomes", str(outcomes)])
+    assert result.exit_code == 0, result.output
+
+
+def test_compare_bad_outcomes_file_names_the_line(tmp_path: Path) -> None:
+    outcomes = tmp_path / "o.csv"
+    outcomes.write_text("scenario,gmv\nplan,lots\n", "utf-8")
+    result = runner.invoke(app, ["compare", str(SPEC), str(SPEC), "--outcomes", str(outcomes)])
+    assert result.exit_code == 1
+    assert "line 2, column gmv: KX128" in result.stderr
+    assert "Traceback" not in result.output
 
 
 def test_compare_needs_two_quotes() -> None:
@@ -222,3 +298,36 @@ def test_quote_refuses_a_rate_card_the_sheet_has_no_rows_for(tmp_path: Path) -> 
     assert f"{card}:term_discounts: KX127" in result.stderr
     assert "Traceback" not in result.output
     assert not out.exists()
+
+
+def test_compare_the_two_examples_on_the_plan_outcome() -> None:
+    glow = str(EXAMPLES / "tiktok-us-beauty.yaml")
+    outcomes = str(EXAMPLES / "compare-outcomes.csv")
+    result = runner.invoke(app, ["compare", str(SPEC), glow, "--outcomes", outcomes, "--json"])
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)["scenarios"][1]
+    assert plan["name"] == "plan"
+    # ACME (monthly, 6 periods), gmv 200000 against 180000, 240000, then 300000 x4: gmv pays
+    # 10500 · (1 + 0.1111 · 1.5) = 12250, then 10500 · 0.8333 = 8750, then nothing (< 0.8);
+    # ROAS 3.5 / 3 -> stepped 1.0 -> 6300; TACoS 0.1 on target -> 4200 every month.
+    # Bonus 22750 + 19250 + 4 · 10500 = 84000 over 6 months = 14000; base 9000.
+    # GlowLab (quarterly, cumulative): a quarter is gmv 600000, so to-date GMV stays under 70 %
+    # of the to-date target and pays nothing; ROAS 3.5 / 4 = 0.875 -> 0.6 · 0.3 · 36000 = 6480
+    # and affiliate share 0.35 on target -> 7200 per quarter: 4 · 13680 / 12 = 4560; base 8000.
+    assert plan["fees"] == [
+        {
+            "contract": "ACME-AMZ-US-2027",
+            "base": 9000,
+            "bonus": 14000,
+            "total": 23000,
+            "share_of_revenue": 0.115,
+        },
+        {
+            "contract": "GLOWLAB-TTS-US-2027",
+            "base": 8000,
+            "bonus": 4560,
+            "total": 12560,
+            "share_of_revenue": 0.0628,
+        },
+    ]
+    assert plan["cheapest"] == ["GLOWLAB-TTS-US-2027"]

@@ -1,9 +1,10 @@
 """Where batch items run: this process, a local process pool, or a Dask cluster.
 
-Every executor runs the same ``process_item`` on the same picklable tasks and yields results as
-they complete, plus ``None`` whenever a tick passes without one (so the runner can save its
-manifest while workers are busy). At most a window of tasks is in flight: memory stays flat
-and a crash loses little.
+Every executor yields results as they complete, plus ``None`` whenever a tick passes without one.
+At most a window of tasks is in flight: memory stays flat and a crash loses little. Local
+workers run ``process_item`` (they read and write the files themselves); Dask workers run
+``build_item`` on a payload carrying the input files' bytes and return the workbook's bytes,
+which this process writes: a cluster needs no file system shared with the client.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
 
-from kpixl.batch.item import error_rows, process_item
+from kpixl.batch.item import build_item, error_rows, process_item, read_payload, write_built
 from kpixl.batch.records import BatchUsageError, ItemResult, ItemTask
-from kpixl.errors import Issue
+from kpixl.errors import Issue, KpixlError
 
 TICK = 0.5
 WINDOW_PER_WORKER = 4
@@ -85,8 +87,12 @@ def lost(task: ItemTask, error: BaseException) -> ItemResult:
     """The failed result of a task whose worker died or whose future raised."""
     message = f"the worker running this item was lost: {type(error).__name__}: {error}"
     issue = Issue(str(task.item.contract), CODE_WORKER_LOST, message)
-    workbook = task.out_dir / f"{task.item.id}.xlsx"
-    return ItemResult(task.item.id, "failed", {}, errors=error_rows(task.item, [issue], workbook))
+    return ItemResult(task.item.id, "failed", {},
+                      errors=error_rows(task.item, [issue], _workbook(task)))  # fmt: skip
+
+
+def _workbook(task: ItemTask) -> Path:
+    return task.out_dir / f"{task.item.id}.xlsx"
 
 
 class _Windowed:
@@ -95,7 +101,12 @@ class _Windowed:
     workers = 1
 
     def submit(self, task: ItemTask) -> Any:
+        """Start a task: a future, or its ItemResult when it is decided without a worker."""
         raise NotImplementedError
+
+    def finish(self, task: ItemTask, value: Any) -> ItemResult:
+        """The result of a task from its future's value."""
+        return value  # type: ignore[no-any-return]
 
     def wait_any(self, futures: list[Any], timeout: float) -> Iterable[Any]:
         raise NotImplementedError
@@ -106,7 +117,14 @@ class _Windowed:
         window = max(1, self.workers * WINDOW_PER_WORKER)
         while True:
             while len(pending) < window and (task := next(queue, None)) is not None:
-                pending[self.submit(task)] = task
+                try:
+                    future = self.submit(task)
+                except Exception as e:  # noqa: BLE001 - a cluster gone away loses the item only
+                    future = lost(task, e)
+                if isinstance(future, ItemResult):
+                    yield future
+                else:
+                    pending[future] = task
             if not pending:
                 return
             done = list(self.wait_any(list(pending), TICK))
@@ -115,9 +133,12 @@ class _Windowed:
             for future in done:
                 task = pending.pop(future)
                 try:
-                    yield future.result()
+                    value = future.result()
                 except Exception as e:  # noqa: BLE001 - one lost worker must not stop the batch
                     yield lost(task, e)
+                else:
+                    yield self.finish(task, value)
+                del future
 
 
 class InProcess:
@@ -189,8 +210,9 @@ class LocalPool(_Windowed):
 class DaskExecutor(_Windowed):
     """Runs items on a Dask cluster: an existing scheduler, or a LocalCluster started here.
 
-    Workers must see the portfolio and OUTDIR at the same paths (a shared file system) and have
-    kpixl installed; each writes its workbook itself, exactly as a local worker does.
+    Tasks carry bytes both ways: this process reads an item's input files into the task, the
+    worker returns the checked workbook's bytes and this process writes them atomically. Workers
+    need kpixl installed and nothing else: no shared file system, no paths of the client's.
     """
 
     def __init__(self, address: str | None, jobs: int, processes: bool = True) -> None:
@@ -220,7 +242,15 @@ class DaskExecutor(_Windowed):
         return self
 
     def submit(self, task: ItemTask) -> Any:
-        return self.client.submit(process_item, task, pure=False)
+        try:
+            payload = read_payload(task)
+        except KpixlError as e:
+            return ItemResult(task.item.id, "failed", {},
+                              errors=error_rows(task.item, e.issues, _workbook(task)))  # fmt: skip
+        return self.client.submit(build_item, payload, pure=False)
+
+    def finish(self, task: ItemTask, value: Any) -> ItemResult:
+        return write_built(task, value)
 
     def wait_any(self, futures: list[Any], timeout: float) -> Iterable[Any]:
         distributed = _import_distributed()

@@ -1,13 +1,19 @@
-"""One batch item, start to finish: load, settle, build, validate, write atomically.
+"""One batch item, start to finish: read, settle, build, check, write atomically.
 
-``process_item`` is the function every executor runs (a local process pool, a Dask cluster, or
-the calling process): a top-level function from a picklable task of plain paths to a small
-picklable result. It never raises for a bad contract; the result carries the issues instead.
+Two entry points, one computation:
+
+- ``process_item(ItemTask)`` (local executors): reads the input files, builds, writes
+  ``OUTDIR/<id>.xlsx`` atomically and returns a small result.
+- ``build_item(ItemPayload)`` (Dask): builds from the input files' bytes carried by the task and
+  returns the checked workbook's bytes; no file is read or written, so workers need no shared
+  file system. The client writes the workbook (``write_built``).
+
+Both give the same bytes for the same inputs, and never raise for a bad contract: the result
+carries the issues instead.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
 import time
@@ -16,22 +22,34 @@ from pathlib import Path
 
 from kpixl.actuals import Actuals, Adjustments, resolve
 from kpixl.atomic import atomic_write_bytes
-from kpixl.batch.hashing import hash_inputs
-from kpixl.batch.records import BatchItem, ErrorRow, ItemResult, ItemTask, PeriodRow
+from kpixl.batch.hashing import CODE_UNREADABLE
+from kpixl.batch.records import (
+    BatchItem,
+    BuiltItem,
+    ErrorRow,
+    ItemPayload,
+    ItemResult,
+    ItemTask,
+    PeriodRow,
+)
 from kpixl.engine.settle import settle
 from kpixl.errors import Issue, KpixlError, WorkbookError
-from kpixl.model import Contract, load_contract
+from kpixl.model import Contract, contract_from_bytes
 from kpixl.ratecard import RateCard
-from kpixl.workbook.tables import read_actuals, read_adjustments
+from kpixl.workbook.tables import actuals_from_bytes, adjustments_from_bytes
 
 #: Test hook: items whose ordinal is at least this value sleep instead of running, so a test can
 #: kill a batch at a known point. Unset in normal use.
 STALL_ENV = "KPIXL_BATCH_TEST_STALL_AFTER"
+#: Test hook: the worker building the item with this id exits at once (a worker that dies).
+DIE_ENV = "KPIXL_BATCH_TEST_DIE"
 CODE_INTERNAL = "KX999"  # a bug in kpixl, isolated to the item that hit it
+CODE_WRITE = "KX907"  # the workbook cannot be written to OUTDIR
+_CARDS: dict[str, RateCard] = {}
 
 
 def process_item(task: ItemTask) -> ItemResult:
-    """Build, check and write one contract's workbook.
+    """Build, check and write one contract's workbook (the local executors' task).
 
     Args:
         task: the item, the output folder and the formula mode.
@@ -42,20 +60,85 @@ def process_item(task: ItemTask) -> ItemResult:
     """
     _stall_for_tests(task.ordinal)
     started = time.perf_counter()
-    item = task.item
-    hashes: dict[str, str] = {}
     try:
-        hashes = hash_inputs(item)
-        contract, rows, digest = _build(task, hashes)
+        payload = read_payload(task)
+    except KpixlError as e:
+        return _failed(task, {}, e.issues, started)
+    return write_built(task, build_item(payload))
+
+
+def read_payload(task: ItemTask) -> ItemPayload:
+    """Read an item's input files into a payload (on the client, which has the files).
+
+    Args:
+        task: the item task.
+
+    Returns:
+        The task with the bytes of every input file.
+
+    Raises:
+        KpixlError: a file cannot be read (KX910).
+    """
+    data = {}
+    for role, path in task.item.inputs().items():
+        try:
+            data[role] = path.read_bytes()
+        except OSError as e:
+            issue = Issue(str(path), CODE_UNREADABLE, f"cannot read: {e.strerror or e}")
+            raise KpixlError.from_issues([issue]) from e
+    return ItemPayload(task, data)
+
+
+def build_item(payload: ItemPayload) -> BuiltItem:
+    """Settle, build and check one workbook from its inputs' bytes; write nothing.
+
+    Args:
+        payload: the task and the bytes of its input files.
+
+    Returns:
+        The result (``ok`` with hashes and summary rows, or ``failed`` with error rows) and, when
+        ``ok``, the checked workbook's bytes.
+    """
+    _die_for_tests(payload.task.item.id)
+    started = time.perf_counter()
+    task = payload.task
+    item = task.item
+    hashes = {role: hashlib.sha256(raw).hexdigest() for role, raw in payload.data.items()}
+    try:
+        contract, rows, workbook = _build(payload, hashes)
     except KpixlError as e:
         issues = e.issues or [Issue(str(item.contract), CODE_INTERNAL, str(e))]
-        return _failed(task, hashes, issues, started)
+        return BuiltItem(_failed(task, hashes, issues, started))
     except Exception as e:  # noqa: BLE001 - a bug hit by one contract must not stop the others
         issue = Issue(str(item.contract), CODE_INTERNAL, f"internal error: {type(e).__name__}: {e}")
-        return _failed(task, hashes, [issue], started)
+        return BuiltItem(_failed(task, hashes, [issue], started))
     seconds = time.perf_counter() - started
-    return ItemResult(item.id, "ok", hashes, digest, contract.currency, contract.decimals, rows,
-                      seconds=seconds)  # fmt: skip
+    digest = hashlib.sha256(workbook).hexdigest()
+    result = ItemResult(item.id, "ok", hashes, digest, contract.currency, contract.decimals, rows,
+                        seconds=seconds)  # fmt: skip
+    return BuiltItem(result, workbook)
+
+
+def write_built(task: ItemTask, built: BuiltItem) -> ItemResult:
+    """Write a built workbook atomically to ``OUTDIR/<id>.xlsx``; its result, or the failure.
+
+    Args:
+        task: the item task (output folder and id).
+        built: what ``build_item`` returned.
+
+    Returns:
+        The item's result: ``failed`` (KX907) when the workbook cannot be written.
+    """
+    if built.workbook is None:
+        return built.result
+    final = task.out_dir / f"{task.item.id}.xlsx"
+    try:
+        atomic_write_bytes(final, built.workbook)
+    except OSError as e:
+        issue = Issue(str(final), CODE_WRITE, f"cannot write: {e.strerror or e}")
+        errors = error_rows(task.item, [issue], final)
+        return ItemResult(task.item.id, "failed", built.result.inputs, errors=errors)
+    return built.result
 
 
 def _failed(
@@ -66,23 +149,45 @@ def _failed(
                       seconds=time.perf_counter() - started)  # fmt: skip
 
 
-def _build(task: ItemTask, hashes: dict[str, str]) -> tuple[Contract, tuple[PeriodRow, ...], str]:
+def _build(
+    payload: ItemPayload, hashes: dict[str, str]
+) -> tuple[Contract, tuple[PeriodRow, ...], bytes]:
+    task, data = payload.task, payload.data
     item = task.item
-    contract = load_contract(item.contract)
-    actuals = None if item.actuals is None else read_actuals(item.actuals)
-    adjustments = None if item.adjustments is None else read_adjustments(item.adjustments)
-    card = None if item.rate_card is None else _card(item.rate_card, hashes["rate_card"])
+    contract = contract_from_bytes(data["contract"], item.contract)
+    actuals = None
+    if item.actuals is not None:
+        actuals = actuals_from_bytes(data["actuals"], str(item.actuals))
+    adjustments = None
+    if item.adjustments is not None:
+        adjustments = adjustments_from_bytes(data["adjustments"], str(item.adjustments))
+    card = None
+    if item.rate_card is not None:
+        card = _card(data["rate_card"], str(item.rate_card), hashes["rate_card"])
     rows = period_rows(contract, actuals, adjustments)
-    digest = write_checked_workbook(contract, actuals, adjustments, task, card)
-    return contract, rows, digest
+    workbook = checked_workbook(contract, actuals, adjustments, task, card)
+    return contract, rows, workbook
 
 
-@functools.lru_cache(maxsize=4)
-def _card(path: Path, digest: str) -> RateCard:
-    """The batch's rate card, loaded once per worker process (and again if its bytes change)."""
-    from kpixl.workbook.layout import load_fitting_card
+def _card(raw: bytes, label: str, digest: str) -> RateCard:
+    """The batch's rate card, parsed once per worker process (and again if its bytes change)."""
+    card = _CARDS.get(digest)
+    if card is None:
+        from kpixl.ratecard import CODE_RATE_CARD_READ, RateCardError, rate_card_from_text
+        from kpixl.workbook.layout import sheet_misfits
 
-    return load_fitting_card(path)
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            issue = Issue(label, CODE_RATE_CARD_READ, f"cannot read: {e}")
+            raise RateCardError.from_issues([issue]) from e
+        card = rate_card_from_text(text, label)
+        misfits = sheet_misfits(card, label)
+        if misfits:
+            raise RateCardError.from_issues(misfits)
+        _CARDS.clear()
+        _CARDS[digest] = card
+    return card
 
 
 def period_rows(
@@ -126,14 +231,14 @@ def period_rows(
     )
 
 
-def write_checked_workbook(
+def checked_workbook(
     contract: Contract,
     actuals: Actuals | None,
     adjustments: Adjustments | None,
     task: ItemTask,
     rate_card: RateCard | None = None,
-) -> str:
-    """Build the workbook in memory, check its bytes, then write them atomically.
+) -> bytes:
+    """Build the workbook in memory and check its bytes (nothing is written).
 
     The check is ``verify_built``: the validator's structural and formula-integrity rules held
     against the very bytes that are then written, without reading a file back.
@@ -146,10 +251,10 @@ def write_checked_workbook(
         rate_card: the RateCard sheet's card, or None for the sample card.
 
     Returns:
-        The SHA-256 of the workbook written to ``OUTDIR/<id>.xlsx``.
+        The workbook's bytes, for ``OUTDIR/<id>.xlsx``.
 
     Raises:
-        WorkbookError: the built workbook fails the check (nothing is written).
+        WorkbookError: the built workbook fails the check.
     """
     from kpixl.workbook.build import build_bytes
     from kpixl.workbook.verify import verify_built
@@ -159,8 +264,7 @@ def write_checked_workbook(
     problems = verify_built(built, str(final))
     if problems:
         raise WorkbookError.from_issues(problems)
-    atomic_write_bytes(final, built.data)
-    return hashlib.sha256(built.data).hexdigest()
+    return built.data
 
 
 def error_rows(item: BatchItem, issues: Iterable[Issue], workbook: Path) -> tuple[ErrorRow, ...]:
@@ -185,6 +289,11 @@ def error_rows(item: BatchItem, issues: Iterable[Issue], workbook: Path) -> tupl
                 break
         rows.append(ErrorRow(item.id, file, location, issue.message, issue.code))
     return tuple(rows)
+
+
+def _die_for_tests(item_id: str) -> None:
+    if os.environ.get(DIE_ENV) == item_id:
+        os._exit(70)
 
 
 def _stall_for_tests(ordinal: int) -> None:

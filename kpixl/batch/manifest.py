@@ -2,39 +2,50 @@
 
 ``OUTDIR/manifest.json`` holds, per item, the SHA-256 of every input file, the kpixl version,
 the formula mode, the SHA-256 of the workbook written and the item's summary rows. It is only
-ever replaced whole and atomically, and an entry is recorded only after its workbook is in
-place, so after a crash it can lag behind the workbooks (which only causes redo) but never
-claims a workbook that is not there.
+ever replaced whole and atomically.
+
+While a batch runs, each finished item is recorded durably the moment its workbook is in place:
+one JSON line appended to ``OUTDIR/manifest.journal``, flushed and fsynced. The journal is folded
+into ``manifest.json`` (then removed) at the end of the run and at the start of the next, so
+after ``kill -9`` at any moment the rerun knows every finished item. A line is written only
+after its workbook is renamed into place, so the record can lag a workbook (which costs one
+rebuild) but never claims one that is not there; a line torn by the kill is ignored.
 """
 
 from __future__ import annotations
 
 import json
-import time
+import os
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from kpixl.atomic import atomic_write_text
 from kpixl.batch.hashing import file_sha256
 from kpixl.batch.records import ItemResult, Mode, PeriodRow
 
 MANIFEST = "manifest.json"
+JOURNAL = "manifest.journal"
 FORMAT = "kpixl-batch-manifest"
 FORMAT_VERSION = 1
 
 
 class Manifest:
-    """The manifest of one output folder, saved at most once per interval while a batch runs."""
+    """The manifest of one output folder, with its journal of items finished since it was saved.
 
-    def __init__(self, out_dir: Path, version: str, mode: Mode, interval: float = 1.0) -> None:
+    Opening it folds a journal left by an interrupted run into ``manifest.json``.
+    """
+
+    def __init__(self, out_dir: Path, version: str, mode: Mode) -> None:
         self.path = out_dir / MANIFEST
+        self.journal_path = out_dir / JOURNAL
         self.version = version
         self.mode = mode
-        self.interval = interval
-        self.entries: dict[str, dict[str, Any]] = _load_entries(self.path)
+        self.entries, replayed = read_entries(out_dir)
         self.dirty = False
-        self.saved_at = time.monotonic()
+        self.journal: IO[bytes] | None = None
+        if replayed:
+            self.save()
 
     def up_to_date(self, item_id: str, inputs: dict[str, str], output: Path) -> ItemResult | None:
         """The recorded result of an item when nothing it depends on changed, else None.
@@ -68,16 +79,18 @@ class Manifest:
         return ItemResult(item_id, "skipped", inputs, digest, currency, decimals, rows)
 
     def record(self, result: ItemResult, files: dict[str, Path]) -> None:
-        """Record a workbook just written (``ok``), or forget an item that failed.
+        """Record, durably, a workbook just written (``ok``), or forget an item that failed.
 
         Args:
             result: the item's result.
             files: the item's input files by role (their paths are kept for readers).
         """
         if result.status == "failed":
-            self.dirty |= self.entries.pop(result.id, None) is not None
+            if self.entries.pop(result.id, None) is not None:
+                self.dirty = True
+                self._append({"id": result.id, "drop": True})
             return
-        self.entries[result.id] = {
+        entry = {
             "inputs": {
                 role: {"path": str(files[role]), "sha256": digest}
                 for role, digest in sorted(result.inputs.items())
@@ -89,7 +102,19 @@ class Manifest:
             "decimals": result.decimals,
             "rows": [asdict(row) for row in result.rows],
         }
+        self.entries[result.id] = entry
         self.dirty = True
+        self._append({"id": result.id, "entry": entry})
+
+    def _append(self, line: dict[str, Any]) -> None:
+        """Append one line to the journal, flushed and fsynced before returning."""
+        if self.journal is None:
+            self.journal = open(self.journal_path, "ab")  # noqa: SIM115 - open for the whole run
+            _fsync_directory(self.path.parent)  # the journal's own name survives a power loss
+        text = json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n"
+        self.journal.write(text.encode("utf-8"))
+        self.journal.flush()
+        os.fsync(self.journal.fileno())
 
     def keep_only(self, ids: set[str]) -> None:
         """Drop entries of items no longer in the portfolio."""
@@ -97,21 +122,67 @@ class Manifest:
             del self.entries[item_id]
             self.dirty = True
 
-    def save_if_due(self) -> None:
-        """Save when something changed and the interval has passed since the last save."""
-        if self.dirty and time.monotonic() - self.saved_at >= self.interval:
-            self.save()
-
     def save(self) -> None:
-        """Write the whole manifest atomically (temporary file, fsync, rename)."""
+        """Fold everything into ``manifest.json`` (atomically), then remove the journal."""
         document = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "items": {key: self.entries[key] for key in sorted(self.entries)},
         }
         atomic_write_text(self.path, json.dumps(document, indent=1, ensure_ascii=False) + "\n")
+        self.close()
+        self.journal_path.unlink(missing_ok=True)
         self.dirty = False
-        self.saved_at = time.monotonic()
+
+    def close(self) -> None:
+        """Close the journal (its lines are already on disk)."""
+        if self.journal is not None:
+            self.journal.close()
+            self.journal = None
+
+
+def read_entries(out_dir: Path) -> tuple[dict[str, dict[str, Any]], bool]:
+    """The items recorded in an output folder: ``manifest.json`` with its journal replayed.
+
+    Args:
+        out_dir: the output folder.
+
+    Returns:
+        The entries by item id, and whether a journal had any line to replay. A line that is not
+        complete JSON (torn by a kill while it was appended) is ignored.
+    """
+    entries = _load_entries(out_dir / MANIFEST)
+    try:
+        lines = (out_dir / JOURNAL).read_bytes().split(b"\n")
+    except OSError:
+        return entries, False
+    replayed = False
+    for raw in lines:
+        try:
+            line = json.loads(raw)
+        except ValueError:
+            continue
+        if not isinstance(line, dict) or not isinstance(line.get("id"), str):
+            continue
+        replayed = True
+        if isinstance(line.get("entry"), dict):
+            entries[line["id"]] = line["entry"]
+        elif line.get("drop") is True:
+            entries.pop(line["id"], None)
+    return entries, replayed
+
+
+def _fsync_directory(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return  # Windows cannot open a folder; NTFS journals the new name itself
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _load_entries(path: Path) -> dict[str, dict[str, Any]]:

@@ -47,6 +47,19 @@ class ItemTask:
 
 
 @dataclass(frozen=True, slots=True)
+class ItemPayload:
+    """An item task with its input files' bytes: all a worker without the client's disk needs.
+
+    The paths in ``task`` only name the files in messages and ``errors.csv``; the worker never
+    opens them, so they may be relative to the client's folder.
+    """
+
+    task: ItemTask
+    #: The bytes of each input file, by role (the roles of ``task.item.inputs()``).
+    data: dict[str, bytes]
+
+
+@dataclass(frozen=True, slots=True)
 class ErrorRow:
     """One row of ``errors.csv``: an Issue of one contract, with the file it concerns."""
 
@@ -86,3 +99,14 @@ class ItemResult:
 
 class BatchUsageError(KpixlError):
     """The batch cannot start as asked: a bad portfolio path, OUTDIR, or executor (exit 2)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltItem:
+    """A worker's answer to a payload: the result, and the checked workbook's bytes when ``ok``.
+
+    The workbook is not written yet: the caller writes it to ``OUTDIR/<id>.xlsx``.
+    """
+
+    result: ItemResult
+    workbook: bytes | None = None

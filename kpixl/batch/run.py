@@ -34,6 +34,7 @@ class BatchOptions:
     mode: Mode = "native"
     force: bool = False
     executor: str = "local"
+    #: Ignored: each finished item is journaled at once (kept for callers that pass it).
     manifest_interval: float = 1.0
     #: Rate card YAML for every workbook's RateCard sheet; None: the shipped sample card.
     rate_card: Path | None = None
@@ -124,7 +125,7 @@ def run_batch(
     sink = progress or NullProgress()
     with _locked(out_dir):
         _remove_leftovers(out_dir)
-        manifest = Manifest(out_dir, __version__, options.mode, options.manifest_interval)
+        manifest = Manifest(out_dir, __version__, options.mode)
         manifest.keep_only({item.id for item in found.items})
         todo, results = _plan(found, manifest, options)
         try:
@@ -147,7 +148,7 @@ def run_batch(
 def _build_all(
     engine: Executor, tasks: Sequence[ItemTask], manifest: Manifest, sink: ProgressSink
 ) -> list[ItemResult]:
-    """Run the tasks, recording each result in the manifest (saved at most once per interval)."""
+    """Run the tasks, recording each result in the manifest's journal as it arrives."""
     files = {task.item.id: task.item.inputs() for task in tasks}
     results: list[ItemResult] = []
     for result in engine.results(tasks):
@@ -155,7 +156,6 @@ def _build_all(
             manifest.record(result, files[result.id])
             results.append(result)
             sink.advance(result)
-        manifest.save_if_due()
     return results
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import importlib
 import re
 import sys
 from enum import StrEnum
@@ -14,20 +15,91 @@ from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Table
 
-from kpixl import ratecard
 from kpixl.errors import Issue, KpixlError
 
 if TYPE_CHECKING:
     from kpixl.workbook.layout import Lang, Mode
 
 
-app = typer.Typer(
+#: The command groups (modules of kpixl.cli), in ``kpixl --help`` order.
+GROUPS = ("settle", "workbook", "documents", "pricing", "batch", "addin", "intake")
+#: The group of each command (a test checks it); a command not listed loads every group.
+COMMANDS = {
+    "settle": "settle",
+    "schema": "workbook", "quote": "workbook", "recalc": "workbook", "validate": "workbook",
+    "price": "pricing", "scenarios": "pricing", "compare": "pricing", "init": "pricing",
+    "batch": "batch", "addin": "addin", "ingest": "intake", "pdf": "documents",
+}  # fmt: skip
+
+
+class LazyTyper(typer.Typer):
+    """A Typer app that imports its command modules the first time its commands are looked at.
+
+    Start-up pays only for the commands that can run: ``main`` narrows ``groups`` to the group of
+    the command on the command line (every group for ``--help`` or an unknown command), and a
+    command module's heavy imports (numpy, pydantic, openpyxl) happen only when it is loaded.
+    """
+
+    groups: tuple[str, ...] = GROUPS
+    _loaded: set[str]
+
+    def _load(self) -> None:
+        if self.__dict__.get("_loading"):
+            return  # a command module's decorators, while it is being imported
+        loaded = self.__dict__.setdefault("_loaded", set())
+        self.__dict__["_loading"] = True
+        try:
+            for group in self.groups:
+                if group not in loaded:
+                    loaded.add(group)
+                    importlib.import_module(f"kpixl.cli.{group}")
+        finally:
+            self.__dict__["_loading"] = False
+
+    @property
+    def registered_commands(self) -> list[Any]:
+        self._load()
+        return self.__dict__["_commands"]  # type: ignore[no-any-return]
+
+    @registered_commands.setter
+    def registered_commands(self, value: list[Any]) -> None:
+        self.__dict__["_commands"] = value
+
+    @property
+    def registered_groups(self) -> list[Any]:
+        self._load()
+        return self.__dict__["_groups"]  # type: ignore[no-any-return]
+
+    @registered_groups.setter
+    def registered_groups(self, value: list[Any]) -> None:
+        self.__dict__["_groups"] = value
+
+
+app = LazyTyper(
     name="kpixl",
     help="KPI-linked service fees: settle contracts, build and check quoting workbooks.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from kpixl import __version__
+
+        sys.stdout.write(f"kpixl {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """KPI-linked service fees: settle contracts, build and check quoting workbooks."""
 
 
 out = Console(highlight=False, soft_wrap=True)
@@ -143,6 +215,8 @@ def parse_levels(text: str | None) -> tuple[float, ...] | None:
     """Parse ``--levels 0,0.5,0.8`` into ascending attainment levels (usage error otherwise)."""
     if text is None:
         return None
+    from kpixl import ratecard  # pydantic: loaded by the commands that take levels, not by all
+
     try:
         return ratecard.parse_levels(text)
     except ValueError as e:
@@ -171,6 +245,15 @@ def located(path: Path, issue: Issue) -> Issue:
 
 def main() -> None:
     """Entry point of the ``kpixl`` command: any file the system refuses is a clean error."""
+    args = sys.argv[1:]
+    if args == ["--version"]:  # answered before typer builds any command
+        from kpixl import __version__
+
+        sys.stdout.write(f"kpixl {__version__}\n")
+        return
+    group = COMMANDS.get(args[0]) if args else None
+    if group is not None:
+        app.groups = (group,)
     try:
         app()
     except OSError as e:  # an unwritable output folder, a full disk, a permission

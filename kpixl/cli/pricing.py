@@ -30,6 +30,7 @@ from kpixl.errors import KpixlError
 from kpixl.model import load_contract
 
 if TYPE_CHECKING:
+    from kpixl.engine.comparison import Comparison
     from kpixl.engine.pricing import Price
 
 
@@ -87,7 +88,11 @@ def scenarios_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (= --format json).")] = False,
     format_: FormatOption = None,
 ) -> None:
-    """Fee at uniform attainment levels, beside a fixed fee and a pure commission (CPS)."""
+    """What does this one quote pay per period at each attainment level of its own targets?
+
+    Fee at uniform attainment levels (period 1), beside a fixed fee and a pure commission
+    (CPS). To compare providers' quotes on the same business outcomes, use `kpixl compare`.
+    """
     from kpixl.engine.pricing import fixed_fee_basis
     from kpixl.engine.scenarios import scenarios
     from kpixl.ratecard import load_rate_card
@@ -142,65 +147,120 @@ def scenarios_command(
 
 @app.command("compare")
 def compare_command(
-    contracts: Annotated[list[Path], typer.Argument(help="Two or more contract files.")],
-    levels: LevelsOption = None,
+    contracts: Annotated[list[Path], typer.Argument(help="Two or more contract files (quotes).")],
+    outcomes: Annotated[
+        Path | None,
+        typer.Option(
+            "--outcomes",
+            help="CSV: a 'scenario' column, then monthly metric values, one row per scenario. "
+            "Default: the first quote's own attainment levels as outcomes.",
+        ),
+    ] = None,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write an .xlsx.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (= --format json).")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the SPEC §10 JSON (= --format json).")
+    ] = False,
     format_: FormatOption = None,
 ) -> None:
-    """Quotes side by side on the same levels and GMV: fee, rate, cheapest, crossings."""
+    """What does each provider's quote cost per month if the shop does the same business?
+
+    Every quote is settled over its whole term on the same monthly outcomes (ramps, staged
+    targets, caps and true-ups included): fee per month, share of revenue, the cheapest, where
+    the cheapest changes, and the commitments side by side. (`kpixl scenarios` answers another
+    question: what one quote pays at each attainment level of its own targets.)
+    """
+    from kpixl.engine.commitments import commitment_rows
     from kpixl.engine.comparison import compare
+    from kpixl.outcomes import read_outcomes
 
     chosen = output_format(format_, as_json)
     try:
         terms = [load_contract(path) for path in contracts]
-        result = compare(terms, parse_levels(levels))
+        given = None if outcomes is None else read_outcomes(outcomes)
+        result = compare(terms, given)
     except KpixlError as e:
         fail(e)
+    commitments = commitment_rows(terms, result.names)
     if output is not None:
         from kpixl.workbook.compare import write_comparison
 
-        write_comparison(result, output)
-        err.print(f"Wrote {output}")
+        write_comparison(result, commitments, output)
+    for note in result.notes:
+        err.print(f"note: {note}")
     if chosen is OutputFormat.json:
         sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
-        return
-    if chosen is OutputFormat.csv:
+    elif chosen is OutputFormat.csv:
         write_csv(
             [
                 {
-                    "level": row.level,
-                    "gmv": row.gmv,
-                    **{f"{name} fee": t for name, t in zip(result.names, row.totals, strict=True)},
-                    **{f"{name} rate": r for name, r in zip(result.names, row.rates, strict=True)},
-                    "cheapest": ";".join(row.cheapest),
+                    "scenario": scenario.name,
+                    **fee.to_dict(),
+                    "cheapest": fee.contract in scenario.cheapest,
                 }
-                for row in result.rows
+                for scenario in result.scenarios
+                for fee in scenario.fees
             ]
         )
-        return
-    basis = "none" if result.gmv_basis is None else f"{result.gmv_basis:,.2f}"
+    else:
+        print_comparison(result, commitments)
+    if output is not None:
+        err.print(f"Wrote {output}")
+
+
+def print_comparison(result: Comparison, commitments: list[tuple[str, tuple[str, ...]]]) -> None:
+    """Print the fees per scenario, the crossings and the commitments."""
+    d = result.decimals
     table = Table(
-        title=f"Quotes compared ({result.currency}); GMV basis: revenue target of "
-        f"{result.names[0]} = {basis}",
+        title=f"Fee per month over each quote's term ({result.currency}), on the same outcomes "
+        f"(from {result.outcomes_from})",
         title_justify="left",
     )
-    table.add_column("level", justify="right")
-    table.add_column("GMV", justify="right")
+    table.add_column("scenario")
+    revenue = result.revenue_column
+    if revenue is not None:
+        table.add_column(f"{revenue} / month", justify="right")
     for name in result.names:
-        table.add_column(f"{name} fee", justify="right")
-        table.add_column("% GMV", justify="right")
+        table.add_column(f"{name}\nbase + bonus = total", justify="right")
+        table.add_column("% rev.", justify="right")
     table.add_column("cheapest")
-    for row in result.rows:
-        cells = [f"{row.level:.0%}", "" if row.gmv is None else f"{row.gmv:,.2f}"]
-        for total, rate in zip(row.totals, row.rates, strict=True):
-            cells += [f"{total:,.2f}", "" if rate is None else f"{rate:.2%}"]
-        table.add_row(*cells, ", ".join(row.cheapest))
+    for scenario in result.scenarios:
+        values = dict(scenario.outcome)
+        cells: list[str] = [scenario.name]
+        if revenue is not None:
+            cells.append("" if revenue not in values else f"{values[revenue]:,.{d}f}")
+        for fee in scenario.fees:
+            cells.append(f"{fee.base:,.{d}f} + {fee.bonus:,.{d}f} = {fee.total:,.{d}f}")
+            share = fee.share_of_revenue
+            cells.append("" if share is None else f"{share:.2%}")
+        table.add_row(*cells, ", ".join(scenario.cheapest))
     print_wide(table)
+    outcome_table = Table(title="Outcomes per month", title_justify="left")
+    columns = list(dict.fromkeys(c for s in result.scenarios for c, _ in s.outcome))
+    outcome_table.add_column("scenario")
+    for column in columns:
+        outcome_table.add_column(column, justify="right")
+    for scenario in result.scenarios:
+        values = dict(scenario.outcome)
+        outcome_table.add_row(
+            scenario.name, *("" if c not in values else f"{values[c]:,.6g}" for c in columns)
+        )
+    print_wide(outcome_table)
     for c in result.crossings:
-        out.print(f"{c.first} and {c.second} cross at level {c.level:.1%} (fee {c.total:,.2f})")
+        out.print(
+            f"Between {c.before} and {c.after}: {c.second} becomes cheaper than {c.first} at "
+            f"{revenue} ≈ {c.revenue:,.{d}f} per month (fee ≈ {c.total:,.{d}f}; straight-line "
+            "interpolation of both fees between the two outcomes)"
+        )
     if not result.crossings:
-        out.print("The fee curves do not cross between these levels.")
+        out.print("The cheapest quote does not change between these outcomes.")
+    side = Table(title="Commitments side by side", title_justify="left", show_lines=True)
+    header, *rows = commitments
+    side.add_column(header[0])
+    for name in header[1]:
+        side.add_column(name)
+    for label, texts in rows:
+        side.add_row(label, *texts)
+    print_wide(side)
 
 
 @app.command("init")
@@ -212,14 +272,29 @@ def init_command(
     rate_card: RateCardOption = None,
     client: Annotated[str, typer.Option(help="Client name.")] = "CLIENT NAME (edit me)",
     provider: Annotated[str, typer.Option(help="Provider name.")] = "PROVIDER NAME (edit me)",
+    seasonality: Annotated[
+        str | None,
+        typer.Option(
+            "--seasonality",
+            help="Monthly profile CSV (month,index) or a template name for its SAMPLE profile; "
+            "used when the history has fewer than 12 months.",
+        ),
+    ] = None,
 ) -> None:
-    """Draft a contract from a KPI benchmark template and the last months of history."""
+    """Draft a contract from a KPI benchmark template and sales history.
+
+    With 12 months of history or more, each period's target follows the season (the same
+    calendar month(s) last year, moved by the growth); with fewer, one flat target, which
+    --seasonality spreads over the months for sum KPIs (GMV, orders).
+    """
     from kpixl.atomic import atomic_write_text
     from kpixl.ratecard import load_rate_card
+    from kpixl.seasonal import read_seasonality
     from kpixl.templates import contract_yaml, init_from_history
 
     try:
         card = load_rate_card(rate_card)
+        profile = None if seasonality is None else read_seasonality(seasonality)
         result = init_from_history(
             template,
             read_actuals(history),
@@ -227,6 +302,7 @@ def init_command(
             rate_card=card,
             client=client,
             provider=provider,
+            seasonality=profile,
         )
     except KpixlError as e:
         fail(e)

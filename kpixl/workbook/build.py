@@ -45,6 +45,7 @@ from kpixl.workbook.layout import (
     SCHEMA_ID,
     SCHEMA_VERSION,
     SETTLEMENT,
+    STATEMENT,
     CellSpec,
     Lang,
     Layout,
@@ -56,6 +57,7 @@ from kpixl.workbook.layout import (
     sample_rate_card,
     sheet_misfits,
 )
+from kpixl.workbook.statement import WRAPPED_LABELS, print_statement, stands_out, wraps
 from kpixl.workbook.template import (
     client_terms,
     fingerprint,
@@ -284,9 +286,9 @@ def _write(
         if spec.kind == "formula":
             value = values.get(spec.sheet, {}).get(spec.ref, "")
             formula = formula_text(spec, mode)
-            sheet.write_formula(
-                *_rowcol(spec.ref), formula, formats.get(spec.number_format, True), value
-            )
+            wrap, bold = (spec.sheet == STATEMENT and f(spec.key) for f in (wraps, stands_out))
+            fmt = formats.get(spec.number_format, True, bold=bold, wrap=wrap)
+            sheet.write_formula(*_rowcol(spec.ref), formula, fmt, value)
             cells[spec.ref] = (formula, value)
         elif spec.role == "meta":
             key = str(spec.field)
@@ -305,6 +307,7 @@ def _write(
     if evidence is not None:
         _write_evidence(book, sheets[ACTUALS], layout, evidence, lang, formats)
     _finish(book, sheets, schema, layout)
+    print_statement(sheets[STATEMENT], layout, grid.adjustments)
     book.close()
     return planned
 
@@ -323,6 +326,7 @@ def _write_label(
     # Settlement headers are long bilingual labels over narrow number columns: wrap them.
     wrap = spec.sheet == SETTLEMENT and spec.key.startswith("label.settlement.")
     wrap = wrap or spec.key.startswith(("label.scenario.", "label.scenario_kpi["))
+    wrap = wrap or spec.key.startswith(WRAPPED_LABELS)
     heading = spec.sheet == QUOTE and spec.key.removeprefix("label.") in HEADINGS
     fmt = formats.get(None, True, bold=True, wrap=wrap, size=_size(spec.key, heading))
     sheet.write_string(row, col, text, fmt)
@@ -429,9 +433,10 @@ def _write_value(sheet: Worksheet, spec: CellSpec, value: Any, formats: _Formats
     left = spec.sheet == QUOTE and spec.key.startswith("quote.") and "[" not in spec.key
     fmt = formats.get(spec.number_format, locked, left=left)
     if spec.validation:
-        sheet.data_validation(
-            row, col, row, col, {"validate": "list", "source": list(spec.validation)}
-        )
+        # A single "=Sheet!$A$2:$A$9" is a range of choices (a literal list holds 255 characters).
+        ranged = len(spec.validation) == 1 and spec.validation[0].startswith("=")
+        source = spec.validation[0] if ranged else list(spec.validation)
+        sheet.data_validation(row, col, row, col, {"validate": "list", "source": source})
     if value is None:
         sheet.write_blank(row, col, None, fmt)
     elif isinstance(value, bool):

@@ -28,11 +28,13 @@ from kpixl.workbook.layout import (
     SCENARIO_KPI_COLUMNS,
     SCENARIO_ROWS,
     SETTLEMENT,
+    STATEMENT,
     Layout,
     cell,
     priced,
     sample_rate_card,
 )
+from kpixl.workbook.statement import default_period, statement_values
 
 CellValue = float | bool | str
 
@@ -56,6 +58,8 @@ class ScenarioInputs:
     levels: tuple[float | None, ...]
     cps_rate: float | None
     pricing: tuple[RateCard, QuoteInputs] | None = None
+    #: What the Statement's period cell holds ("" blank); None: the default a build writes.
+    statement_period: str | None = None
 
 
 def default_scenario_inputs(contract: Contract, card: RateCard | None = None) -> ScenarioInputs:
@@ -181,6 +185,12 @@ def cached_values(
     if priced_cells:
         values[PRICING] = dict(priced_cells)
     values[QUOTE].update(scenario_values(layout, inputs, None if price is None else price.list))
+    chosen = inputs.statement_period
+    if chosen is None:
+        chosen = default_period(layout, {p for p, _m in grid.values})
+    values[STATEMENT] = statement_values(
+        layout, values[SETTLEMENT], chosen, grid.values, grid.adjustments
+    )
     return values
 
 

@@ -159,7 +159,8 @@ def _pool(layout: Layout, p: int) -> str:
     return f"{pool}*{layout.s('p', p)}" if layout.cumulative else pool
 
 
-def _holds(value: str, op: str, bound: str) -> str:
+def holds(value: str, op: str, bound: str) -> str:
+    """Whether ``value op bound`` holds, with the operator read from a cell."""
     return (
         f'IF({op}=">=",{value}>={bound},IF({op}=">",{value}>{bound},'
         f'IF({op}="<=",{value}<={bound},{value}<{bound})))'
@@ -168,12 +169,16 @@ def _holds(value: str, op: str, bound: str) -> str:
 
 def guardrail_factor(layout: Layout, j: int, p: int, mode: Mode) -> str:
     """What guardrail j multiplies the bonus by in period p."""
-    value = layout.s(f"g:{j}", p)
+    return guardrail_factor_of(layout, j, layout.s(f"g:{j}", p), mode)
+
+
+def guardrail_factor_of(layout: Layout, j: int, value: str, mode: Mode) -> str:
+    """What guardrail j multiplies the bonus by when its metric has the value in ``value``."""
     op, bound = layout.guardrail(j, "op"), layout.guardrail(j, "bound")
     effect, mult = layout.guardrail(j, "effect"), layout.guardrail(j, "multiplier")
     if mode == "udf":
         return f"KPIXL_GUARDRAIL({value},{op},{bound},{effect},{mult})"
-    return f'IF({_holds(value, op, bound)},1,IF({effect}="gate",0,{mult}))'
+    return f'IF({holds(value, op, bound)},1,IF({effect}="gate",0,{mult}))'
 
 
 def _round(expr: str, layout: Layout, mode: Mode) -> str:

@@ -68,9 +68,9 @@ def adopt_constants(book: Any) -> None:
                     item.value = constant
     if QUOTE in book.sheetnames:
         sheet = book[QUOTE]
-        for key, _en, _zh, value_type, _choices in QUOTE_FIELDS:
-            item = sheet[cell(Layout.quote_row(key), Layout.quote_col)]
-            item.value = typed(item.value, value_type)
+        for column in QUOTE_FIELDS:
+            item = sheet[cell(Layout.quote_row(column.key), Layout.quote_col)]
+            item.value = typed(item.value, column.value_type)
 
 
 def adopt_inputs(book: Any, specs: Iterable[CellSpec]) -> bool:

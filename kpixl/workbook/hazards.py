@@ -11,7 +11,7 @@ from typing import TypeVar
 
 from kpixl.errors import Issue, Severity, WorkbookError
 from kpixl.workbook.ooxml import column_letters, column_number, rels_part, resolve_target
-from kpixl.workbook.safety import SafePackage
+from kpixl.workbook.safety import NOT_A_PACKAGE, SafePackage
 
 # Per sheet and code, this many cells are listed; the rest are counted in one summary issue.
 MAX_CELLS_PER_CODE = 20
@@ -185,7 +185,7 @@ def _workbook_part(pkg: SafePackage) -> str | None:
     stored = pkg.find("xl/workbook.xml")
     if stored is None:
         raise WorkbookError.from_issues(
-            [Issue(pkg.label, "KX714", "not a spreadsheet package: no workbook part")]
+            [Issue(pkg.label, NOT_A_PACKAGE, "not a spreadsheet package: no workbook part")]
         )
     return stored
 

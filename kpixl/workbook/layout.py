@@ -6,7 +6,7 @@ import functools
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal, NamedTuple, get_args
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
@@ -58,15 +58,16 @@ QUOTE, KPIS, TIERS, GUARDRAILS, ACTUALS, SETTLEMENT, RATECARD, META = (
     "RateCard",
     "_kpixl",
 )
+STATEMENT = "Statement"  # the client's statement of one period (kpixl/workbook/statement.py)
 #: The sales pricing inputs and the SPEC §6 price: a working sheet that never prints.
 PRICING = "Pricing"
-SHEETS = (QUOTE, KPIS, TIERS, GUARDRAILS, ACTUALS, SETTLEMENT, PRICING, RATECARD, META)
+SHEETS = (QUOTE, KPIS, TIERS, GUARDRAILS, ACTUALS, SETTLEMENT, STATEMENT, PRICING, RATECARD, META)
 #: Template variants: the agency's workbook, and the copy sent to the client (SPEC §7), which
 #: holds no internal pricing (no Pricing or RateCard sheet, no quote section).
 Variant = Literal["full", "client"]
 VARIANTS: tuple[Variant, ...] = ("full", "client")
 #: Sheets a client reads and prints (A4 portrait, fit to one page wide).
-CLIENT_FACING = (QUOTE,)
+CLIENT_FACING = (QUOTE, STATEMENT)
 
 # Dropdown lists: the model's word lists, never spelled again.
 DIRECTIONS: tuple[str, ...] = get_args(Direction)
@@ -81,94 +82,90 @@ AGGREGATES: tuple[str, ...] = get_args(Aggregate)
 #: Blank adjustment rows kept below the known adjustments, for finance to fill in Excel.
 SPARE_ADJUSTMENT_ROWS = 20
 
-#: Contract header fields on the Quote sheet: key, English, Chinese, type, validation list.
-QUOTE_FIELDS: tuple[tuple[str, str, str, ValueType, tuple[str, ...] | None], ...] = (
-    ("id", "Contract ID", "合同编号", "text", None),
-    ("client", "Client", "客户", "text", None),
-    ("provider", "Provider", "服务商", "text", None),
-    ("currency", "Currency", "币种", "text", None),
-    ("decimals", "Currency decimals", "金额小数位", "integer", None),
-    ("platform", "Platform", "平台", "text", PLATFORMS),
-    ("markets", "Markets", "站点/市场", "text", None),
-    ("category", "Category", "类目", "text", None),
-    ("start", "Start", "开始日期", "date", None),
-    ("period", "Period", "结算周期", "text", PERIOD_KINDS),
-    ("periods", "Periods", "期数", "integer", None),
-    ("settlement", "Settlement", "结算方式", "text", SETTLEMENT_MODES),
-    ("clawback", "Clawback", "追回", "bool", ("TRUE", "FALSE")),
-    ("revenue_kpi", "Revenue KPI", "销售额指标", "text", None),
-    ("base", "Base fee per period", "每期基础服务费", "number", None),
-    ("pool", "Bonus pool per period", "每期绩效奖金池", "number", None),
-    ("period_cap", "Period cap", "每期封顶", "number", None),
-    ("contract_cap", "Contract cap", "合同封顶", "number", None),
-    ("person_days", "Min person-days", "最低投入人天", "number", None),
-    ("exit_threshold", "Exit threshold (W)", "退出阈值", "number", None),
-    ("exit_consecutive", "Exit after consecutive misses", "连续未达标期数", "integer", None),
+PERCENT = "0.00%"
+DATE = "yyyy-mm-dd"
+#: A flag as words where the application formats booleans (LibreOffice; Excel shows TRUE).
+YES_NO = '"yes / 是";"yes / 是";"no / 否"'
+#: The number format of an amount in the contract currency (its decimals decide the format).
+MONEY = "money"
+
+
+class Column(NamedTuple):
+    """One column of an input table (or row of the Quote header), declared once for the
+    builder, the reader, the validator and the in-memory verifier (all through the template
+    cells made from it)."""
+
+    key: str
+    #: The label, English and Chinese.
+    en: str
+    zh: str
+    value_type: ValueType
+    #: The dropdown of allowed values, if any.
+    choices: tuple[str, ...] | None
+    #: The contract path the column holds, within its entry (``kpis[k].`` / ``guardrails[j].``).
+    path: str
+    #: Its number format (``MONEY``: the contract currency's).
+    number_format: str | None = None
+
+
+#: Contract header fields on the Quote sheet.
+QUOTE_FIELDS: tuple[Column, ...] = (
+    Column("id", "Contract ID", "合同编号", "text", None, "id"),
+    Column("client", "Client", "客户", "text", None, "client"),
+    Column("provider", "Provider", "服务商", "text", None, "provider"),
+    Column("currency", "Currency", "币种", "text", None, "currency"),
+    Column("decimals", "Currency decimals", "金额小数位", "integer", None, "currency_decimals"),
+    Column("platform", "Platform", "平台", "text", PLATFORMS, "platform"),
+    Column("markets", "Markets", "站点/市场", "text", None, "markets"),
+    Column("category", "Category", "类目", "text", None, "category"),
+    Column("start", "Start", "开始日期", "date", None, "start", DATE),
+    Column("period", "Period", "结算周期", "text", PERIOD_KINDS, "period"),
+    Column("periods", "Periods", "期数", "integer", None, "periods"),
+    Column("settlement", "Settlement", "结算方式", "text", SETTLEMENT_MODES, "settlement"),
+    Column("clawback", "Clawback", "追回", "bool", ("TRUE", "FALSE"), "clawback", YES_NO),
+    Column("revenue_kpi", "Revenue KPI", "销售额指标", "text", None, "revenue_kpi"),
+    Column("base", "Base fee per period", "每期基础服务费", "number", None, "fee.base", MONEY),
+    Column("pool", "Bonus pool per period", "每期绩效奖金池", "number", None, "fee.pool", MONEY),
+    Column("period_cap", "Period cap", "每期封顶", "number", None, "fee.period_cap", MONEY),
+    Column("contract_cap", "Contract cap", "合同封顶", "number", None, "fee.contract_cap", MONEY),
+    Column(
+        "person_days", "Min person-days", "最低投入人天", "number", None, "min_input.person_days"
+    ),
+    Column("exit_threshold", "Exit threshold (W)", "退出阈值", "number", None, "exit.threshold"),
+    Column(
+        "exit_consecutive",
+        "Exit after consecutive misses",
+        "连续未达标期数",
+        "integer",
+        None,
+        "exit.consecutive",
+    ),
 )
 #: The contract path each Quote field holds (``kpixl.model`` field names, dotted).
-QUOTE_PATHS: dict[str, str] = {
-    "id": "id",
-    "client": "client",
-    "provider": "provider",
-    "currency": "currency",
-    "decimals": "currency_decimals",
-    "platform": "platform",
-    "markets": "markets",
-    "category": "category",
-    "start": "start",
-    "period": "period",
-    "periods": "periods",
-    "settlement": "settlement",
-    "clawback": "clawback",
-    "revenue_kpi": "revenue_kpi",
-    "base": "fee.base",
-    "pool": "fee.pool",
-    "period_cap": "fee.period_cap",
-    "contract_cap": "fee.contract_cap",
-    "person_days": "min_input.person_days",
-    "exit_threshold": "exit.threshold",
-    "exit_consecutive": "exit.consecutive",
-}
+QUOTE_PATHS: dict[str, str] = {column.key: column.path for column in QUOTE_FIELDS}
 QUOTE_FIRST_ROW = 3  # 1-based row of the first header field
 
-#: KPI table columns: key, English, Chinese, type, validation list.
-KPI_FIELDS: tuple[tuple[str, str, str, ValueType, tuple[str, ...] | None], ...] = (
-    ("code", "Code", "代码", "text", None),
-    ("name", "Name", "名称", "text", None),
-    ("name_zh", "Name (zh)", "中文名称", "text", None),
-    ("unit", "Unit", "单位", "text", UNITS),
-    ("direction", "Direction", "方向", "text", DIRECTIONS),
-    ("weight", "Weight", "权重", "number", None),
-    ("metric", "Metric column", "数据列", "text", None),
-    ("ratio_num", "Ratio numerator", "比率分子", "text", None),
-    ("ratio_den", "Ratio denominator", "比率分母", "text", None),
-    ("aggregate", "Aggregate", "累计方式", "text", AGGREGATES),
-    ("threshold", "Threshold", "门槛", "number", None),
-    ("attainment_cap", "Attainment cap", "达成率封顶", "number", None),
-    ("factor_cap", "Factor cap", "系数封顶", "number", None),
-    ("curve_mode", "Curve mode", "曲线类型", "text", CURVE_MODES),
-    ("source", "Data source", "数据来源", "text", None),
-    ("definition", "Definition", "口径定义", "text", None),
+#: KPI table columns.
+KPI_FIELDS: tuple[Column, ...] = (
+    Column("code", "Code", "代码", "text", None, "code"),
+    Column("name", "Name", "名称", "text", None, "name"),
+    Column("name_zh", "Name (zh)", "中文名称", "text", None, "name_zh"),
+    Column("unit", "Unit", "单位", "text", UNITS, "unit"),
+    Column("direction", "Direction", "方向", "text", DIRECTIONS, "direction"),
+    Column("weight", "Weight", "权重", "number", None, "weight", PERCENT),
+    Column("metric", "Metric column", "数据列", "text", None, "metric"),
+    Column("ratio_num", "Ratio numerator", "比率分子", "text", None, "ratio[0]"),
+    Column("ratio_den", "Ratio denominator", "比率分母", "text", None, "ratio[1]"),
+    Column("aggregate", "Aggregate", "累计方式", "text", AGGREGATES, "aggregate"),
+    Column("threshold", "Threshold", "门槛", "number", None, "threshold"),
+    Column("attainment_cap", "Attainment cap", "达成率封顶", "number", None, "attainment_cap"),
+    Column("factor_cap", "Factor cap", "系数封顶", "number", None, "factor_cap"),
+    Column("curve_mode", "Curve mode", "曲线类型", "text", CURVE_MODES, "curve.mode"),
+    Column("source", "Data source", "数据来源", "text", None, "source"),
+    Column("definition", "Definition", "口径定义", "text", None, "definition"),
 )
 #: The path, within one KPI (``kpis[k].``), each KPI table column holds.
-KPI_PATHS: dict[str, str] = {
-    "code": "code",
-    "name": "name",
-    "name_zh": "name_zh",
-    "unit": "unit",
-    "direction": "direction",
-    "weight": "weight",
-    "metric": "metric",
-    "ratio_num": "ratio[0]",
-    "ratio_den": "ratio[1]",
-    "aggregate": "aggregate",
-    "threshold": "threshold",
-    "attainment_cap": "attainment_cap",
-    "factor_cap": "factor_cap",
-    "curve_mode": "curve.mode",
-    "source": "source",
-    "definition": "definition",
-}
+KPI_PATHS: dict[str, str] = {column.key: column.path for column in KPI_FIELDS}
 #: Per-period target block columns for each KPI.
 TARGET_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("target", "target", "目标"),
@@ -176,27 +173,19 @@ TARGET_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("baseline", "baseline", "基线"),
     ("effective", "effective target", "有效目标"),
 )
-GUARDRAIL_FIELDS: tuple[tuple[str, str, str, ValueType, tuple[str, ...] | None], ...] = (
-    ("metric", "Metric column", "数据列", "text", None),
-    ("ratio_num", "Ratio numerator", "比率分子", "text", None),
-    ("ratio_den", "Ratio denominator", "比率分母", "text", None),
-    ("aggregate", "Aggregate", "累计方式", "text", AGGREGATES),
-    ("op", "Operator", "比较", "text", OPERATORS),
-    ("bound", "Bound", "界限", "number", None),
-    ("effect", "Effect", "效果", "text", EFFECTS),
-    ("multiplier", "Multiplier", "乘数", "number", None),
+#: Guardrails table columns.
+GUARDRAIL_FIELDS: tuple[Column, ...] = (
+    Column("metric", "Metric column", "数据列", "text", None, "metric"),
+    Column("ratio_num", "Ratio numerator", "比率分子", "text", None, "ratio[0]"),
+    Column("ratio_den", "Ratio denominator", "比率分母", "text", None, "ratio[1]"),
+    Column("aggregate", "Aggregate", "累计方式", "text", AGGREGATES, "aggregate"),
+    Column("op", "Operator", "比较", "text", OPERATORS, "op"),
+    Column("bound", "Bound", "界限", "number", None, "bound"),
+    Column("effect", "Effect", "效果", "text", EFFECTS, "effect"),
+    Column("multiplier", "Multiplier", "乘数", "number", None, "multiplier"),
 )
 #: The path, within one guardrail (``guardrails[j].``), each Guardrails column holds.
-GUARDRAIL_PATHS: dict[str, str] = {
-    "metric": "metric",
-    "ratio_num": "ratio[0]",
-    "ratio_den": "ratio[1]",
-    "aggregate": "aggregate",
-    "op": "op",
-    "bound": "bound",
-    "effect": "effect",
-    "multiplier": "multiplier",
-}
+GUARDRAIL_PATHS: dict[str, str] = {column.key: column.path for column in GUARDRAIL_FIELDS}
 ADJUSTMENT_HEADER = ADJUSTMENT_COLUMNS
 #: The Quote sheet's fee summary and per-period summary columns, in order.
 QUOTE_TOTALS = ("base", "bonus", "total")
@@ -703,6 +692,8 @@ class Layout:
     pricing_col = 0
     #: Row of the first pricing input (the heading is the row above).
     pricing_first_row = 1
+    #: Pricing-relative address of the pricing heading: its text marks a priced workbook.
+    pricing_heading_cell = cell(pricing_first_row - 1, pricing_col)
 
     @classmethod
     def pricing_row(cls, key: str) -> int:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from pydantic import ValidationError
 
 from kpixl.actuals import Actuals, Adjustments
-from kpixl.errors import ContractError, Issue, WorkbookError
+from kpixl.errors import ContractError, Issue, Place, WorkbookError
 from kpixl.model import Contract, contract_from_data
 from kpixl.ratecard import ROLES, QuoteInputs, RateCard
 from kpixl.workbook.cached import ScenarioInputs
@@ -23,31 +25,39 @@ from kpixl.workbook.foreign_inputs import (
 from kpixl.workbook.layout import (
     ACTUALS,
     ADJUSTMENT_HEADER,
-    GUARDRAIL_FIELDS,
     GUARDRAILS,
-    KPI_FIELDS,
     KPIS,
     META,
     META_KEY_COL,
     META_VALUE_COL,
     PRICING,
     QUOTE,
-    QUOTE_FIELDS,
+    QUOTE_PATHS,
     RATECARD,
     RATECARD_NAME_CELL,
     SCENARIO_ROWS,
+    STATEMENT,
     TIERS,
+    CellSpec,
     Layout,
     cell,
+    pricing_inputs,
     ratecard_names,
     sample_rate_card,
 )
 from kpixl.workbook.safety import check_package
-from kpixl.workbook.template import template_schema, term_locations
+from kpixl.workbook.statement import StatementLayout
+from kpixl.workbook.template import (
+    CPS_RATE_CELL,
+    pricing_input_cell,
+    template_schema,
+    term_cells,
+    term_locations,
+)
+from kpixl.workbook.terms import path_set
 
 CODE_NOT_KPIXL = "KX301"
 CODE_OUTSIDE_TABLE = "KX318"  # an adjustment below the adjustments table
-FEE_KEYS = ("base", "pool", "period_cap", "contract_cap")
 
 
 def read_workbook(path: Path) -> tuple[Contract, Actuals, Adjustments]:
@@ -87,7 +97,7 @@ def read_workbook_inputs(
         with open(path, "rb") as handle, quiet_rewritten_styles():
             book = openpyxl.load_workbook(handle, data_only=False, read_only=False)
     except Exception as e:  # openpyxl raises many kinds for a broken package
-        issue = Issue(path.name, CODE_NOT_KPIXL, f"cannot be read as a workbook: {e}")
+        issue = Issue.at(path.name, CODE_NOT_KPIXL, f"cannot be read as a workbook: {e}")
         raise WorkbookError.from_issues([issue]) from e
     contract, actuals, adjustments = read_book(book, path.name)
     return contract, actuals, adjustments, read_scenario_inputs(book, contract)
@@ -107,7 +117,11 @@ def read_scenario_inputs(book: openpyxl.Workbook, contract: Contract) -> Scenari
     sheet = book[QUOTE]
     levels = tuple(_number(sheet[layout.scenario("level", i)].value) for i in range(SCENARIO_ROWS))
     pricing = _pricing(book, layout) if layout.priced else None
-    return ScenarioInputs(levels, _number(sheet[layout.cps_rate_cell].value), pricing)
+    period = None
+    if STATEMENT in book.sheetnames:
+        chosen = book[STATEMENT][StatementLayout(layout).period_ref.replace("$", "")].value
+        period = "" if chosen is None else str(chosen)
+    return ScenarioInputs(levels, _number(sheet[layout.cps_rate_cell].value), pricing, period)
 
 
 def _pricing(book: openpyxl.Workbook, layout: Layout) -> tuple[RateCard, QuoteInputs] | None:
@@ -205,7 +219,7 @@ def read_book(book: openpyxl.Workbook, name: str) -> tuple[Contract, Actuals, Ad
     """
     missing = [sheet for sheet in (QUOTE, KPIS, TIERS, GUARDRAILS, ACTUALS) if sheet not in book]
     if missing:
-        issue = Issue(name, CODE_NOT_KPIXL, f"not a kpixl workbook: no sheet {missing[0]}")
+        issue = Issue.at(name, CODE_NOT_KPIXL, f"not a kpixl workbook: no sheet {missing[0]}")
         raise WorkbookError.from_issues([issue])
     adopt_constants(book)  # inputs as other applications save them (SPEC §7)
     data = _contract_data(book)
@@ -246,8 +260,7 @@ def _outside_the_table(
     first = table.adjustment_header_row + 2  # 1-based rows, as Adjustment.line counts
     last = first + table.adjustment_rows - 1
     return [
-        Issue(
-            f"{name}:{ACTUALS}!{cell(row.line - 1, 0)}",
+        Place(name, ACTUALS, cell(row.line - 1, 0)).issue(
             CODE_OUTSIDE_TABLE,
             f"adjustment of period {row.period}, {row.metric}, is below the adjustments table "
             f"(rows {first}-{last}): the workbook's formulas leave it out; move it into the "
@@ -273,171 +286,160 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value.strip() == "")
 
 
-def _quote_section(book: openpyxl.Workbook, data: dict[str, Any]) -> dict[str, Any] | None:
-    """The contract's ``quote`` section from the pricing inputs, when the workbook has them.
-
-    The Pricing sheet's heading marks a priced workbook; platform and markets equal to the
-    contract's read back as unset (their default), and the scenario levels are what-if inputs,
-    not read.
-    """
-    if PRICING not in book:
-        return None
-    sheet = book[PRICING]
-    heading = sheet[cell(Layout.pricing_first_row - 1, Layout.pricing_col)].value
-    if _blank(heading):
-        return None
-
-    def value(key: str) -> Any:
-        return _cell(sheet[Layout.pricing_cell(key)].value)
-
-    names = ratecard_names("add_ons")
-    keys = ("category_class", "integration", "languages", "term_months", "base_share")
-    quote: dict[str, Any] = {
-        "team": {role: value(f"team.{role}") for role in ROLES},
-        "add_ons": [name for name in names if value(f"add_on.{name}")],
-        **{key: value(key) for key in (*keys, "risk_premium", "cap_ratio")},
-        "cps_rate": _cell(book[QUOTE][Layout.cps_rate_cell].value),
+def _read_cells(book: openpyxl.Workbook, specs: Iterable[CellSpec]) -> dict[str, Any]:
+    """The value of each cell by its field (a date cell's datetime as a date)."""
+    return {
+        str(spec.field): _cell(value) if spec.value_type == "date" else value
+        for spec in specs
+        for value in (book[spec.sheet][spec.ref].value,)
     }
-    quote["team"] = {role: v for role, v in quote["team"].items() if not _blank(v)}
-    if value("platform") != data.get("platform"):
-        quote["platform"] = value("platform")
-    if value("markets") != max(1, len(data.get("markets", []))):
-        quote["markets"] = value("markets")
-    return {key: v for key, v in quote.items() if not _blank(v)}
-
-
-def _quote_fields(sheet: Worksheet) -> dict[str, Any]:
-    fields: dict[str, Any] = {}
-    for key, *_rest in QUOTE_FIELDS:
-        fields[key] = _at(sheet, Layout.quote_row(key), Layout.quote_col)
-    return fields
 
 
 def _contract_data(book: openpyxl.Workbook) -> dict[str, Any]:
-    q = _quote_fields(book[QUOTE])
-    data: dict[str, Any] = {
-        key: q[key]
-        for key in (
-            "id",
-            "client",
-            "provider",
-            "currency",
-            "platform",
-            "period",
-            "periods",
-            "settlement",
-            "clawback",
-            "category",
-            "revenue_kpi",
-        )
-        if not _blank(q[key])
-    }
-    data["start"] = _cell(q["start"])
-    if not _blank(q["markets"]):
-        data["markets"] = [m.strip() for m in str(q["markets"]).split(",") if m.strip()]
-    data["currency_decimals"] = q["decimals"]
-    quote = _quote_section(book, data)
-    if quote is not None:
-        data["quote"] = quote
-    data["fee"] = {key: q[key] for key in FEE_KEYS if not _blank(q[key])}
-    if not _blank(q["person_days"]):
-        data["min_input"] = {"person_days": q["person_days"]}
-    if not _blank(q["exit_threshold"]):
-        data["exit"] = {"threshold": q["exit_threshold"], "consecutive": q["exit_consecutive"]}
-    periods = int(q["periods"]) if isinstance(q["periods"], int | float) else 0
-    data["kpis"] = _kpis(book, periods)
-    data["guardrails"] = _guardrails(book[GUARDRAILS])
+    """The contract's data as the workbook's term cells hold it (the template's own table).
+
+    The workbook's shape comes first: periods from the Quote cell, KPIs and guardrails while
+    their table rows are filled, each curve's tiers while their ``from`` is. Every term cell of
+    that shape (:func:`~kpixl.workbook.template.term_cells`) then puts its value at its field's
+    contract path, and :func:`contract_data` keeps what a contract file would say.
+    """
+    quote_terms = _read_cells(book, term_cells(0, 0))
+    count = quote_terms[QUOTE_PATHS["periods"]]
+    # The target rows read: a count past the model's limit is the model's KX issue to report,
+    # not a million rows to read.
+    number = isinstance(count, int | float) and math.isfinite(count)
+    periods = min(int(count), MAX_PERIODS) if number else 0
+    kpis, guardrails = book[KPIS], book[GUARDRAILS]
+    k = _filled(kpis, [Layout.kpi_col("code"), Layout.kpi_col("name")])
+    g = _filled(guardrails, [Layout.guardrail_col("op")])
+    tiers = [
+        _filled(book[TIERS], [Layout.tier_col(i, "from")], Layout.tier_first_row) for i in range(k)
+    ]
+    values = _read_cells(book, term_cells(k, g, periods, tiers))
+    data = contract_data(values)
+    priced = PRICING in book.sheetnames  # the Pricing sheet's heading marks a priced workbook
+    if priced and not _blank(book[PRICING][Layout.pricing_heading_cell].value):
+        pricing = _read_cells(book, [*map(pricing_input_cell, pricing_inputs()), CPS_RATE_CELL])
+        data = {**data, "quote": quote_section({k: _cell(v) for k, v in pricing.items()}, data)}
     return data
 
 
-def _table(
-    sheet: Worksheet, fields: tuple[tuple[str, Any, Any, Any, Any], ...]
-) -> list[dict[str, Any]]:
-    rows = []
-    r = Layout.table_row(0)
-    while not _blank(_at(sheet, r, 0)) or not _blank(_at(sheet, r, 1)):
-        rows.append({f[0]: _at(sheet, r, c) for c, f in enumerate(fields)})
+#: The most periods a contract may have (the model's limit on ``periods``).
+MAX_PERIODS: int = next(
+    int(rule.le) for rule in Contract.model_fields["periods"].metadata if hasattr(rule, "le")
+)
+
+
+def _filled(sheet: Worksheet, columns: list[int], first: int = Layout.table_row(0)) -> int:
+    """How many rows from ``first`` on have a value in any of the columns."""
+    r = first
+    while any(not _blank(_at(sheet, r, c)) for c in columns):
         r += 1
-    return rows
+    return r - first
 
 
-def _measured(row: dict[str, Any]) -> dict[str, Any]:
+#: Contract paths read as they are, blank or not; every other blank term is left unset.
+_ALWAYS = ("start", "currency_decimals", "code", "op", "bound", "effect")
+#: The per-period series of a KPI (a scalar when every period has the same value).
+_SERIES = ("target", "ramp", "baseline")
+
+
+def contract_data(values: dict[str, Any]) -> dict[str, Any]:
+    """Contract data (as a YAML file would hold it) from term values by contract path.
+
+    Blank cells leave their term unset; markets read as a comma-separated list; a target (or
+    baseline) series of one value reads as that value; a ramp ends at its first blank; a pair
+    (ratio) is read when its first cell is filled, a section (exit, min_input, curve) when its
+    first term is.
+
+    Args:
+        values: every term cell's value by its field (``fee.base``, ``kpis[0].target[2]``).
+
+    Returns:
+        The mapping for :func:`kpixl.model.contract_from_data`.
+    """
+    tree: dict[str, Any] = {}
+    for path, value in values.items():
+        path_set(tree, path, value)
+    data = _kept(tree, skip=("markets", "fee", "min_input", "exit", "kpis", "guardrails"))
+    if not _blank(tree["markets"]):
+        data["markets"] = [m.strip() for m in str(tree["markets"]).split(",") if m.strip()]
+    data["fee"] = _kept(tree["fee"])
+    if not _blank(tree["min_input"]["person_days"]):
+        data["min_input"] = tree["min_input"]
+    if not _blank(tree["exit"]["threshold"]):
+        data["exit"] = tree["exit"]
+    data["kpis"] = [_kpi(kpi) for kpi in tree.get("kpis", [])]
+    data["guardrails"] = [_kept(guardrail) for guardrail in tree.get("guardrails", [])]
+    return data
+
+
+def _kept(entry: dict[str, Any], skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """An entry's terms that a contract states: the filled ones, and those read as they are."""
     out: dict[str, Any] = {}
-    if not _blank(row.get("metric")):
-        out["metric"] = row["metric"]
-    if not _blank(row.get("ratio_num")):
-        out["ratio"] = [row["ratio_num"], row["ratio_den"]]
-    if not _blank(row.get("aggregate")):
-        out["aggregate"] = row["aggregate"]
+    for key, value in entry.items():
+        if key in skip:
+            continue
+        if key == "ratio":  # a pair: read when its numerator is filled
+            if not _blank(value[0]):
+                out[key] = value
+        elif key in _ALWAYS or not _blank(value):
+            out[key] = value
     return out
 
 
-def _kpis(book: openpyxl.Workbook, periods: int) -> list[dict[str, Any]]:
-    sheet = book[KPIS]
-    rows = _table(sheet, KPI_FIELDS)
-    head = Layout.target_block_row(len(rows))
-    kpis = []
-    for k, row in enumerate(rows):
-        kpi: dict[str, Any] = {"code": row["code"], "name": row["name"] or ""}
-        for key in (
-            "name_zh",
-            "unit",
-            "direction",
-            "weight",
-            "threshold",
-            "attainment_cap",
-            "factor_cap",
-            "source",
-            "definition",
-        ):
-            if not _blank(row[key]):
-                kpi[key] = row[key]
-        kpi.update(_measured(row))
-        series = {
-            key: [_at(sheet, head + p, Layout.target_col(k, key)) for p in range(1, periods + 1)]
-            for key in ("target", "ramp", "baseline")
-        }
-        targets = series["target"]
-        kpi["target"] = targets[0] if len(set(targets)) == 1 else targets
-        ramp = []
-        for value in series["ramp"]:
-            if _blank(value):
-                break
-            ramp.append(value)
-        if ramp:
-            kpi["ramp"] = ramp
-        baselines = series["baseline"]
-        if not all(_blank(b) for b in baselines):
-            kpi["baseline"] = baselines[0] if len(set(baselines)) == 1 else baselines
-        tiers = _tiers(book[TIERS], k)
-        if not _blank(row["curve_mode"]):
-            kpi["curve"] = {"mode": row["curve_mode"], "tiers": tiers}
-        kpis.append(kpi)
-    return kpis
+def _kpi(row: dict[str, Any]) -> dict[str, Any]:
+    kpi = _kept(row, skip=("name", "curve", *_SERIES))
+    kpi["name"] = row["name"] or ""
+    targets = row.get("target", [])
+    kpi["target"] = targets[0] if len(set(targets)) == 1 else targets
+    ramp = []
+    for value in row.get("ramp", []):
+        if _blank(value):
+            break
+        ramp.append(value)
+    if ramp:
+        kpi["ramp"] = ramp
+    baselines = row.get("baseline", [])
+    if not all(_blank(b) for b in baselines):
+        kpi["baseline"] = baselines[0] if len(set(baselines)) == 1 else baselines
+    curve = row["curve"]
+    if not _blank(curve["mode"]):
+        kpi["curve"] = {"mode": curve["mode"], "tiers": curve.get("tiers", [])}
+    return kpi
 
 
-def _tiers(sheet: Worksheet, k: int) -> list[dict[str, Any]]:
-    tiers = []
-    r = Layout.tier_first_row
-    start, rate = Layout.tier_col(k, "from"), Layout.tier_col(k, "rate")
-    while not _blank(_at(sheet, r, start)):
-        tiers.append({"from": _at(sheet, r, start), "rate": _at(sheet, r, rate)})
-        r += 1
-    return tiers
+def quote_section(values: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """The contract's ``quote`` section from the Quote pricing inputs (by field).
 
+    Platform and markets equal to the contract's read back as unset (their default); the
+    scenario levels are what-if inputs, not read.
 
-def _guardrails(sheet: Worksheet) -> list[dict[str, Any]]:
-    guardrails = []
-    r = Layout.table_row(0)
-    while not _blank(_at(sheet, r, Layout.guardrail_col("op"))):
-        row = {f[0]: _at(sheet, r, c) for c, f in enumerate(GUARDRAIL_FIELDS)}
-        guardrail = _measured(row)
-        guardrail.update({"op": row["op"], "bound": row["bound"], "effect": row["effect"]})
-        if not _blank(row["multiplier"]):
-            guardrail["multiplier"] = row["multiplier"]
-        guardrails.append(guardrail)
-        r += 1
-    return guardrails
+    Args:
+        values: the pricing input cells' values by field (``pricing.team.manager``) and the
+            CPS rate's (``scenario.cps_rate``).
+        data: the contract data read so far (its platform and markets).
+    """
+    quote: dict[str, Any] = {"team": {}, "add_ons": []}
+    for key in pricing_inputs():
+        value = values[f"pricing.{key}"]
+        kind, _, name = key.partition(".")
+        if kind == "team":
+            if not _blank(value):
+                quote["team"][name] = value
+        elif kind == "add_on":
+            if value:
+                quote["add_ons"].append(name)
+        elif key == "platform":
+            if value != data.get("platform"):
+                quote[key] = value
+        elif key == "markets":
+            if value != max(1, len(data.get("markets", []))):
+                quote[key] = value
+        else:
+            quote[key] = value
+    quote["cps_rate"] = values[str(CPS_RATE_CELL.field)]
+    return {key: v for key, v in quote.items() if not _blank(v)}
 
 
 def _locate(
@@ -452,8 +454,11 @@ def _locate(
     for issue in issues:
         path = issue.location.split(": ", 1)[-1]
         where = contract_like.get(path) or contract_like.get(path.split(".")[-1])
-        location = f"{name}:{where}" if where else issue.location
-        located.append(Issue(location, issue.code, issue.message, issue.severity))
+        if where:
+            sheet, _, ref = where.partition("!")
+            located.append(Place(name, sheet, ref).issue(issue.code, issue.message, issue.severity))
+        else:
+            located.append(issue)
     return located
 
 

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 from kpixl.workbook.cached import actuals_grid, cached_values, resolved
-from kpixl.workbook.evaluate import evaluate_workbook
 from kpixl.workbook.layout import Layout
 from kpixl.workbook.patch import CellValue, PatchReport, patch_cached_values
 from kpixl.workbook.read import read_workbook_inputs
@@ -44,6 +43,8 @@ def recalc(
     target = path if out is None else Path(out)
     check_package(path)  # before either engine opens it (they check again: cheap, and safe alone)
     if engine == "formulas":
+        from kpixl.workbook.evaluate import evaluate_workbook  # formulas: heavy, only here
+
         values = _by_sheet(evaluate_workbook(path, functions))
     else:
         contract, actuals, adjustments, scenario = read_workbook_inputs(path)

@@ -72,6 +72,8 @@ class _Directory:
 UNREADABLE = "KX721"
 #: A warning openpyxl gave while reading.
 OPENPYXL_WARNING = "KX722"
+#: Not a spreadsheet package (no content types here; no workbook part for the hazard scanner).
+NOT_A_PACKAGE = "KX714"
 
 
 def _issue(label: str, code: str, message: str, severity: str = "error") -> Issue:
@@ -584,9 +586,8 @@ def _check_entries(infos: list[zipfile.ZipInfo], limits: Limits, label: str) -> 
         )
     issues += _check_names([info.filename for info in infos], label)
     if not any(_fold(info.filename) == "[content_types].xml" for info in infos):
-        issues.append(
-            _issue(label, "KX714", "not an Office Open XML package: [Content_Types].xml is missing")
-        )
+        message = "not an Office Open XML package: [Content_Types].xml is missing"
+        issues.append(_issue(label, NOT_A_PACKAGE, message))
     return issues
 
 

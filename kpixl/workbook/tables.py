@@ -6,13 +6,17 @@ row by row with its ``<dimension>`` ignored, so memory stays bounded by one row.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import tempfile
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from kpixl.actuals import Actuals, Adjustments
+from kpixl.actuals import actuals_from_bytes as actuals_from_csv_bytes
+from kpixl.actuals import adjustments_from_bytes as adjustments_from_csv_bytes
 from kpixl.actuals import read_actuals as read_actuals_csv
 from kpixl.actuals import read_adjustments as read_adjustments_csv
 from kpixl.errors import Issue, WorkbookError
@@ -94,9 +98,9 @@ class SheetRows:
         self.close()
 
 
-def _table(path: Path) -> tuple[str, list[Any], list[list[Any]], int]:
+def _table(path: Path, label: str | None = None) -> tuple[str, list[Any], list[list[Any]], int]:
     """The first sheet's header (first non-empty row) and the rows below it."""
-    label = str(path)
+    label = str(path) if label is None else label
     with SheetRows(path, label) as sheet:
         header: list[Any] | None = None
         header_number = 0
@@ -148,3 +152,33 @@ def read_adjustments(path: str | Path, encoding: str | None = None) -> Adjustmen
         return read_adjustments_csv(path, encoding)
     source, header, rows, number = _table(path)
     return Adjustments.from_rows(header, rows, source, number + 1)
+
+
+def actuals_from_bytes(raw: bytes, source: str) -> Actuals:
+    """Actuals from a CSV or .xlsx file's bytes (a batch worker has the bytes, not the file).
+
+    ``source`` is the file's name as the client gave it: messages name it, it is never opened.
+    An .xlsx goes through the same safe loading as a file, from a private temporary copy.
+    """
+    if not raw.startswith(XLSX_MAGIC):
+        return actuals_from_csv_bytes(raw, source)
+    with _private_copy(raw) as path:
+        where, header, rows, number = _table(path, source)
+    return Actuals.from_rows(header, rows, where, number + 1)
+
+
+def adjustments_from_bytes(raw: bytes, source: str) -> Adjustments:
+    """Adjustments from a CSV or .xlsx file's bytes (``source`` names it in messages)."""
+    if not raw.startswith(XLSX_MAGIC):
+        return adjustments_from_csv_bytes(raw, source)
+    with _private_copy(raw) as path:
+        where, header, rows, number = _table(path, source)
+    return Adjustments.from_rows(header, rows, where, number + 1)
+
+
+@contextlib.contextmanager
+def _private_copy(raw: bytes) -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="kpixl-table-") as folder:
+        path = Path(folder) / "table.xlsx"
+        path.write_bytes(raw)
+        yield path

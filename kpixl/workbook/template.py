@@ -14,23 +14,22 @@ from kpixl.workbook.layout import (
     ADJUSTMENT_HEADER,
     CATEGORY_CLASSES,
     GUARDRAIL_FIELDS,
-    GUARDRAIL_PATHS,
     GUARDRAILS,
     INTEGRATIONS,
     KPI_FIELDS,
     KPI_LINES,
-    KPI_PATHS,
     KPIS,
     LABELS,
     META,
     META_KEYS,
     META_VALUE_COL,
+    MONEY,
+    PERCENT,
     PLATFORMS,
     PRICING,
     PRICING_RESULTS,
     QUOTE,
     QUOTE_FIELDS,
-    QUOTE_PATHS,
     QUOTE_PRINT_COLS,
     QUOTE_TOTALS,
     RATECARD,
@@ -62,6 +61,12 @@ from kpixl.workbook.layout import (
     template_names,
 )
 from kpixl.workbook.proposal import proposal_label
+from kpixl.workbook.statement import (
+    statement_cells,
+    statement_label,
+    statement_names,
+    statement_sheet,
+)
 
 TIER_KEYS: tuple[Literal["from", "rate"], ...] = ("from", "rate")
 CURVE_KEYS: tuple[Literal["x", "f"], ...] = ("x", "f")
@@ -120,13 +125,10 @@ PRICING_TYPES: dict[str, tuple[ValueType, tuple[str, ...] | None]] = {
     "languages": ("integer", None),
     "term_months": ("integer", None),
 }
-PERCENT = "0.00%"
 #: A metric of any unit: thousands, two decimals at least, four at most.
 METRIC = "#,##0.00##"
 #: A yes / no flag held as 1 / 0: ✓ or —.
 CHECK = '"✓";"✓";"—"'
-#: A flag as words where the application formats booleans (LibreOffice; Excel shows TRUE).
-YES_NO = '"yes / 是";"yes / 是";"no / 否"'
 RATIO = "0.0000"
 
 
@@ -227,6 +229,7 @@ def _make_schema(
         *_guardrail_cells(layout, lang),
         *_actual_cells(layout, lang),
         *_settlement_cells(layout, lang),
+        *statement_cells(layout),
         *_pricing_cells(layout),
         *(_ratecard_cells(layout) if variant == "full" else ()),
         *[
@@ -248,7 +251,7 @@ def _make_schema(
         if (sheet.name != PRICING or layout.priced)
         and (sheet.name != RATECARD or variant == "full")
     )
-    names = template_names(layout)
+    names = {**template_names(layout), **statement_names(layout)}
     return TemplateSchema(
         SCHEMA_ID, SCHEMA_VERSION, contract.id, sheets, names, tuple(cells), variant
     )
@@ -305,6 +308,7 @@ def _sheets(layout: Layout) -> tuple[SheetSpec, ...]:
             printing=PrintSpec(repeat_rows=(0, 0), header_footer=True),
             groups=settlement_groups(layout),
         ),
+        statement_sheet(layout),
         SheetSpec(PRICING, freeze=(1, 0), widths=((0, 36), (1, 16))),
         SheetSpec(
             RATECARD,
@@ -360,27 +364,12 @@ def _quote_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
             role="label",
         ),
     ]
-    for key, _en, _zh, kind, choices in QUOTE_FIELDS:
+    for key, *_rest in QUOTE_FIELDS:
         row = layout.quote_row(key)
         cells.append(
             CellSpec(QUOTE, cell(row, 0), f"label.quote.{key}", "fixed", "text", role="label")
         )
-        fmt = money if key in ("base", "pool", "period_cap", "contract_cap") else None
-        fmt = "yyyy-mm-dd" if kind == "date" else fmt
-        fmt = YES_NO if kind == "bool" else fmt
-        cells.append(
-            CellSpec(
-                QUOTE,
-                cell(row, layout.quote_col),
-                f"quote.{key}",
-                "input",
-                kind,
-                number_format=fmt,
-                validation=choices,
-                role="term",
-                field=QUOTE_PATHS[key],
-            )
-        )
+        cells.append(quote_term_cell(key, money))
     cells += [
         CellSpec(
             QUOTE,
@@ -526,10 +515,14 @@ def _pricing_cells(layout: Layout) -> list[CellSpec]:
     if not layout.priced:
         return []
     col, money = layout.pricing_col, money_format(layout.contract.decimals)
-    first = layout.pricing_first_row
     cells = [
         CellSpec(
-            PRICING, cell(first - 1, col), "label.quote_pricing", "fixed", "text", role="label"
+            PRICING,
+            layout.pricing_heading_cell,
+            "label.quote_pricing",
+            "fixed",
+            "text",
+            role="label",
         )
     ]
     for key in pricing_inputs():
@@ -537,22 +530,7 @@ def _pricing_cells(layout: Layout) -> list[CellSpec]:
         cells.append(
             CellSpec(PRICING, cell(row, col), f"label.pricing.{key}", "fixed", "text", role="label")
         )
-        kind, choices = PRICING_TYPES.get(key, ("number", None))
-        kind = "integer" if key.startswith("add_on.") else kind
-        fmt = PERCENT if key in ("base_share",) else None
-        cells.append(
-            CellSpec(
-                PRICING,
-                layout.pricing_cell(key),
-                f"pricing.{key}",
-                "input",
-                kind,
-                number_format=fmt,
-                validation=choices,
-                role="what_if",
-                field=f"pricing.{key}",
-            )
-        )
+        cells.append(pricing_input_cell(key))
     for key, _en, _zh in PRICING_RESULTS:
         row = layout.pricing_row(key)
         cells.append(
@@ -605,15 +583,7 @@ def _scenario_cells(layout: Layout) -> list[CellSpec]:
         CellSpec(
             QUOTE, cell(layout.scenario_cps_row, 0), "label.cps_rate", "fixed", "text", role="label"
         ),
-        CellSpec(
-            QUOTE,
-            layout.cps_rate_cell,
-            "scenario.cps_rate",
-            "input",
-            number_format=PERCENT,
-            role="what_if",
-            field="scenario.cps_rate",
-        ),
+        CPS_RATE_CELL,
         CellSpec(
             QUOTE,
             cell(head - 1, layout.scenario_kpi_first_col),
@@ -681,24 +651,11 @@ def _scenario_cells(layout: Layout) -> list[CellSpec]:
 
 def _kpi_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
     cells = []
-    for c, (key, _en, _zh, _kind, _choices) in enumerate(KPI_FIELDS):
+    for c, (key, *_rest) in enumerate(KPI_FIELDS):
         cells.append(CellSpec(KPIS, cell(0, c), f"label.kpi.{key}", "fixed", "text", role="label"))
     for k in range(layout.k):
-        for c, (key, _en, _zh, kind, choices) in enumerate(KPI_FIELDS):
-            fmt = PERCENT if key == "weight" else None
-            cells.append(
-                CellSpec(
-                    KPIS,
-                    cell(layout.table_row(k), c),
-                    f"kpis[{k}].{key}",
-                    "input",
-                    kind,
-                    number_format=fmt,
-                    validation=choices,
-                    role="term",
-                    field=f"kpis[{k}].{KPI_PATHS[key]}",
-                )
-            )
+        for key, *_rest in KPI_FIELDS:
+            cells.append(kpi_term_cell(k, key))
     head = layout.target_header_row
     cells.append(CellSpec(KPIS, cell(head - 1, 0), "label.targets", "fixed", "text", role="label"))
     cells.append(
@@ -739,10 +696,7 @@ def _kpi_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
                         )
                     )
                 else:
-                    path = f"kpis[{k}].{key}[{p - 1}]"  # the contract's series count from 0
-                    cells.append(
-                        CellSpec(KPIS, ref, where, "input", "number", role="term", field=path)
-                    )
+                    cells.append(target_term_cell(layout.k, k, key, p))
     return cells
 
 
@@ -768,42 +722,21 @@ def _tier_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
             )
         for i in range(layout.tier_counts[k]):
             for key in TIER_KEYS:
-                cells.append(
-                    CellSpec(
-                        TIERS,
-                        cell(layout.tier_first_row + i, layout.tier_col(k, key)),
-                        f"kpis[{k}].tiers[{i}].{key}",
-                        "input",
-                        "number",
-                        role="term",
-                        field=f"kpis[{k}].curve.tiers[{i}].{key}",
-                    )
-                )
+                cells.append(tier_term_cell(k, i, key))
     return cells
 
 
 def _guardrail_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
     cells = []
-    for c, (key, _en, _zh, _kind, _choices) in enumerate(GUARDRAIL_FIELDS):
+    for c, (key, *_rest) in enumerate(GUARDRAIL_FIELDS):
         cells.append(
             CellSpec(
                 GUARDRAILS, cell(0, c), f"label.guardrail.{key}", "fixed", "text", role="label"
             )
         )
     for j in range(layout.g):
-        for c, (key, _en, _zh, kind, choices) in enumerate(GUARDRAIL_FIELDS):
-            cells.append(
-                CellSpec(
-                    GUARDRAILS,
-                    cell(layout.table_row(j), c),
-                    f"guardrails[{j}].{key}",
-                    "input",
-                    kind,
-                    validation=choices,
-                    role="term",
-                    field=f"guardrails[{j}].{GUARDRAIL_PATHS[key]}",
-                )
-            )
+        for key, *_rest in GUARDRAIL_FIELDS:
+            cells.append(guardrail_term_cell(j, key))
     return cells
 
 
@@ -1002,35 +935,152 @@ def _ratecard_cells(layout: Layout) -> list[CellSpec]:
     return cells
 
 
+_QUOTE_COLUMNS = {column.key: column for column in QUOTE_FIELDS}
+
+
+def quote_term_cell(key: str, money: str | None = None) -> CellSpec:
+    """The Quote cell of a contract header field (``money``: the amounts' number format)."""
+    column = _QUOTE_COLUMNS[key]
+    return CellSpec(
+        QUOTE,
+        cell(Layout.quote_row(key), Layout.quote_col),
+        f"quote.{key}",
+        "input",
+        column.value_type,
+        number_format=money if column.number_format == MONEY else column.number_format,
+        validation=column.choices,
+        role="term",
+        field=column.path,
+    )
+
+
+def kpi_term_cell(k: int, key: str) -> CellSpec:
+    """The KPI table cell of KPI k's field ``key``."""
+    column = KPI_FIELDS[Layout.kpi_col(key)]
+    return CellSpec(
+        KPIS,
+        cell(Layout.table_row(k), Layout.kpi_col(key)),
+        f"kpis[{k}].{key}",
+        "input",
+        column.value_type,
+        number_format=column.number_format,
+        validation=column.choices,
+        role="term",
+        field=f"kpis[{k}].{column.path}",
+    )
+
+
+def target_term_cell(kpis: int, k: int, key: str, p: int) -> CellSpec:
+    """KPI k's target, ramp or baseline cell of period p (1-based) under a table of ``kpis``."""
+    ref = cell(Layout.target_block_row(kpis) + p, Layout.target_col(k, key))
+    path = f"kpis[{k}].{key}[{p - 1}]"  # the contract's series count from 0
+    return CellSpec(KPIS, ref, f"kpis[{k}].{key}[{p}]", "input", "number", role="term", field=path)
+
+
+def tier_term_cell(k: int, i: int, key: Literal["from", "rate"]) -> CellSpec:
+    """Tier i's ``from`` or ``rate`` cell of KPI k's curve."""
+    return CellSpec(
+        TIERS,
+        cell(Layout.tier_first_row + i, Layout.tier_col(k, key)),
+        f"kpis[{k}].tiers[{i}].{key}",
+        "input",
+        "number",
+        role="term",
+        field=f"kpis[{k}].curve.tiers[{i}].{key}",
+    )
+
+
+def guardrail_term_cell(j: int, key: str) -> CellSpec:
+    """The Guardrails table cell of guardrail j's field ``key``."""
+    column = GUARDRAIL_FIELDS[Layout.guardrail_col(key)]
+    return CellSpec(
+        GUARDRAILS,
+        cell(Layout.table_row(j), Layout.guardrail_col(key)),
+        f"guardrails[{j}].{key}",
+        "input",
+        column.value_type,
+        number_format=column.number_format,
+        validation=column.choices,
+        role="term",
+        field=f"guardrails[{j}].{column.path}",
+    )
+
+
+def pricing_input_cell(key: str) -> CellSpec:
+    """The Pricing cell of a pricing input (a what-if for sales; the contract's quote terms)."""
+    kind, choices = PRICING_TYPES.get(key, ("number", None))
+    kind = "integer" if key.startswith("add_on.") else kind
+    return CellSpec(
+        PRICING,
+        Layout.pricing_cell(key),
+        f"pricing.{key}",
+        "input",
+        kind,
+        number_format=PERCENT if key in ("base_share",) else None,
+        validation=choices,
+        role="what_if",
+        field=f"pricing.{key}",
+    )
+
+
+#: The CPS rate input of the scenario table (the contract's ``quote.cps_rate`` when priced).
+CPS_RATE_CELL = CellSpec(
+    QUOTE,
+    Layout.cps_rate_cell,
+    "scenario.cps_rate",
+    "input",
+    number_format=PERCENT,
+    role="what_if",
+    field="scenario.cps_rate",
+)
+#: The target-block series that are inputs (the effective target is a formula).
+TARGET_INPUTS = ("target", "ramp", "baseline")
+
+
+def term_cells(
+    kpis: int,
+    guardrails: int,
+    periods: int = 0,
+    tiers: Sequence[int] = (),
+    money: str | None = None,
+) -> tuple[CellSpec, ...]:
+    """Every term cell of a workbook of this shape, in template order: the one table the
+    template's term cells are made from and the reader walks (a test keeps them equal).
+
+    Args:
+        kpis: KPI table rows.
+        guardrails: guardrail table rows.
+        periods: target block rows.
+        tiers: curve tiers per KPI (missing KPIs: none).
+        money: the number format of the Quote amounts (the reader needs none).
+    """
+    cells = [quote_term_cell(key, money) for key, *_rest in QUOTE_FIELDS]
+    for k in range(kpis):
+        cells += [kpi_term_cell(k, key) for key, *_rest in KPI_FIELDS]
+    for p in range(1, periods + 1):
+        for k in range(kpis):
+            cells += [target_term_cell(kpis, k, key, p) for key in TARGET_INPUTS]
+    for k in range(kpis):
+        for i in range(tiers[k] if k < len(tiers) else 0):
+            cells += [tier_term_cell(k, i, key) for key in TIER_KEYS]
+    for j in range(guardrails):
+        cells += [guardrail_term_cell(j, key) for key, *_rest in GUARDRAIL_FIELDS]
+    return tuple(cells)
+
+
 def term_locations(
     kpis: int, guardrails: int, periods: int = 0, tiers: Sequence[int] = ()
 ) -> dict[str, str]:
     """Contract path to ``Sheet!A1`` of every term cell of a workbook of this shape.
 
     The reader points a contract issue (``kpis[1].weight``) at its cell with it before a
-    contract exists to lay out; a test keeps it equal to :func:`template_schema`'s term cells.
-    A path naming a pair (``kpis[0].ratio``) points at the pair's first cell.
+    contract exists to lay out: the cells of :func:`term_cells`. A path naming a pair
+    (``kpis[0].ratio``) points at the pair's first cell.
     """
     out = {
-        path: f"{QUOTE}!{cell(Layout.quote_row(key), Layout.quote_col)}"
-        for key, path in QUOTE_PATHS.items()
+        str(spec.field): f"{spec.sheet}!{spec.ref}"
+        for spec in term_cells(kpis, guardrails, periods, tiers)
     }
-    head = Layout.target_block_row(kpis)
-    for k in range(kpis):
-        for c, (key, *_rest) in enumerate(KPI_FIELDS):
-            out[f"kpis[{k}].{KPI_PATHS[key]}"] = f"{KPIS}!{cell(Layout.table_row(k), c)}"
-        for p in range(1, periods + 1):
-            for key in ("target", "ramp", "baseline"):
-                ref = cell(head + p, Layout.target_col(k, key))
-                out[f"kpis[{k}].{key}[{p - 1}]"] = f"{KPIS}!{ref}"
-        for i in range(tiers[k] if k < len(tiers) else 0):
-            for key in TIER_KEYS:
-                ref = cell(Layout.tier_first_row + i, Layout.tier_col(k, key))
-                out[f"kpis[{k}].curve.tiers[{i}].{key}"] = f"{TIERS}!{ref}"
-    for j in range(guardrails):
-        for c, (key, *_rest) in enumerate(GUARDRAIL_FIELDS):
-            path = f"guardrails[{j}].{GUARDRAIL_PATHS[key]}"
-            out[path] = f"{GUARDRAILS}!{cell(Layout.table_row(j), c)}"
     for path, where in list(out.items()):
         if path.endswith("[0]"):
             out.setdefault(path.removesuffix("[0]"), where)
@@ -1062,6 +1112,8 @@ def fixed_label(key: str, layout: Layout, lang: Lang) -> str | None:  # noqa: C9
         return label(guard_fields[rest][1], guard_fields[rest][2], lang)
     if kind == "settlement":
         return settlement_label(layout, rest, lang)
+    if kind == "statement":
+        return statement_label(rest, layout, lang)
     if kind == "per_period":
         names = {
             "period": LABELS["period"],

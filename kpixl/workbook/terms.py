@@ -32,6 +32,7 @@ from kpixl.workbook.layout import (
     ratecard_names,
     sample_rate_card,
 )
+from kpixl.workbook.statement import default_period
 from kpixl.workbook.template import template_schema
 
 #: The roles of the cells whose value the builder writes from :func:`input_values`.
@@ -55,6 +56,28 @@ def path_get(obj: Any, path: str) -> Any:
             i = int(index)
             obj = obj[i] if i < len(obj) else None
     return obj
+
+
+def path_set(tree: dict[str, Any], path: str, value: Any) -> None:
+    """Put a value at a dotted path of nested mappings and lists, the inverse of :func:`path_get`.
+
+    Missing parts are made (a list grows with None up to the index): ``kpis[1].ratio[0]`` on
+    ``{}`` gives ``{"kpis": [None, {"ratio": [value]}]}``.
+    """
+    tokens = _TOKEN.findall(path)
+    parent: Any = tree
+    for i, (name, index) in enumerate(tokens):
+        key: Any = name or int(index)
+        if isinstance(parent, list):
+            parent.extend([None] * (key + 1 - len(parent)))
+        if i == len(tokens) - 1:
+            parent[key] = value
+            return
+        child = parent[key] if isinstance(parent, list) else parent.get(key)
+        if child is None:
+            child = {} if tokens[i + 1][0] else []
+            parent[key] = child
+        parent = child
 
 
 def term_values(contract: Contract) -> dict[str, Any]:
@@ -96,6 +119,7 @@ def field_values(layout: Layout, grid: ActualsGrid, card: RateCard | None = None
     out.update(_ratecard_inputs(card))
     if scenario.pricing is not None:
         out.update(_pricing_inputs(scenario.pricing[1]))
+    out["statement.period"] = default_period(layout, {p for p, _m in grid.values})
     for p, label in enumerate(contract.period_labels, start=1):
         out[f"periods[{p}].label"] = label
         out[f"periods[{p}].index"] = p

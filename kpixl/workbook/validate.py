@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from kpixl.engine.pricing import fee_contradictions
-from kpixl.errors import Issue, KpixlError
+from kpixl.errors import Issue, KpixlError, Place
 from kpixl.model import Contract
 from kpixl.workbook.addin_lost import fold_addin_lost
 from kpixl.workbook.cached import (
@@ -150,10 +150,10 @@ def _open(path: Path, name: str) -> tuple[Book | None, list[Issue]]:
                 )
         # openpyxl raises anything from KeyError to TypeError on odd files: "cannot read" all.
         except Exception as e:  # noqa: BLE001
-            issue = Issue(name, UNREADABLE, f"cannot read workbook: {type(e).__name__}: {e}")
+            issue = Issue.at(name, UNREADABLE, f"cannot read workbook: {type(e).__name__}: {e}")
             return None, [issue]
     notes = [
-        Issue(name, OPENPYXL_WARNING, f"openpyxl: {w.message}", "warning")
+        Issue.at(name, OPENPYXL_WARNING, f"openpyxl: {w.message}", "warning")
         for w in caught
         if not rewritten_styles(str(w.message))
     ]
@@ -182,7 +182,7 @@ def check_book(book: Book, expected: Contract | None = None) -> list[Issue]:
     """The template checks on an opened workbook (everything after package safety)."""
     meta = read_meta(book.formulas)
     if meta is None:
-        return [Issue(book.label, NOT_KPIXL, "not a kpixl workbook (no _kpixl sheet)")]
+        return [Issue.at(book.label, NOT_KPIXL, "not a kpixl workbook (no _kpixl sheet)")]
     issues = _check_meta(book.label, meta)
     mode: Mode = "udf" if meta.get("formula_mode") == "udf" else "native"
     lang: Lang = "en" if meta.get("lang") == "en" else "zh" if meta.get("lang") == "zh" else "both"
@@ -234,27 +234,26 @@ def fee_against_price(label: str, layout: Layout, scenario: ScenarioInputs) -> l
     issues = []
     for issue in fee_contradictions(layout.contract, price):
         key = issue.location.removeprefix("fee.")
-        where = f"{label}:{QUOTE}!{cell(layout.quote_row(key), layout.quote_col)}"
+        where = Place(label, QUOTE, cell(layout.quote_row(key), layout.quote_col))
         block = f"{PRICING}!{layout.pricing_cell(key)}"
         message = (
             f"{issue.message}: the pricing block's {key} ({block}), from the RateCard sheet "
             "and the pricing inputs; change the fee or the pricing inputs"
         )
-        issues.append(Issue(where, issue.code, message, issue.severity))
+        issues.append(where.issue(issue.code, message, issue.severity))
     return issues
 
 
 def _check_meta(label: str, meta: dict[str, str]) -> list[Issue]:
-    where = f"{label}:{META}"
+    where = Place(label, META)
     issues = []
     if meta.get("schema_id") != SCHEMA_ID:
         issues.append(
-            Issue(where, SCHEMA_MISMATCH, f"schema id {meta.get('schema_id')!r} is not {SCHEMA_ID}")
+            where.issue(SCHEMA_MISMATCH, f"schema id {meta.get('schema_id')!r} is not {SCHEMA_ID}")
         )
     elif meta.get("schema_version") != SCHEMA_VERSION:
         issues.append(
-            Issue(
-                where,
+            where.issue(
                 SCHEMA_MISMATCH,
                 f"schema version {meta.get('schema_version')!r}; this kpixl reads {SCHEMA_VERSION}",
             )
@@ -262,9 +261,9 @@ def _check_meta(label: str, meta: dict[str, str]) -> list[Issue]:
     # A workbook built before the client copy existed has no variant: it is a full one.
     missing = [key for key in META_KEYS if key not in meta and key != "variant"]
     if missing:
-        issues.append(Issue(where, BAD_META, f"missing entries: {', '.join(missing)}"))
+        issues.append(where.issue(BAD_META, f"missing entries: {', '.join(missing)}"))
     if meta.get("formula_mode") not in ("native", "udf"):
-        issues.append(Issue(where, BAD_META, "formula_mode must be native or udf"))
+        issues.append(where.issue(BAD_META, "formula_mode must be native or udf"))
     return issues
 
 
@@ -274,30 +273,33 @@ def _check_structure(book: Book, schema: TemplateSchema) -> list[Issue]:
     present = list(book.formulas.sheetnames)
     for name in expected:
         if name not in present:
-            issues.append(Issue(book.label, MISSING_SHEET, f"sheet {name} is missing"))
+            issues.append(Issue.at(book.label, MISSING_SHEET, f"sheet {name} is missing"))
     ours = [name for name in present if name in expected]
     if ours != [name for name in expected if name in present]:
         issues.append(
-            Issue(book.label, SHEET_ORDER, f"sheets are out of order: {', '.join(ours)}", "warning")
+            Issue.at(
+                book.label, SHEET_ORDER, f"sheets are out of order: {', '.join(ours)}", "warning"
+            )
         )
     for name in present:
         if name not in expected:
             issues.append(
-                Issue(
-                    f"{book.label}:{name}",
+                Issue.at(
+                    book.label,
                     EXTRA_SHEET,
                     "sheet is not part of the template",
                     "warning",
+                    sheet=name,
                 )
             )
     defined = _defined_names(book.formulas)
     for name, target in schema.names.items():
         got = defined.get(name)
         if got is None:
-            issues.append(Issue(book.label, DEFINED_NAME, f"defined name {name} is missing"))
+            issues.append(Issue.at(book.label, DEFINED_NAME, f"defined name {name} is missing"))
         elif not same_formula(got, target):
             issues.append(
-                Issue(
+                Issue.at(
                     book.label, DEFINED_NAME, f"defined name {name} points at {got}, not {target}"
                 )
             )
@@ -321,7 +323,7 @@ def _check_cells(
         if spec.kind == "formula" or spec.sheet not in book.formulas.sheetnames:
             continue
         value = book.formulas[spec.sheet][spec.ref].value
-        where = f"{book.label}:{spec.sheet}!{spec.ref}"
+        where = Place(book.label, spec.sheet, spec.ref)
         if spec.kind == "fixed":
             issues += _check_fixed(spec, value, fixed_label(spec.key, layout, lang), fixed, where)
         elif spec.kind == "input":
@@ -334,9 +336,12 @@ def _check_cells(
 def issue_record(file: str, issue: Issue) -> dict[str, str | None]:
     """An issue of ``validate_workbook(file)`` as a flat record: file, sheet, cell, code,
     severity, message (the ``kpixl validate --format json|csv`` row)."""
-    place = issue.location.removeprefix(file)
-    place = place.removeprefix(":")
-    sheet, _, ref = place.partition("!")
+    if issue.file is not None:  # located by parts where it was made
+        sheet, ref = issue.sheet or "", issue.cell or ""
+    else:  # located by text alone (a contract or actuals issue): its text after the file
+        place = issue.location.removeprefix(file)
+        place = place.removeprefix(":")
+        sheet, _, ref = place.partition("!")
     return {
         "file": file,
         "sheet": sheet or None,
@@ -348,25 +353,25 @@ def issue_record(file: str, issue: Issue) -> dict[str, str | None]:
 
 
 def _check_fixed(
-    spec: CellSpec, value: Any, text: str | None, fixed: dict[str, Any], where: str
+    spec: CellSpec, value: Any, text: str | None, fixed: dict[str, Any], where: Place
 ) -> list[Issue]:
     if text is not None:  # a label: users may reword one, so a change is only a warning
         if text and value != text:
-            return [Issue(where, LABEL_CHANGED, f"label {value!r} should read {text!r}", "warning")]
+            return [where.issue(LABEL_CHANGED, f"label {value!r} should read {text!r}", "warning")]
         return []
     expected = fixed.get(spec.key)
     if expected is None or value == expected:
         return []
     if (spec.field or "").startswith("curve["):  # a chart point drawn from tiers since edited
         message = f"payout curve point {value!r} should be {expected!r}: rebuild to redraw"
-        return [Issue(where, LABEL_CHANGED, message, "warning")]
+        return [where.issue(LABEL_CHANGED, message, "warning")]
     if (spec.field or "").startswith("periods["):
         message = (
             f"holds {value!r} where the row of period {expected} belongs: "
             "a row was deleted, inserted or moved"
         )
-        return [Issue(where, ROW_MOVED, message)]
-    return [Issue(where, LABEL_CHANGED, f"holds {value!r}; the template has {expected!r}")]
+        return [where.issue(ROW_MOVED, message)]
+    return [where.issue(LABEL_CHANGED, f"holds {value!r}; the template has {expected!r}")]
 
 
 def _check_terms(
@@ -387,7 +392,7 @@ def _check_terms(
             f"({len(schema.cells)} template cells, the contract gives {len(signed.cells)}): "
             "KPIs, tiers, guardrails or periods were added or removed"
         )
-        return [Issue(book.label, SHAPE_CHANGED, message)]
+        return [Issue.at(book.label, SHAPE_CHANGED, message)]
     want = input_values(Layout(expected, adjustment_rows), grid, schema=signed)
     issues = []
     for spec in schema.cells:
@@ -395,9 +400,9 @@ def _check_terms(
             continue
         got = book.formulas[spec.sheet][spec.ref].value
         if not _same_term(got, want.get(spec.key)):
-            where = f"{book.label}:{spec.sheet}!{spec.ref}"
+            where = Place(book.label, spec.sheet, spec.ref)
             message = f"holds {got!r}; the contract {expected.id} says {want.get(spec.key)!r}"
-            issues.append(Issue(where, INPUT_CHANGED, message))
+            issues.append(where.issue(INPUT_CHANGED, message))
     return issues
 
 
@@ -426,11 +431,11 @@ def _check_input(
     value_type: str,
     validation: tuple[str, ...] | None,
     value: Any,
-    where: str,
+    where: Place,
 ) -> list[Issue]:
     issues = []
     if isinstance(value, str) and value.startswith("="):
-        issues.append(Issue(where, INPUT_TYPE, "an input cell holds a formula", "warning"))
+        issues.append(where.issue(INPUT_TYPE, "an input cell holds a formula", "warning"))
     elif value is not None and value != "":
         ok = {
             "number": isinstance(value, int | float) and not isinstance(value, bool),
@@ -443,12 +448,10 @@ def _check_input(
             "text": isinstance(value, str),
         }.get(value_type, True)
         if not ok:
-            issues.append(Issue(where, INPUT_TYPE, f"expects {value_type}, holds {value!r}"))
+            issues.append(where.issue(INPUT_TYPE, f"expects {value_type}, holds {value!r}"))
     if validation and not _has_list_validation(book.formulas[sheet], ref):
         issues.append(
-            Issue(
-                where, VALIDATION_REMOVED, "the dropdown of allowed values was removed", "warning"
-            )
+            where.issue(VALIDATION_REMOVED, "the dropdown of allowed values was removed", "warning")
         )
     return issues
 
@@ -466,33 +469,33 @@ def _check_formulas(
     for spec in schema.formula_cells():
         if spec.sheet not in book.formulas.sheetnames:
             continue
-        where = f"{book.label}:{spec.sheet}!{spec.ref}"
+        where = Place(book.label, spec.sheet, spec.ref)
         value = book.formulas[spec.sheet][spec.ref].value
         expected = formula_text(spec, mode)
         text = getattr(value, "text", value)  # array formulas come back as objects with .text
         if value is None or value == "":
-            issues.append(Issue(where, FORMULA_DELETED, "the template's formula was deleted"))
+            issues.append(where.issue(FORMULA_DELETED, "the template's formula was deleted"))
         elif not (isinstance(text, str) and text.startswith("=")):
             issues.append(
-                Issue(
-                    where,
+                where.issue(
                     CONSTANT_OVER_FORMULA,
                     f"the constant {value!r} was typed over the formula {expected}",
                 )
             )
         elif not same_formula(text, expected):
             issues.append(
-                Issue(
-                    where, FORMULA_EDITED, f"formula {text} differs from the template's {expected}"
+                where.issue(
+                    FORMULA_EDITED, f"formula {text} differs from the template's {expected}"
                 )
             )
     if meta.get("fingerprint") != fingerprint(schema, mode):
         issues.append(
-            Issue(
-                f"{book.label}:{META}",
+            Issue.at(
+                book.label,
                 FINGERPRINT,
                 "the formula fingerprint does not match the "
                 "template: the workbook's record of its formulas was changed",
+                sheet=META,
             )
         )
     return issues
@@ -508,11 +511,10 @@ def _check_caches(
         want = expected.get(spec.sheet, {}).get(spec.ref)
         got = book.values[spec.sheet].get(spec.ref)
         if not same_value(got, want):
-            where = f"{book.label}:{spec.sheet}!{spec.ref}"
+            where = Place(book.label, spec.sheet, spec.ref)
             if got is None and want not in (None, ""):
                 issues.append(
-                    Issue(
-                        where,
+                    where.issue(
                         CACHE_MISSING,
                         f"no cached value (expected {want!r}): recalculate with `kpixl recalc`",
                         "warning",
@@ -520,8 +522,7 @@ def _check_caches(
                 )
             else:
                 issues.append(
-                    Issue(
-                        where,
+                    where.issue(
                         CACHE_MISMATCH,
                         f"cached value {got!r} differs from the "
                         f"recomputed {want!r}: forged or stale",

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.parsers import expat
 
-from kpixl.errors import Issue
+from kpixl.errors import Issue, Place
 from kpixl.workbook.build import BuiltWorkbook
 from kpixl.workbook.formula_tokens import same_formula, shared_formula
 from kpixl.workbook.layout import META, META_KEY_COL, META_VALUE_COL, CellSpec, column
@@ -83,7 +83,7 @@ def verify_built(built: BuiltWorkbook, label: str) -> list[Issue]:
             strings = _shared_strings(package)
             read = {name: _sheet(package.read(parts[name]), strings) for name in sheets}
     except (zipfile.BadZipFile, KeyError, expat.ExpatError, ValueError) as e:
-        return [Issue(label, UNREADABLE, f"cannot read the built workbook: {e}")]
+        return [Issue.at(label, UNREADABLE, f"cannot read the built workbook: {e}")]
     issues = _check_structure(built, label, sheets, names)
     specs: dict[str, dict[str, CellSpec]] = {sheet.name: {} for sheet in built.schema.sheets}
     for spec in built.schema.cells:
@@ -101,26 +101,26 @@ def _check_structure(
     expected = [spec.name for spec in built.schema.sheets]
     for name in expected:
         if name not in sheets:
-            issues.append(Issue(label, MISSING_SHEET, f"sheet {name} is missing"))
+            issues.append(Issue.at(label, MISSING_SHEET, f"sheet {name} is missing"))
     for name in sheets:
         if name not in expected:
-            where = f"{label}:{name}"
-            issues.append(Issue(where, EXTRA_SHEET, "sheet is not part of the template"))
+            where = Place(label, name)
+            issues.append(where.issue(EXTRA_SHEET, "sheet is not part of the template"))
     if [name for name in sheets if name in expected] != [n for n in expected if n in sheets]:
-        issues.append(Issue(label, SHEET_ORDER, f"sheets are out of order: {', '.join(sheets)}"))
+        issues.append(Issue.at(label, SHEET_ORDER, f"sheets are out of order: {', '.join(sheets)}"))
     for spec in built.schema.sheets:
         state = sheets.get(spec.name, spec.state)
         if state != spec.state:
-            issues.append(Issue(f"{label}:{spec.name}", EXTRA_SHEET, f"sheet is {state}"))
+            issues.append(Place(label, spec.name).issue(EXTRA_SHEET, f"sheet is {state}"))
     for name, target in built.schema.names.items():
         got = names.get(name)
         if got is None or not same_formula(got, target):
-            where = "is missing" if got is None else f"points at {got}, not {target}"
-            issues.append(Issue(label, DEFINED_NAME, f"defined name {name} {where}"))
+            how = "is missing" if got is None else f"points at {got}, not {target}"
+            issues.append(Issue.at(label, DEFINED_NAME, f"defined name {name} {how}"))
     for name in names.keys() - built.schema.names.keys():
-        if name.startswith("_xlnm."):  # print area and titles: the sheet's PrintSpec
+        if name.startswith("_xlnm."):  # print area and titles: print setup, not results
             continue
-        issues.append(Issue(label, DEFINED_NAME, f"defined name {name} is not in the template"))
+        issues.append(Issue.at(label, DEFINED_NAME, f"defined name {name} is not in the template"))
     return issues
 
 
@@ -130,9 +130,10 @@ def _check_cells(
     planned = built.cells.get(name, {})
     issues = []
     for ref in sheet.cells.keys() - planned.keys():
-        issues.append(Issue(f"{label}:{name}!{ref}", INPUT_CHANGED, "cell is not in the template"))
+        where = Place(label, name, ref)
+        issues.append(where.issue(INPUT_CHANGED, "cell is not in the template"))
     for ref, (formula, value) in planned.items():
-        where = f"{label}:{name}!{ref}"
+        where = Place(label, name, ref)
         cell = sheet.cells.get(ref)
         spec = specs.get(ref)
         if spec is not None and spec.kind == "formula":  # held to the template, not the plan
@@ -141,26 +142,26 @@ def _check_cells(
             issues += _check_formula(where, cell, formula, value)
         elif cell is None or cell.formula is not None or not _same(cell, value):
             got = "nothing" if cell is None else repr(_shown(cell))
-            issues.append(Issue(where, INPUT_CHANGED, f"holds {got}, not {value!r}"))
+            issues.append(where.issue(INPUT_CHANGED, f"holds {got}, not {value!r}"))
         if spec is not None and spec.validation and ref not in sheet.validated:
-            issues.append(Issue(where, VALIDATION_REMOVED, "the list of allowed values is missing"))
+            issues.append(where.issue(VALIDATION_REMOVED, "the list of allowed values is missing"))
     if name == META:
         issues += _check_fingerprint(built, label, sheet)
     return issues
 
 
-def _check_formula(where: str, cell: _Cell | None, expected: str, value: Any) -> list[Issue]:
+def _check_formula(where: Place, cell: _Cell | None, expected: str, value: Any) -> list[Issue]:
     if cell is None or (cell.formula is None and cell.value is None):
-        return [Issue(where, FORMULA_DELETED, f"the template's formula {expected} is missing")]
+        return [where.issue(FORMULA_DELETED, f"the template's formula {expected} is missing")]
     if cell.formula is None:
         message = f"the constant {_shown(cell)!r} stands where the formula {expected} belongs"
-        return [Issue(where, CONSTANT_OVER_FORMULA, message)]
+        return [where.issue(CONSTANT_OVER_FORMULA, message)]
     if not same_formula("=" + cell.formula, expected):
         message = f"formula ={cell.formula} differs from the template's {expected}"
-        return [Issue(where, FORMULA_EDITED, message)]
+        return [where.issue(FORMULA_EDITED, message)]
     if not _same(cell, value):
         message = f"cached value {_shown(cell)!r} differs from the engine's {value!r}"
-        return [Issue(where, CACHE_MISMATCH, message)]
+        return [where.issue(CACHE_MISMATCH, message)]
     return []
 
 
@@ -171,7 +172,7 @@ def _check_fingerprint(built: BuiltWorkbook, label: str, sheet: _Sheet) -> list[
     got = None if ref is None else sheet.cells.get(value_col + ref[len(key_col) :])
     if got is None or _shown(got) != fingerprint(built.schema, built.mode):
         message = "the formula fingerprint is not the template's"
-        return [Issue(f"{label}:{META}", FINGERPRINT, message)]
+        return [Place(label, META).issue(FINGERPRINT, message)]
     return []
 
 

@@ -8,7 +8,6 @@ import pytest
 
 from kpixl.actuals import Actuals, Cell
 from kpixl.engine.attainment import Direction, attainment
-from kpixl.engine.comparison import compare, crossings_of
 from kpixl.engine.scenarios import (
     ScenarioFee,
     actual_for_level,
@@ -18,7 +17,7 @@ from kpixl.engine.scenarios import (
     scenarios,
 )
 from kpixl.engine.settle import settle
-from kpixl.model import Contract, Fee, contract_from_data
+from kpixl.model import Contract, contract_from_data
 from kpixl.ratecard import DEFAULT_LEVELS
 from tests.workbook.contracts import case
 
@@ -140,48 +139,3 @@ def test_lower_kpi_without_baseline_stops_at_zero() -> None:
     (row,) = scenarios(contract_from_data(data), [2.5])
     assert dict(row.actuals)["tacos"] == 0.0
     assert dict(row.attainments)["tacos"] == 2.0
-
-
-def test_compare_two_quotes(spec_contract: Contract) -> None:
-    other = spec_contract.model_copy(
-        update={"id": "LOW-BASE", "fee": Fee(base=15000, pool=8000, period_cap=31500)}
-    )
-    result = compare([spec_contract, other])
-    assert result.gmv_basis == 180000
-    # The second quote: base 15000 + the same factors on pool 8000.
-    # L=0.8: 8000·0.5·0.8 + 8000·0.3·0.5 = 3200 + 1200 = 4400 -> 19400.
-    assert [r.totals for r in result.rows] == [
-        (9000, 15000),
-        (9000, 15000),
-        (20550, 19400),
-        (30000, 23000),
-        (36720, 25560),
-        (40500, 27360),
-    ]
-    assert [r.cheapest for r in result.rows] == [
-        ("ACME-AMZ-US-2027",),
-        ("ACME-AMZ-US-2027",),
-        ("LOW-BASE",),
-        ("LOW-BASE",),
-        ("LOW-BASE",),
-        ("LOW-BASE",),
-    ]
-    assert result.rows[3].rates == (30000 / 180000, 23000 / 180000)
-    # A − B is −6000 at L=0.5 and +1150 at L=0.8: t = 6000 / 7150 of the way.
-    (crossing,) = result.crossings
-    t = 6000 / 7150
-    assert crossing.level == pytest.approx(0.5 + 0.3 * t)
-    assert crossing.total == pytest.approx(9000 + t * (20550 - 9000))
-
-
-def test_crossings_meeting_exactly_at_a_level() -> None:
-    levels = [0, 0.5, 1.0]
-    (crossing,) = crossings_of("a", "b", levels, [1, 5, 9], [3, 5, 7])
-    assert (crossing.level, crossing.total) == (0.5, 5)
-    assert crossings_of("a", "b", levels, [1, 2, 3], [1, 4, 5]) == []
-
-
-def test_compare_refuses_mixed_currencies(spec_contract: Contract) -> None:
-    other = spec_contract.model_copy(update={"currency": "EUR"})
-    with pytest.raises(ValueError, match="different currencies"):
-        compare([spec_contract, other])

@@ -43,6 +43,7 @@ def test_structure(spec_contract: Contract, spec_actuals: Actuals, tmp_path: Pat
         "Guardrails",
         "Actuals",
         "Settlement",
+        "Statement",
         "RateCard",
         "_kpixl",
     ]

@@ -16,6 +16,7 @@ import pytest
 from openxml_audit import OpenXmlValidator
 
 from kpixl.actuals import Actuals
+from kpixl.engine.commitments import commitment_rows
 from kpixl.engine.comparison import compare
 from kpixl.model import Contract, Fee
 from kpixl.workbook.build import build_workbook
@@ -61,7 +62,10 @@ def test_comparison_and_summary_workbooks_have_no_findings(
     other = spec_contract.model_copy(
         update={"id": "LOW-BASE", "fee": Fee(base=15000, pool=8000, period_cap=31500)}
     )
-    write_comparison(compare([spec_contract, other]), tmp_path / "compare.xlsx")
+    quotes = [spec_contract, other]
+    result = compare(quotes)
+    rows = commitment_rows(quotes, result.names)
+    write_comparison(result, rows, tmp_path / "compare.xlsx")
     assert _findings(tmp_path / "compare.xlsx") == []
     table = SummaryTable(
         "Summary", ("contract", "total", "share"), [["A", 1234.5, 0.25], ["B", None, 0.5]], (2, 2)

@@ -29,6 +29,8 @@ def same(found: Any, expected: Any, money: bool) -> bool:
         return found in (None, "") and expected in (None, "")
     if isinstance(expected, bool) or isinstance(found, bool):
         return bool(found) == bool(expected) and type(found) is type(expected)
+    if isinstance(expected, str) or isinstance(found, str):  # the Statement's text cells
+        return bool(found == expected)
     tolerance = 0.005 if money else 1e-9 * max(1.0, abs(float(expected)))
     return abs(float(found) - float(expected)) <= tolerance
 

@@ -1,0 +1,64 @@
+"""Start-up: `kpixl --version` and `import kpixl` load no heavy library; each command's group."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+import kpixl
+from kpixl.cli import app
+from kpixl.cli.app import COMMANDS, GROUPS
+
+HEAVY = ("numpy", "pydantic", "pandas", "openpyxl", "xlsxwriter", "formulas", "yaml")
+
+
+def _modules_after(code: str) -> set[str]:
+    probe = f"{code}\nimport sys\nprint(' '.join(sorted(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True,
+                          text=True)  # fmt: skip
+    return set(done.stdout.split())
+
+
+def test_version_option() -> None:
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output == f"kpixl {kpixl.__version__}\n"
+    done = subprocess.run([sys.executable, "-m", "kpixl", "--version"], check=True,
+                          capture_output=True, text=True)  # fmt: skip
+    assert done.stdout == f"kpixl {kpixl.__version__}\n"
+
+
+def test_version_and_import_load_nothing_heavy() -> None:
+    for code in (
+        "import kpixl",
+        "import sys\nsys.argv = ['kpixl', '--version']\nfrom kpixl.cli import main\nmain()",
+    ):
+        loaded = _modules_after(code)
+        assert [name for name in HEAVY if name in loaded] == [], code
+
+
+def test_public_names_load_on_first_use() -> None:
+    assert sorted(kpixl.__all__) == sorted([*kpixl._HOMES, "__version__"])
+    for name in kpixl._HOMES:
+        assert getattr(kpixl, name).__name__ == name
+
+
+def test_every_command_is_in_its_group() -> None:
+    commands = {info.name: info.callback.__module__ for info in app.registered_commands}
+    groups = {info.name: info.typer_instance.registered_commands[0].callback.__module__
+              for info in app.registered_groups}  # fmt: skip
+    found = {name: module.removeprefix("kpixl.cli.") for name, module in
+             {**commands, **groups}.items()}  # fmt: skip
+    assert found == COMMANDS
+    assert sorted(set(found.values())) == sorted(GROUPS)
+
+
+def test_a_command_loads_only_its_group() -> None:
+    code = (
+        "import sys\nsys.argv = ['kpixl', 'settle', '--help']\nfrom kpixl.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass"
+    )
+    loaded = _modules_after(code)
+    assert {f"kpixl.cli.{g}" for g in GROUPS} & loaded == {"kpixl.cli.settle"}
