@@ -43,6 +43,10 @@ def schema_command(
     lang: Annotated[
         Language, typer.Option(help="Label language for a concrete template.")
     ] = Language.both,
+    client_copy: Annotated[
+        bool,
+        typer.Option("--client-copy", help="The template of the client copy (no pricing)."),
+    ] = False,
 ) -> None:
     """Print the JSON Schema of contract files, or the workbook template schema."""
     if kind is SchemaKind.contract:
@@ -53,6 +57,7 @@ def schema_command(
 
         sys.stdout.write(json.dumps(mapping_json_schema(), indent=2, ensure_ascii=False) + "\n")
         return
+    from kpixl.workbook.layout import Variant
     from kpixl.workbook.template import template_json_schema, template_schema
 
     if contract is None:
@@ -62,7 +67,8 @@ def schema_command(
         terms = load_contract(contract)
     except KpixlError as e:
         fail(e)
-    sys.stdout.write(template_schema(terms, lang_of(lang)).to_json() + "\n")
+    variant: Variant = "client" if client_copy else "full"
+    sys.stdout.write(template_schema(terms, lang_of(lang), variant=variant).to_json() + "\n")
 
 
 @app.command("quote")
@@ -81,12 +87,20 @@ def quote_command(
     formulas: FormulasOption = Formulas.native,
     lang: Annotated[Language, typer.Option(help="Label language.")] = Language.both,
     rate_card: RateCardOption = None,
+    client_copy: Annotated[
+        bool,
+        typer.Option(
+            "--client-copy",
+            help="The copy to send the client: no internal pricing (no Pricing or RateCard "
+            "sheet, no team cost, risk premium or margin).",
+        ),
+    ] = False,
 ) -> None:
     """Build the standard quoting workbook of a contract (with cached values)."""
     from kpixl.intake.evidence import load_evidence
     from kpixl.workbook.build import build_workbook
     from kpixl.workbook.evidence import recorded_table
-    from kpixl.workbook.layout import load_fitting_card
+    from kpixl.workbook.layout import Variant, load_fitting_card
     from kpixl.workbook.tables import read_actuals, read_adjustments
 
     mode, language = mode_of(formulas), lang_of(lang)
@@ -101,12 +115,12 @@ def quote_command(
         table = None
         if evidence is not None and rows is not None:
             table = recorded_table(terms, load_evidence(evidence), rows)
-        build_workbook(
-            terms, rows, adjusted, mode, language, output, rate_card=card, evidence=table
-        )
+        variant: Variant = "client" if client_copy else "full"
+        build_workbook(terms, rows, adjusted, mode, language, output, card, variant, evidence=table)
     except KpixlError as e:
         fail(e)
-    err.print(f"wrote {output} ({mode} formulas)")
+    copy = ", client copy" if client_copy else ""
+    err.print(f"wrote {output} ({mode} formulas{copy})")
 
 
 @app.command("recalc")

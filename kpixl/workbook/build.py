@@ -21,6 +21,7 @@ from xlsxwriter.worksheet import CellFormulaTuple, Worksheet
 
 from kpixl.actuals import Actuals, Adjustments
 from kpixl.atomic import atomic_write_bytes
+from kpixl.engine.curve_words import point_count
 from kpixl.model import Contract
 from kpixl.ratecard import RateCard, RateCardError
 from kpixl.workbook.cached import (
@@ -35,29 +36,37 @@ from kpixl.workbook.cached import (
 from kpixl.workbook.evidence import EvidenceTable, evidence_cells, evidence_names
 from kpixl.workbook.layout import (
     ACTUALS,
-    KPIS,
-    META,
+    CURVE_CHART_ROWS,
+    KPI_LINES,
     META_KEY_COL,
     PACING,
     QUOTE,
+    SCENARIO_CHART_ROWS,
     SCENARIO_ROWS,
     SCHEMA_ID,
     SCHEMA_VERSION,
     SETTLEMENT,
     STATEMENT,
-    TIERS,
     CellSpec,
     Lang,
     Layout,
     Mode,
+    SheetSpec,
     TemplateSchema,
+    Variant,
     cell,
     sample_rate_card,
     sheet_misfits,
 )
 from kpixl.workbook.pacing_sheet import PacingLayout
 from kpixl.workbook.statement import WRAPPED_LABELS, print_statement, stands_out, wraps
-from kpixl.workbook.template import fingerprint, fixed_label, formula_text, template_schema
+from kpixl.workbook.template import (
+    client_terms,
+    fingerprint,
+    fixed_label,
+    formula_text,
+    template_schema,
+)
 from kpixl.workbook.terms import input_values
 
 GENERATOR = "kpixl 0.1.0"
@@ -92,6 +101,7 @@ def build_workbook(
     lang: Lang = "both",
     out: Path = Path("quote.xlsx"),
     rate_card: RateCard | None = None,
+    variant: Variant = "full",
     evidence: EvidenceTable | None = None,
 ) -> Path:
     """Write the quoting workbook of a contract atomically: :func:`build_bytes`, to ``out``.
@@ -103,7 +113,7 @@ def build_workbook(
         ActualsError: the actuals or adjustments do not fit the contract.
         RateCardError: the rate card does not fit the RateCard sheet (KX127).
     """
-    built = build_bytes(contract, actuals, adjustments, mode, lang, rate_card, evidence)
+    built = build_bytes(contract, actuals, adjustments, mode, lang, rate_card, variant, evidence)
     atomic_write_bytes(out, built.data)
     return out
 
@@ -115,6 +125,7 @@ def build_bytes(
     mode: Mode = "native",
     lang: Lang = "both",
     rate_card: RateCard | None = None,
+    variant: Variant = "full",
     evidence: EvidenceTable | None = None,
 ) -> BuiltWorkbook:
     """Build the quoting workbook of a contract in memory (what ``build_workbook`` writes).
@@ -127,6 +138,8 @@ def build_bytes(
         lang: label language: ``en``, ``zh`` or ``both``.
         rate_card: the rate card the RateCard sheet starts with (and the pricing block prices
             the quote with); default: the shipped sample card.
+        variant: ``full``, or ``client``: the copy for the client, without the contract's
+            quote section, the Pricing and RateCard sheets (no internal pricing, SPEC §7).
         evidence: what ``kpixl ingest`` read and the figures it gave, for the evidence table
             beside the actuals (``kpixl.workbook.evidence``), or None.
 
@@ -141,14 +154,16 @@ def build_bytes(
     misfits = [] if rate_card is None else sheet_misfits(card, card.name)  # the sample fits
     if misfits:
         raise RateCardError.from_issues(misfits)
+    if variant == "client":
+        contract = client_terms(contract)
     data = resolved(contract, actuals, adjustments)  # first: it names every bad cell
     grid = actuals_grid(contract, actuals, adjustments)
-    schema = template_schema(contract, lang, len(grid.adjustments))
+    schema = template_schema(contract, lang, len(grid.adjustments), variant)
     layout = Layout(contract, len(grid.adjustments))
     scenario = default_scenario_inputs(contract, card)
     values = cached_values(layout, grid, data, scenario)
     stream = io.BytesIO()
-    cells = _write(stream, schema, layout, grid, values, mode, lang, card, evidence)
+    cells = _write(stream, schema, layout, grid, values, mode, lang, card, variant, evidence)
     return BuiltWorkbook(stream.getvalue(), schema, mode, cells, layout, scenario)
 
 
@@ -183,16 +198,27 @@ class _Formats:
 
     def __init__(self, book: Workbook) -> None:
         self.book = book
-        self.cache: dict[tuple[str | None, bool, bool, bool], Any] = {}
+        self.cache: dict[tuple[str | None, bool, bool, bool, int | None, bool], Any] = {}
 
     def get(
-        self, number_format: str | None, locked: bool, bold: bool = False, wrap: bool = False
+        self,
+        number_format: str | None,
+        locked: bool,
+        bold: bool = False,
+        wrap: bool = False,
+        size: int | None = None,
+        left: bool = False,
     ) -> Any:
-        key = (number_format, locked, bold, wrap)
+        key = (number_format, locked, bold, wrap, size, left)
         if key not in self.cache:
-            props: dict[str, Any] = {"locked": locked, "bold": bold}
+            # Top-aligned: a label beside a wrapped text of several lines reads with its first.
+            props: dict[str, Any] = {"locked": locked, "bold": bold, "valign": "top"}
+            if size is not None:
+                props["font_size"] = size
+            if left:
+                props["align"] = "left"
             if wrap:
-                props.update({"text_wrap": True, "valign": "top"})
+                props["text_wrap"] = True
             if number_format:
                 props["num_format"] = number_format
             if not locked:
@@ -210,6 +236,7 @@ def _write(
     mode: Mode,
     lang: Lang,
     card: RateCard,
+    variant: Variant = "full",
     evidence: EvidenceTable | None = None,
 ) -> dict[str, dict[str, PlannedCell]]:
     options = {
@@ -221,7 +248,7 @@ def _write(
     book = xlsxwriter.Workbook(stream, options)
     book.set_properties(
         {
-            "title": f"kpixl quote {schema.contract_id}",
+            "title": f"{'Proposal' if variant == 'client' else 'kpixl quote'} {schema.contract_id}",
             "author": "kpixl",
             "created": FIXED_CREATED,
             "comments": GENERATOR,
@@ -238,8 +265,8 @@ def _write(
             sheet.freeze_panes(*sheet_spec.freeze)
         if sheet_spec.state == "veryHidden":
             sheet.very_hidden()
-        sheet.set_landscape()
-        sheet.fit_to_pages(1, 0)
+        _print_setup(sheet, sheet_spec, schema.contract_id)
+        _group(sheet, sheet_spec)
         sheet.protect("", {"format_columns": True, "format_rows": True})
     formats = _Formats(book)
     inputs = input_values(layout, grid, card, schema)
@@ -252,8 +279,10 @@ def _write(
         "formula_mode": mode,
         "lang": lang,
         "adjustment_rows": len(grid.adjustments),
+        "variant": variant,
     }
     planned: dict[str, dict[str, PlannedCell]] = {spec.name: {} for spec in schema.sheets}
+    heights: dict[int, float] = {}  # Quote rows heightened for wrapped proposal texts
     for spec in schema.cells:
         sheet, cells = sheets[spec.sheet], planned[spec.sheet]
         if spec.kind == "formula":
@@ -272,22 +301,108 @@ def _write(
             cells[spec.ref], cells[name_ref] = (None, str(meta[key])), (None, key)
         elif spec.role == "label":
             text = fixed_label(spec.key, layout, lang) or ""
-            # Settlement headers are long bilingual labels over narrow number columns: wrap them.
-            wrap = spec.sheet == SETTLEMENT and spec.key.startswith("label.settlement.")
-            wrap = wrap or spec.key.startswith(("label.scenario.", "label.scenario_kpi["))
-            wrap = wrap or spec.key.startswith(WRAPPED_LABELS)
-            sheet.write_string(
-                *_rowcol(spec.ref), text, formats.get(None, True, bold=True, wrap=wrap)
-            )
-            cells[spec.ref] = (None, text)
+            cells.update(_write_label(sheet, spec, text, formats, heights))
         else:
             cells[spec.ref] = (None, _write_value(sheet, spec, inputs.get(spec.key), formats))
+    for row, height in heights.items():
+        sheets[QUOTE].set_row(row, height)
     if evidence is not None:
         _write_evidence(book, sheets[ACTUALS], layout, evidence, lang, formats)
     _finish(book, sheets, schema, layout)
     print_statement(sheets[STATEMENT], layout, grid.adjustments)
     book.close()
     return planned
+
+
+def _write_label(
+    sheet: Worksheet, spec: CellSpec, text: str, formats: _Formats, heights: dict[int, float]
+) -> dict[str, PlannedCell]:
+    """Write a label; returns the cells written (a merged text's blank cells among them)."""
+    row, col = _rowcol(spec.ref)
+    if spec.span > 1 or spec.key.startswith("label.proposal."):
+        _write_text(sheet, spec, text, formats, heights)
+        merged: dict[str, PlannedCell] = {
+            cell(row, c): (None, None) for c in range(col + 1, col + spec.span)
+        }
+        return {spec.ref: (None, text), **merged}
+    # Settlement headers are long bilingual labels over narrow number columns: wrap them.
+    wrap = spec.sheet == SETTLEMENT and spec.key.startswith("label.settlement.")
+    wrap = wrap or spec.key.startswith(("label.scenario.", "label.scenario_kpi["))
+    wrap = wrap or spec.key.startswith(WRAPPED_LABELS)
+    heading = spec.sheet == QUOTE and spec.key.removeprefix("label.") in HEADINGS
+    fmt = formats.get(None, True, bold=True, wrap=wrap, size=_size(spec.key, heading))
+    sheet.write_string(row, col, text, fmt)
+    return {spec.ref: (None, text)}
+
+
+#: Quote headings, printed larger.
+HEADINGS = ("fee_structure", "scenarios", "kpi_terms", "terms", "curves", "signature", "working")
+#: Characters of wrapped text a printed Quote line holds per column spanned (about).
+_CHARS_PER_COLUMN = 16.0
+_LINE_HEIGHT = 15.0
+
+
+def _size(key: str, heading: bool) -> int | None:
+    if key == "label.quote_title":
+        return 16
+    return 12 if heading else None
+
+
+def _text_width(text: str) -> int:
+    """Display width of a line: CJK characters take two columns."""
+    return sum(2 if ord(ch) >= 0x2E80 else 1 for ch in text)
+
+
+def _write_text(
+    sheet: Worksheet, spec: CellSpec, text: str, formats: _Formats, heights: dict[int, float]
+) -> None:
+    """A proposal text: merged over its span, wrapped, its row as high as its lines need."""
+    row, col = _rowcol(spec.ref)
+    bold = ".name" in spec.key or spec.key.endswith(".party.client") or ".party." in spec.key
+    fmt = formats.get(None, True, bold=bold, wrap=True)
+    if spec.span > 1:
+        sheet.merge_range(row, col, row, col + spec.span - 1, text, fmt)
+    else:
+        sheet.write_string(row, col, text, fmt)
+    width = spec.span * _CHARS_PER_COLUMN + (17 if col == 0 else 0)
+    lines = sum(max(1, -(-_text_width(part) // int(width))) for part in text.split("\n"))
+    heights[row] = max(heights.get(row, _LINE_HEIGHT), lines * _LINE_HEIGHT)
+
+
+def _group(sheet: Worksheet, spec: SheetSpec) -> None:
+    """Outline the sheet's helper columns: grouped and collapsed (hidden until opened)."""
+    widths = dict(spec.widths)
+    for first, last in spec.groups:
+        for col in range(first, last + 1):
+            sheet.set_column(col, col, widths.get(col), None, {"level": 1, "hidden": True})
+        after = last + 1
+        sheet.set_column(after, after, widths.get(after), None, {"collapsed": True})
+
+
+#: XlsxWriter's paper code of A4.
+A4 = 9
+
+
+def _print_setup(sheet: Worksheet, spec: SheetSpec, contract_id: str) -> None:
+    """A4, fit to one page wide; client-facing sheets portrait with header and footer."""
+    printing = spec.printing
+    sheet.set_paper(A4)
+    if printing.portrait:
+        sheet.set_portrait()
+    else:
+        sheet.set_landscape()
+    sheet.fit_to_pages(1, printing.pages_tall or 0)
+    if printing.area is not None:
+        sheet.print_area(*printing.area)
+    if printing.repeat_rows is not None:
+        sheet.repeat_rows(*printing.repeat_rows)
+    if printing.breaks:
+        sheet.set_h_pagebreaks(list(printing.breaks))
+    if printing.header_footer:
+        name = contract_id.replace("&", "&&")
+        sheet.set_header(f"&L{name}&R&A")
+        sheet.set_footer("&L" + name + "&RPage &P of &N")
+        sheet.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.75)
 
 
 def _write_evidence(
@@ -316,7 +431,9 @@ def _write_value(sheet: Worksheet, spec: CellSpec, value: Any, formats: _Formats
     """Write an input or fixed cell; returns the value as written (text for anything else)."""
     row, col = _rowcol(spec.ref)
     locked = spec.kind == "fixed"
-    fmt = formats.get(spec.number_format, locked)
+    # The proposal's header values read as one column of text: left-aligned.
+    left = spec.sheet == QUOTE and spec.key.startswith("quote.") and "[" not in spec.key
+    fmt = formats.get(spec.number_format, locked, left=left)
     if spec.validation:
         # A single "=Sheet!$A$2:$A$9" is a range of choices (a literal list holds 255 characters).
         ranged = len(spec.validation) == 1 and spec.validation[0].startswith("=")
@@ -351,14 +468,21 @@ def _finish(
     pacing.set_footer("&CPage &P / &N")
     _chart(book, sheets[QUOTE], layout)
     _scenario_chart(book, sheets[QUOTE], layout)
-    for name in (KPIS, TIERS, ACTUALS, SETTLEMENT, META):
-        sheets[name].set_landscape()
+    for k in range(layout.k):
+        _curve_chart(book, sheets[QUOTE], layout, k)
     sheets[SETTLEMENT].set_row(0, 48)  # three lines of wrapped bilingual header
     sheets[QUOTE].set_row(layout.scenario_header_row, 48)  # wrapped scenario headers
+    sheets[QUOTE].set_row(0, 24)  # the 16-point title
+    for k in range(layout.k):  # a thin gap between KPI blocks
+        sheets[QUOTE].set_row(layout.kpi_line_row(k, KPI_LINES[-1]) + 1, 6)
+
+
+#: Width in pixels of the printed Quote columns (A to H), which charts span.
+_PRINT_WIDTH = 900
 
 
 def _chart(book: Workbook, sheet: Worksheet, layout: Layout) -> None:
-    """A column chart of the fee per period (base and bonus stacked)."""
+    """A column chart of the fee per period (base and bonus stacked), in the working area."""
     chart = book.add_chart({"type": "column", "subtype": "stacked"})
     head = layout.per_period_row
     first, last = head + 1, head + layout.n
@@ -371,8 +495,7 @@ def _chart(book: Workbook, sheet: Worksheet, layout: Layout) -> None:
             }
         )
     chart.set_title({"name": "Fee per period / 各期服务费"})
-    # With a quote the pricing block fills column F below the scenario table: chart beside it.
-    sheet.insert_chart(head, layout.pricing_col + (3 if layout.priced else 0), chart)
+    sheet.insert_chart(head, 5, chart)
 
 
 def _scenario_chart(book: Workbook, sheet: Worksheet, layout: Layout) -> None:
@@ -392,5 +515,44 @@ def _scenario_chart(book: Workbook, sheet: Worksheet, layout: Layout) -> None:
     lines.add_series({**series("cps_fee", "CPS / 纯佣金"), "marker": {"type": "diamond"}})
     columns.combine(lines)
     columns.set_title({"name": "Fee per scenario / 各情景服务费"})
-    columns.set_x_axis({"name": "Attainment level / 达成水平"})
-    sheet.insert_chart(layout.scenario_cps_row, layout.scenario_chart_col, columns)
+    columns.set_x_axis({"name": "Attainment level / 达成水平", "num_format": "0%"})
+    columns.set_y_axis({"num_format": "#,##0", "min": 0})
+    columns.set_legend({"position": "bottom"})
+    columns.set_size({"width": _PRINT_WIDTH, "height": SCENARIO_CHART_ROWS * 20})
+    sheet.insert_chart(layout.scenario_chart_row, 0, columns, {"x_offset": 2, "y_offset": 4})
+
+
+def _curve_chart(book: Workbook, sheet: Worksheet, layout: Layout, k: int) -> None:
+    """KPI k's payout curve: factor against attainment, from its points beside the sheet."""
+    kpi = layout.contract.kpis[k]
+    head = layout.curve_header_row
+    first, last = head + 1, head + point_count(kpi)
+    x_col, f_col = layout.curve_col(k, "x"), layout.curve_col(k, "f")
+    chart = book.add_chart({"type": "scatter", "subtype": "straight"})
+    chart.add_series(
+        {
+            "name": kpi.code,
+            "categories": [QUOTE, first, x_col, last, x_col],
+            "values": [QUOTE, first, f_col, last, f_col],
+            "line": {"width": 2.25},
+        }
+    )
+    title = kpi.name or kpi.code
+    title = f"{title} / {kpi.name_zh}" if kpi.name_zh else title
+    chart.set_title({"name": title, "name_font": {"size": 10}})
+    chart.set_x_axis(
+        {
+            "min": 0,
+            "major_unit": 0.5,
+            "num_format": "0%",
+            "name": "attainment / 达成率",
+            "name_font": {"size": 8},
+            "major_gridlines": {"visible": True, "line": {"color": "#DDDDDD"}},
+        }
+    )
+    chart.set_y_axis({"min": 0, "name": "factor / 系数", "name_font": {"size": 8}})
+    chart.set_legend({"none": True})
+    width = _PRINT_WIDTH // layout.curves_per_row - 8
+    chart.set_size({"width": width, "height": CURVE_CHART_ROWS * 20 - 8})
+    row, position = layout.curve_chart_place(k)
+    sheet.insert_chart(row, 0, chart, {"x_offset": 2 + position * (width + 8), "y_offset": 4})

@@ -21,6 +21,7 @@ from kpixl.model import Contract
 from kpixl.ratecard import DEFAULT_LEVELS, QuoteInputs, RateCard, RateCardError
 from kpixl.workbook.layout import (
     PACING,
+    PRICING,
     PRICING_RESULTS,
     QUOTE,
     QUOTE_TOTALS,
@@ -95,7 +96,7 @@ def pricing_values(
         inputs: the inputs the workbook holds.
 
     Returns:
-        Values by Quote address (blank when the inputs cannot be priced) and the price.
+        Values by Pricing address (blank when the inputs cannot be priced) and the price.
     """
     if not layout.priced:
         return {}, None
@@ -185,7 +186,8 @@ def cached_values(
             values[QUOTE][layout.quote_period(key, p)] = rows[p][key]
     inputs = default_scenario_inputs(contract) if scenario is None else scenario
     priced_cells, price = pricing_values(layout, inputs)
-    values[QUOTE].update(priced_cells)
+    if priced_cells:
+        values[PRICING] = dict(priced_cells)
     values[QUOTE].update(scenario_values(layout, inputs, None if price is None else price.list))
     chosen = inputs.statement_period
     if chosen is None:
@@ -313,9 +315,9 @@ def _settlement_rows(
         row["base"] = period.base
         row["total"] = period.total
         row["cum_bonus"] = period.cumulative_bonus
-        row["miss"] = period.miss
+        row["miss"] = float(period.miss)  # 1 / 0, shown as ✓ / — (see cellformulas)
         row["streak"] = float(period.miss_streak)
-        row["exit"] = period.exit_eligible
+        row["exit"] = float(period.exit_eligible)
         if period.to_date_bonus is not None:
             row["to_date"] = period.to_date_bonus
     return blank

@@ -268,7 +268,10 @@ def _settlement_expr(layout: Layout, key: str, p: int, mode: Mode) -> str:  # no
         return _round(f"{layout.s('paid_before', p)}+{layout.s('bonus', p)}", layout, mode)
     if key == "miss":
         threshold = layout.quote("exit_threshold")
-        return _if_number(threshold, f"{layout.s('w', p)}<{threshold}", "FALSE")
+        # 1 / 0 rather than TRUE / FALSE: a number format shows them as ✓ / — in every
+        # application (Excel shows a boolean as TRUE whatever its format).
+        flag = _if_number(threshold, f"{layout.s('w', p)}<{threshold}", "FALSE")
+        return f"IF({flag},1,0)"
     if key == "streak":
         before = "0" if p == 1 else f"N({layout.s('streak', p - 1)})"
         return f"IF({layout.s('miss', p)},{before}+1,0)"
@@ -276,7 +279,8 @@ def _settlement_expr(layout: Layout, key: str, p: int, mode: Mode) -> str:  # no
         # The streak column carries the exit rule in both modes: KPIXL_EXIT over a range spills
         # an array, which a single cell would show by implicit intersection.
         consecutive = layout.quote("exit_consecutive")
-        return _if_number(consecutive, f"{layout.s('streak', p)}>={consecutive}", "FALSE")
+        flag = _if_number(consecutive, f"{layout.s('streak', p)}>={consecutive}", "FALSE")
+        return f"IF({flag},1,0)"
     raise KeyError(key)
 
 

@@ -60,7 +60,27 @@ QUOTE, KPIS, TIERS, GUARDRAILS, ACTUALS, SETTLEMENT, RATECARD, META = (
 )
 STATEMENT = "Statement"  # the client's statement of one period (kpixl/workbook/statement.py)
 PACING = "Pacing"  # the open period's projection (kpixl/workbook/pacing_sheet.py)
-SHEETS = (QUOTE, KPIS, TIERS, GUARDRAILS, ACTUALS, SETTLEMENT, STATEMENT, PACING, RATECARD, META)
+#: The sales pricing inputs and the SPEC §6 price: a working sheet that never prints.
+PRICING = "Pricing"
+SHEETS = (
+    QUOTE,
+    KPIS,
+    TIERS,
+    GUARDRAILS,
+    ACTUALS,
+    SETTLEMENT,
+    STATEMENT,
+    PACING,
+    PRICING,
+    RATECARD,
+    META,
+)
+#: Template variants: the agency's workbook, and the copy sent to the client (SPEC §7), which
+#: holds no internal pricing (no Pricing or RateCard sheet, no quote section).
+Variant = Literal["full", "client"]
+VARIANTS: tuple[Variant, ...] = ("full", "client")
+#: Sheets a client reads and prints (A4 portrait, fit to one page wide).
+CLIENT_FACING = (QUOTE, STATEMENT)
 
 # Dropdown lists: the model's word lists, never spelled again.
 DIRECTIONS: tuple[str, ...] = get_args(Direction)
@@ -77,6 +97,8 @@ SPARE_ADJUSTMENT_ROWS = 20
 
 PERCENT = "0.00%"
 DATE = "yyyy-mm-dd"
+#: A flag as words where the application formats booleans (LibreOffice; Excel shows TRUE).
+YES_NO = '"yes / 是";"yes / 是";"no / 否"'
 #: The number format of an amount in the contract currency (its decimals decide the format).
 MONEY = "money"
 
@@ -113,7 +135,7 @@ QUOTE_FIELDS: tuple[Column, ...] = (
     Column("period", "Period", "结算周期", "text", PERIOD_KINDS, "period"),
     Column("periods", "Periods", "期数", "integer", None, "periods"),
     Column("settlement", "Settlement", "结算方式", "text", SETTLEMENT_MODES, "settlement"),
-    Column("clawback", "Clawback", "追回", "bool", ("TRUE", "FALSE"), "clawback"),
+    Column("clawback", "Clawback", "追回", "bool", ("TRUE", "FALSE"), "clawback", YES_NO),
     Column("revenue_kpi", "Revenue KPI", "销售额指标", "text", None, "revenue_kpi"),
     Column("base", "Base fee per period", "每期基础服务费", "number", None, "fee.base", MONEY),
     Column("pool", "Bonus pool per period", "每期绩效奖金池", "number", None, "fee.pool", MONEY),
@@ -190,6 +212,7 @@ META_KEYS = (
     "formula_mode",
     "lang",
     "adjustment_rows",
+    "variant",
 )
 META_KEY_COL, META_VALUE_COL = 0, 1
 #: RateCard sheet tables, side by side (name column, value column, a gap): key, the name
@@ -237,6 +260,16 @@ SCENARIO_KPI_COLUMNS: tuple[tuple[str, str, str], ...] = (
 )
 #: One scenario row per default level (SPEC §6); the level cells are inputs.
 SCENARIO_ROWS = 6
+#: Printed columns of the Quote sheet (A to H); helper cells sit right of them.
+QUOTE_PRINT_COLS = 8
+#: Rows the scenario chart takes below the scenario table.
+SCENARIO_CHART_ROWS = 16
+#: The lines of each KPI's block of terms on Quote.
+KPI_LINES = ("title", "definition", "source", "target", "curve")
+#: Payout curve charts: rows high; side by side three (four from four KPIs on).
+CURVE_CHART_ROWS = 10
+#: The signature block's lines (client left, provider right).
+SIGNATURE_LINES = ("party", "name", "title", "signature", "date")
 
 
 def _positions(fields: tuple[tuple[Any, ...], ...]) -> dict[str, int]:
@@ -258,7 +291,20 @@ LABELS: dict[str, tuple[str, str]] = {
     "total_bonus": ("KPI bonus", "绩效奖金"),
     "total_fee": ("Total fee", "总服务费"),
     "per_period": ("Per period", "分期明细"),
-    "pricing": ("Pricing inputs and scenarios", "报价参数与情景"),
+    "scenarios": ("What the fee is at each attainment level", "各达成水平下的服务费"),
+    "fee_structure": ("Fee structure", "费用结构"),
+    "kpi_terms": (
+        "KPI terms: what is measured, where, and how it pays",
+        "KPI条款：考核内容、数据来源与兑付",
+    ),
+    "terms": ("Guardrails, caps, minimum input and exit", "风控、封顶、最低投入与退出"),
+    "curves": (
+        "Payout curves: factor (× the KPI's share of the pool) against attainment",
+        "兑付曲线：系数（× 该KPI奖金份额）与达成率",
+    ),
+    "signature": ("Signatures", "签字"),
+    "working": ("Working area (not printed): fees as settled", "工作区（不打印）：已结算费用"),
+    "curve_points": ("Payout curve points (for the charts)", "兑付曲线数据点（图表用）"),
     "pricing_note": (
         "Fee of period 1 with every KPI at the level, guardrails holding",
         "第1期费用：所有指标处于该达成水平，风控指标均达标",
@@ -306,11 +352,31 @@ class CellSpec:
     #: ``kpis[0].target[3]``), the settlement figure of a formula (``settlement[2].bonus``),
     #: the entry of a meta cell (``fingerprint``), the what-if or actuals entry of an input.
     field: str | None = None
+    #: Columns the cell spans (merged, text wrapped): the proposal's long texts.
+    span: int = 1
+
+
+@dataclass(frozen=True)
+class PrintSpec:
+    """How a sheet prints: A4 portrait or landscape, fit to one page wide, what repeats."""
+
+    portrait: bool = False
+    #: The printed range (0-based first row, first col, last row, last col); None: all.
+    area: tuple[int, int, int, int] | None = None
+    #: Rows repeated at the top of every page (0-based first and last).
+    repeat_rows: tuple[int, int] | None = None
+    #: Rows a new page starts at.
+    breaks: tuple[int, ...] = ()
+    #: Header and footer (contract id, page x of y) on client-facing sheets.
+    header_footer: bool = False
+    #: At most this many pages tall (printed smaller if needed); None: as many as it takes.
+    #: (LibreOffice then ignores the manual breaks, so the Quote does not use it.)
+    pages_tall: int | None = None
 
 
 @dataclass(frozen=True)
 class SheetSpec:
-    """A sheet: name, visibility, frozen panes, column widths and protection."""
+    """A sheet: name, visibility, frozen panes, column widths, protection and printing."""
 
     name: str
     state: Literal["visible", "veryHidden"] = "visible"
@@ -319,6 +385,9 @@ class SheetSpec:
     protected: bool = True
     header_row: int | None = None
     headers: tuple[str, ...] = ()
+    printing: PrintSpec = field(default_factory=PrintSpec)
+    #: Column ranges grouped (outline level 1, collapsible), 0-based first and last.
+    groups: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -331,6 +400,8 @@ class TemplateSchema:
     sheets: tuple[SheetSpec, ...]
     names: dict[str, str]
     cells: tuple[CellSpec, ...] = field(default=())
+    #: ``full``, or ``client``: the copy for the client, without internal pricing (SPEC §7).
+    variant: Variant = "full"
 
     def formula_cells(self) -> tuple[CellSpec, ...]:
         """Every formula cell, in sheet order."""
@@ -342,6 +413,7 @@ class TemplateSchema:
             "schema_id": self.schema_id,
             "version": self.version,
             "contract_id": self.contract_id,
+            "variant": self.variant,
             "sheets": [asdict(sheet) for sheet in self.sheets],
             "names": self.names,
             "cells": [asdict(cell) for cell in self.cells],
@@ -486,7 +558,7 @@ class Layout:
         self.kpi_position = {kpi.code: k for k, kpi in enumerate(contract.kpis)}
         self.priced = priced(contract)
 
-    # Quote ------------------------------------------------------------------------------
+    # Quote: the proposal (SPEC §7), printed on A4 portrait, columns A to H ---------------
     #: Column of the contract header values on Quote (labels are in column A).
     quote_col = 1
 
@@ -499,49 +571,36 @@ class Layout:
         """Absolute reference to a Quote input, e.g. ``Quote!$B$4``."""
         return f"{QUOTE}!{cell(self.quote_row(key), self.quote_col, True)}"
 
-    @property
-    def summary_row(self) -> int:
-        """First row of the fee summary on Quote."""
-        return QUOTE_FIRST_ROW + len(QUOTE_FIELDS) + 1
+    #: The fee structure in one line: heading, then the line (below the header fields).
+    fee_heading_row = QUOTE_FIRST_ROW + len(QUOTE_FIELDS)
+    fee_line_row = fee_heading_row + 1
 
-    @property
-    def per_period_row(self) -> int:
-        """Header row of the per-period summary on Quote."""
-        return self.summary_row + 5
+    # Scenarios (SPEC §6) on page 1 of the proposal: a fixed place whatever the contract.
+    scenario_heading_row = fee_line_row + 2
+    scenario_cps_row = scenario_heading_row + 1
+    scenario_note_row = scenario_cps_row + 1
+    scenario_header_row = scenario_note_row + 1
+    #: First row of the scenario chart, below the table.
+    scenario_chart_row = scenario_header_row + SCENARIO_ROWS + 1
+    #: First per-KPI helper column: right of the printed columns (never printed).
+    scenario_kpi_first_col = QUOTE_PRINT_COLS + 1
 
-    def quote_total(self, key: str) -> str:
-        """Quote-relative address of a fee summary total (``base``, ``bonus``, ``total``)."""
-        return cell(self.summary_row + 1 + QUOTE_TOTALS.index(key), 1)
-
-    def quote_period(self, key: str, p: int) -> str:
-        """Quote-relative address of period p's amount in the per-period summary."""
-        return cell(self.per_period_row + p, 1 + QUOTE_TOTALS.index(key))
-
-    pricing_col = 5  # column F: the pricing area
-
-    # Scenarios (Quote, pricing area) ---------------------------------------------------
-    scenario_cps_row = 4
-    scenario_header_row = 6
-    #: Column of the scenario chart: right of the table's eight columns.
-    scenario_chart_col = pricing_col + len(SCENARIO_COLUMNS) + 1
-    #: First per-KPI helper column: right of the chart (about eight columns wide).
-    scenario_kpi_first_col = scenario_chart_col + 9
-
-    #: Quote-relative address of the CPS rate input, e.g. ``G5``.
-    cps_rate_cell = cell(scenario_cps_row, pricing_col + 1)
+    #: Quote-relative address of the CPS rate input, e.g. ``B29``.
+    cps_rate_cell = cell(scenario_cps_row, 1)
 
     @property
     def cps_rate(self) -> str:
-        """Absolute reference to the CPS rate input, e.g. ``Quote!$G$5``."""
-        return f"{QUOTE}!{cell(self.scenario_cps_row, self.pricing_col + 1, True)}"
+        """Absolute reference to the CPS rate input, e.g. ``Quote!$B$29``."""
+        return f"{QUOTE}!{cell(self.scenario_cps_row, 1, True)}"
 
     def scenario_row(self, i: int) -> int:
         """Quote row of scenario i (0-based)."""
         return self.scenario_header_row + 1 + i
 
-    def scenario_col(self, key: str) -> int:
+    @staticmethod
+    def scenario_col(key: str) -> int:
         """Quote column of a scenario table column."""
-        return self.pricing_col + _SCENARIO_POSITION[key]
+        return _SCENARIO_POSITION[key]
 
     def scenario_kpi_col(self, k: int, key: str) -> int:
         """Quote column of KPI k's scenario helper column."""
@@ -556,33 +615,119 @@ class Layout:
         """Quote-relative address of scenario i's helper cell of KPI k."""
         return cell(self.scenario_row(i), self.scenario_kpi_col(k, key))
 
-    # Quote pricing (SPEC §6): inputs then formulas, below the scenario table ------------
-    #: Quote row of the first pricing input: two rows below the scenario table's last row
-    #: (the heading is the row above).
-    pricing_first_row = scenario_header_row + SCENARIO_ROWS + 3
-    #: Quote-relative address of the pricing heading: its text marks a priced workbook.
+    # Page 2 of the proposal: KPI terms, the other terms, payout curves, signatures ----------
+    #: Heading of the KPI terms, the first row of page 2 (a page break sits above it).
+    kpi_terms_row = scenario_chart_row + SCENARIO_CHART_ROWS + 1
+
+    def kpi_line_row(self, k: int, line: str) -> int:
+        """Quote row of one line (title, definition, ...) of KPI k's block of terms."""
+        return self.kpi_terms_row + 1 + k * (len(KPI_LINES) + 1) + KPI_LINES.index(line)
+
+    @property
+    def terms_row(self) -> int:
+        """Heading of the guardrails, caps, minimum input and exit clause."""
+        return self.kpi_terms_row + 1 + self.k * (len(KPI_LINES) + 1)
+
+    @property
+    def term_keys(self) -> tuple[str, ...]:
+        """One line per guardrail (or one saying there is none), caps, min input, exit."""
+        guardrails = tuple(f"guardrail[{j}]" for j in range(self.g)) or ("guardrail_none",)
+        return (*guardrails, "caps", "min_input", "exit")
+
+    def term_row(self, key: str) -> int:
+        """Quote row of a term line."""
+        return self.terms_row + 1 + self.term_keys.index(key)
+
+    @property
+    def curves_row(self) -> int:
+        """Heading of the payout curve charts."""
+        return self.terms_row + 1 + len(self.term_keys) + 1
+
+    def curve_chart_place(self, k: int) -> tuple[int, int]:
+        """(row, position in its row) of KPI k's payout curve chart."""
+        row = self.curves_row + 1 + (k // self.curves_per_row) * CURVE_CHART_ROWS
+        return row, k % self.curves_per_row
+
+    @property
+    def curves_per_row(self) -> int:
+        """Payout curve charts side by side: three, or four for four KPIs and more."""
+        return 3 if self.k <= 3 else 4
+
+    @property
+    def signature_row(self) -> int:
+        """Heading of the signature block."""
+        charts = -(-self.k // self.curves_per_row) * CURVE_CHART_ROWS
+        return self.curves_row + 1 + charts + 1
+
+    def signature_line_row(self, line: str) -> int:
+        """Quote row of a line of the signature block."""
+        return self.signature_row + 1 + SIGNATURE_LINES.index(line)
+
+    @property
+    def print_last_row(self) -> int:
+        """Last printed row of Quote: the signature block's last line."""
+        return self.signature_line_row(SIGNATURE_LINES[-1])
+
+    #: Curve points for the charts: right of the scenario helper columns (never printed).
+    def curve_col(self, k: int, key: Literal["x", "f"]) -> int:
+        """Quote column of KPI k's curve points: attainment (x) or factor (f)."""
+        first = self.scenario_kpi_first_col + self.k * len(SCENARIO_KPI_COLUMNS) + 1
+        return first + 2 * k + (0 if key == "x" else 1)
+
+    #: Header row of the curve points (the KPI code), then one row per point.
+    curve_header_row = scenario_header_row
+
+    def curve_point(self, k: int, key: Literal["x", "f"], i: int) -> str:
+        """Quote-relative address of point i of KPI k's curve."""
+        return cell(self.curve_header_row + 1 + i, self.curve_col(k, key))
+
+    # Working area below the printed proposal: settled fee totals and per period ----------
+    @property
+    def summary_row(self) -> int:
+        """First row of the fee summary on Quote (below the printed area)."""
+        return self.print_last_row + 3
+
+    @property
+    def per_period_row(self) -> int:
+        """Header row of the per-period summary on Quote."""
+        return self.summary_row + 5
+
+    def quote_total(self, key: str) -> str:
+        """Quote-relative address of a fee summary total (``base``, ``bonus``, ``total``)."""
+        return cell(self.summary_row + 1 + QUOTE_TOTALS.index(key), 1)
+
+    def quote_period(self, key: str, p: int) -> str:
+        """Quote-relative address of period p's amount in the per-period summary."""
+        return cell(self.per_period_row + p, 1 + QUOTE_TOTALS.index(key))
+
+    # Pricing (SPEC §6): the sales inputs then the formulas, on their own working sheet -----
+    #: Column of the pricing labels on Pricing (values one column right).
+    pricing_col = 0
+    #: Row of the first pricing input (the heading is the row above).
+    pricing_first_row = 1
+    #: Pricing-relative address of the pricing heading: its text marks a priced workbook.
     pricing_heading_cell = cell(pricing_first_row - 1, pricing_col)
 
     @classmethod
     def pricing_row(cls, key: str) -> int:
-        """Quote row of a pricing input or result (the same for every contract)."""
+        """Pricing row of a pricing input or result (the same for every contract)."""
         keys = [*pricing_inputs(), *(r[0] for r in PRICING_RESULTS)]
         return cls.pricing_first_row + keys.index(key)
 
     @classmethod
     def pricing_cell(cls, key: str) -> str:
-        """Quote-relative address of a pricing value, e.g. ``G16``."""
+        """Pricing-relative address of a pricing value, e.g. ``B16``."""
         return cell(cls.pricing_row(key), cls.pricing_col + 1)
 
     def pricing(self, key: str) -> str:
-        """Absolute reference to a pricing value, e.g. ``Quote!$G$16``."""
-        return f"{QUOTE}!{cell(self.pricing_row(key), self.pricing_col + 1, True)}"
+        """Absolute reference to a pricing value, e.g. ``Pricing!$B$16``."""
+        return f"{PRICING}!{cell(self.pricing_row(key), self.pricing_col + 1, True)}"
 
     def pricing_range(self, first: str, last: str) -> str:
         """Absolute range of pricing values from one key to another."""
         col = self.pricing_col + 1
         a, b = cell(self.pricing_row(first), col, True), cell(self.pricing_row(last), col, True)
-        return f"{QUOTE}!{a}:{b}"
+        return f"{PRICING}!{a}:{b}"
 
     # RateCard ---------------------------------------------------------------------------
     @staticmethod

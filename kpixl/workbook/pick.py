@@ -58,6 +58,7 @@ def _text_cell(xml: bytes, ref: str, text: str) -> bytes | None:
 def _show_only(xml: bytes, visible: Collection[str]) -> bytes:
     """The workbook part with every sheet not in ``visible`` hidden (very hidden ones stay)."""
     first: list[int] = []
+    hidden: list[int] = []
     position = [0]
 
     def sheet(match: re.Match[bytes]) -> bytes:
@@ -72,10 +73,19 @@ def _show_only(xml: bytes, visible: Collection[str]) -> bytes:
         if title in visible:
             first.append(index)
             return tag
+        hidden.append(index)
         end = -2 if tag.endswith(b"/>") else -1
         return tag[:end] + b' state="hidden"' + tag[end:]
 
     xml = _SHEET.sub(sheet, xml)
+    # LibreOffice prints a hidden sheet that has a print area: a hidden sheet keeps none.
+    for index in hidden:
+        xml = re.sub(
+            rb"<((?:[A-Za-z_][\w.-]*:)?)definedName\s[^>]*?name=\"_xlnm\.[^\"]*\"[^>]*?"
+            rb"localSheetId=\"" + str(index).encode() + rb"\"[^>]*>[^<]*</\1definedName>",
+            b"",
+            xml,
+        )
     active = first[0] if first else 0
     # The active (and first shown) tab must be a visible sheet.
     xml = _ACTIVE.sub(b"", xml)

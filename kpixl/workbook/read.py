@@ -30,6 +30,7 @@ from kpixl.workbook.layout import (
     META,
     META_KEY_COL,
     META_VALUE_COL,
+    PRICING,
     QUOTE,
     QUOTE_PATHS,
     RATECARD,
@@ -131,7 +132,9 @@ def _pricing(book: openpyxl.Workbook, layout: Layout) -> tuple[RateCard, QuoteIn
 
     The rate card is not part of the contract: it is read only to recompute the price cells.
     """
-    card_sheet, quote_sheet = book[RATECARD], book[QUOTE]
+    if RATECARD not in book or PRICING not in book:  # a client copy: no internal pricing
+        return None
+    card_sheet, quote_sheet = book[RATECARD], book[PRICING]
 
     def entries(table: str) -> list[tuple[Any, Any]]:
         return [
@@ -317,7 +320,8 @@ def _contract_data(book: openpyxl.Workbook) -> dict[str, Any]:
     ]
     values = _read_cells(book, term_cells(k, g, periods, tiers))
     data = contract_data(values)
-    if not _blank(book[QUOTE][Layout.pricing_heading_cell].value):  # a priced workbook
+    priced = PRICING in book.sheetnames  # the Pricing sheet's heading marks a priced workbook
+    if priced and not _blank(book[PRICING][Layout.pricing_heading_cell].value):
         pricing = _read_cells(book, [*map(pricing_input_cell, pricing_inputs()), CPS_RATE_CELL])
         data = {**data, "quote": quote_section({k: _cell(v) for k, v in pricing.items()}, data)}
     return data

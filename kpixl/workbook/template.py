@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any, Literal
 
+from kpixl.engine.curve_words import point_count
 from kpixl.model import Contract
 from kpixl.workbook import cellformulas as cf
 from kpixl.workbook.layout import (
@@ -16,6 +17,7 @@ from kpixl.workbook.layout import (
     GUARDRAILS,
     INTEGRATIONS,
     KPI_FIELDS,
+    KPI_LINES,
     KPIS,
     LABELS,
     META,
@@ -25,9 +27,11 @@ from kpixl.workbook.layout import (
     PACING,
     PERCENT,
     PLATFORMS,
+    PRICING,
     PRICING_RESULTS,
     QUOTE,
     QUOTE_FIELDS,
+    QUOTE_PRINT_COLS,
     QUOTE_TOTALS,
     RATECARD,
     RATECARD_FIRST_ROW,
@@ -39,15 +43,18 @@ from kpixl.workbook.layout import (
     SCHEMA_ID,
     SCHEMA_VERSION,
     SETTLEMENT,
+    SIGNATURE_LINES,
     TARGET_FIELDS,
     TIERS,
     CellSpec,
     Lang,
     Layout,
     Mode,
+    PrintSpec,
     SheetSpec,
     TemplateSchema,
     ValueType,
+    Variant,
     cell,
     label,
     pricing_inputs,
@@ -55,6 +62,7 @@ from kpixl.workbook.layout import (
     template_names,
 )
 from kpixl.workbook.pacing_sheet import PACING_WIDTHS, pacing_cells, pacing_label
+from kpixl.workbook.proposal import proposal_label
 from kpixl.workbook.statement import (
     statement_cells,
     statement_label,
@@ -63,6 +71,7 @@ from kpixl.workbook.statement import (
 )
 
 TIER_KEYS: tuple[Literal["from", "rate"], ...] = ("from", "rate")
+CURVE_KEYS: tuple[Literal["x", "f"], ...] = ("x", "f")
 MEASURE_LABELS: dict[str, tuple[str, str]] = {
     "x": ("", ""),
     "actual": ("actual", "实际"),
@@ -118,6 +127,10 @@ PRICING_TYPES: dict[str, tuple[ValueType, tuple[str, ...] | None]] = {
     "languages": ("integer", None),
     "term_months": ("integer", None),
 }
+#: A metric of any unit: thousands, two decimals at least, four at most.
+METRIC = "#,##0.00##"
+#: A yes / no flag held as 1 / 0: ✓ or —.
+CHECK = '"✓";"✓";"—"'
 RATIO = "0.0000"
 
 
@@ -142,10 +155,17 @@ def settlement_label(layout: Layout, key: str, lang: Lang) -> str:
     return label(f"{name} {en}", f"{name} {zh}", lang)
 
 
-def settlement_format(layout: Layout, key: str) -> str | None:
+def settlement_format(layout: Layout, key: str) -> str | None:  # noqa: PLR0911
+    # One return per column family, in table order.
     """The number format of a Settlement column."""
     money = money_format(layout.contract.decimals)
     measure, _, name = key.partition(":")
+    if key in ("miss", "exit"):
+        return CHECK
+    if key in ("n", "streak"):
+        return "0"
+    if measure in ("x", "g"):
+        return METRIC
     if key in ("uncapped", "to_date", "paid_before", "bonus", "base", "total", "cum_bonus"):
         return money
     if measure == "payout":
@@ -156,18 +176,18 @@ def settlement_format(layout: Layout, key: str) -> str | None:
         return RATIO
     if measure in ("actual", "target", "baseline"):
         unit = layout.contract.kpi(name).unit
-        return money if unit == "currency" else (PERCENT if unit == "percent" else "#,##0.####")
+        return money if unit == "currency" else (PERCENT if unit == "percent" else METRIC)
     return None
 
 
 #: Recent schemas by (contract as JSON, lang, adjustment rows): building a workbook and then
 #: validating it (kpixl batch) asks twice for the same schema, which costs ~30 ms to make.
-_RECENT: dict[tuple[str, str, int], TemplateSchema] = {}
+_RECENT: dict[tuple[str, str, int, str], TemplateSchema] = {}
 _RECENT_SIZE = 8
 
 
 def template_schema(
-    contract: Contract, lang: Lang = "both", adjustment_rows: int = 0
+    contract: Contract, lang: Lang = "both", adjustment_rows: int = 0, variant: Variant = "full"
 ) -> TemplateSchema:
     """The template schema of one contract: sheets, defined names and every cell.
 
@@ -175,23 +195,34 @@ def template_schema(
         contract: the contract whose KPIs, guardrails and periods shape the sheets.
         lang: label language: ``en``, ``zh`` or ``both``.
         adjustment_rows: adjustments to make room for (spare rows are added).
+        variant: ``full`` (the agency's workbook) or ``client`` (no internal pricing: no
+            Pricing or RateCard sheet; the contract's quote section is left out).
 
     Returns:
         The schema the builder, the reader and the validator share (immutable, so shared).
     """
+    if variant == "client":
+        contract = client_terms(contract)
     # A workbook's reader states the currency's decimals explicitly: key on the same form.
     canonical = contract.model_copy(update={"currency_decimals": contract.decimals})
-    key = (canonical.model_dump_json(), lang, adjustment_rows)
+    key = (canonical.model_dump_json(), lang, adjustment_rows, variant)
     schema = _RECENT.get(key)
     if schema is None:
-        schema = _make_schema(contract, lang, adjustment_rows)
+        schema = _make_schema(contract, lang, adjustment_rows, variant)
         if len(_RECENT) >= _RECENT_SIZE:
             _RECENT.pop(next(iter(_RECENT)))
         _RECENT[key] = schema
     return schema
 
 
-def _make_schema(contract: Contract, lang: Lang, adjustment_rows: int) -> TemplateSchema:
+def client_terms(contract: Contract) -> Contract:
+    """The contract as the client copy holds it: without the internal quote section."""
+    return contract if contract.quote is None else contract.model_copy(update={"quote": None})
+
+
+def _make_schema(
+    contract: Contract, lang: Lang, adjustment_rows: int, variant: Variant
+) -> TemplateSchema:
     layout = Layout(contract, adjustment_rows)
     cells = [
         *_quote_cells(layout, lang),
@@ -202,7 +233,8 @@ def _make_schema(contract: Contract, lang: Lang, adjustment_rows: int) -> Templa
         *_settlement_cells(layout, lang),
         *statement_cells(layout),
         *pacing_cells(layout, lang),
-        *_ratecard_cells(layout),
+        *_pricing_cells(layout),
+        *(_ratecard_cells(layout) if variant == "full" else ()),
         *[
             CellSpec(
                 META,
@@ -216,9 +248,16 @@ def _make_schema(contract: Contract, lang: Lang, adjustment_rows: int) -> Templa
             for i, key in enumerate(META_KEYS)
         ],
     ]
-    sheets = _sheets(layout)
+    sheets = tuple(
+        sheet
+        for sheet in _sheets(layout)
+        if (sheet.name != PRICING or layout.priced)
+        and (sheet.name != RATECARD or variant == "full")
+    )
     names = {**template_names(layout), **statement_names(layout)}
-    return TemplateSchema(SCHEMA_ID, SCHEMA_VERSION, contract.id, sheets, names, tuple(cells))
+    return TemplateSchema(
+        SCHEMA_ID, SCHEMA_VERSION, contract.id, sheets, names, tuple(cells), variant
+    )
 
 
 def _period_marker(sheet: str, ref: str, key: str, p: int) -> CellSpec:
@@ -232,7 +271,14 @@ def _sheets(layout: Layout) -> tuple[SheetSpec, ...]:
         SheetSpec(
             QUOTE,
             freeze=(2, 0),
-            widths=((0, 34), (1, 26), (2, 16), (3, 16), (5, 40), *_scenario_widths(layout)),
+            widths=_quote_widths(layout),
+            printing=PrintSpec(
+                portrait=True,
+                area=(0, 0, layout.print_last_row, QUOTE_PRINT_COLS - 1),
+                repeat_rows=(0, 1),
+                breaks=(layout.kpi_terms_row,),
+                header_footer=True,
+            ),
         ),
         SheetSpec(
             KPIS,
@@ -262,9 +308,12 @@ def _sheets(layout: Layout) -> tuple[SheetSpec, ...]:
             widths=tuple((c, 14.0) for c in range(n_set)),
             header_row=0,
             headers=layout.settlement_columns,
+            printing=PrintSpec(repeat_rows=(0, 0), header_footer=True),
+            groups=settlement_groups(layout),
         ),
         statement_sheet(layout),
         SheetSpec(PACING, widths=PACING_WIDTHS),
+        SheetSpec(PRICING, freeze=(1, 0), widths=((0, 36), (1, 16))),
         SheetSpec(
             RATECARD,
             freeze=(2, 0),
@@ -278,26 +327,146 @@ def _sheets(layout: Layout) -> tuple[SheetSpec, ...]:
     )
 
 
-def _scenario_widths(layout: Layout) -> tuple[tuple[int, float], ...]:
-    """Scenario table columns (after the level column) wide enough for amounts."""
-    first = layout.scenario_col("base")
-    last = layout.scenario_col(SCENARIO_COLUMNS[-1][0])
-    return tuple((c, 14.0) for c in range(first, last + 1))
+#: Settlement columns a reader skips on the way from the period to its total: grouped and
+#: collapsed (the outline's + opens them).
+HELPER_COLUMNS = ("p", "n", "x", "baseline", "own", "g", "uncapped", "to_date", "paid_before")
+
+
+def settlement_groups(layout: Layout) -> tuple[tuple[int, int], ...]:
+    """Runs of helper columns on Settlement, (first, last), for the outline."""
+    runs: list[tuple[int, int]] = []
+    for c, key in enumerate(layout.settlement_columns):
+        if key.partition(":")[0] not in HELPER_COLUMNS and key != "streak":
+            continue
+        if runs and runs[-1][1] == c - 1:
+            runs[-1] = (runs[-1][0], c)
+        else:
+            runs.append((c, c))
+    return tuple(runs)
+
+
+def _quote_widths(layout: Layout) -> tuple[tuple[int, float], ...]:
+    """Printed columns: labels, then amounts (about 120 characters: A4 portrait at ~80 %)."""
+    printed = ((0, 35.0), (1, 15.0), *((c, 12.5) for c in range(2, QUOTE_PRINT_COLS)))
+    helpers = layout.curve_col(layout.k - 1, "f") + 1 - layout.scenario_kpi_first_col
+    return (*printed, *((layout.scenario_kpi_first_col + c, 11.0) for c in range(helpers)))
 
 
 def _quote_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
+    """The proposal (SPEC §7): header, fee line, scenarios, KPI terms, terms, signatures."""
     d = layout.contract.decimals
     money = money_format(d)
-    cells = [CellSpec(QUOTE, "A1", "label.quote_title", "fixed", "text", role="label")]
+    cells = [
+        CellSpec(QUOTE, "A1", "label.quote_title", "fixed", "text", role="label"),
+        CellSpec(
+            QUOTE,
+            "A2",
+            "label.proposal.prepared",
+            "fixed",
+            "text",
+            span=QUOTE_PRINT_COLS,
+            role="label",
+        ),
+    ]
     for key, *_rest in QUOTE_FIELDS:
         row = layout.quote_row(key)
         cells.append(
             CellSpec(QUOTE, cell(row, 0), f"label.quote.{key}", "fixed", "text", role="label")
         )
         cells.append(quote_term_cell(key, money))
+    cells += [
+        CellSpec(
+            QUOTE,
+            cell(layout.fee_heading_row, 0),
+            "label.fee_structure",
+            "fixed",
+            "text",
+            role="label",
+        ),
+        _text(cell(layout.fee_line_row, 0), "label.proposal.fee_line", QUOTE_PRINT_COLS),
+    ]
+    cells += _scenario_cells(layout) + _terms_cells(layout) + _working_cells(layout, money)
+    return cells
+
+
+def _text(ref: str, key: str, span: int) -> CellSpec:
+    """A proposal text spanning ``span`` columns from ``ref``."""
+    return CellSpec(QUOTE, ref, key, "fixed", "text", span=span, role="label")
+
+
+def _terms_cells(layout: Layout) -> list[CellSpec]:
+    """Page 2 of the proposal: each KPI's terms, the other terms, curves and signatures."""
+    wide = QUOTE_PRINT_COLS - 1
+    cells = [
+        CellSpec(
+            QUOTE, cell(layout.kpi_terms_row, 0), "label.kpi_terms", "fixed", "text", role="label"
+        )
+    ]
+    for k in range(layout.k):
+        for line in KPI_LINES:
+            row = layout.kpi_line_row(k, line)
+            name = f"label.proposal.kpi[{k}].name"
+            name = name if line == "title" else f"label.proposal.kpi_line.{line}"
+            cells.append(CellSpec(QUOTE, cell(row, 0), name, "fixed", "text", role="label"))
+            cells.append(_text(cell(row, 1), f"label.proposal.kpi[{k}].{line}", wide))
+    cells.append(
+        CellSpec(QUOTE, cell(layout.terms_row, 0), "label.terms", "fixed", "text", role="label")
+    )
+    for key in layout.term_keys:
+        row = layout.term_row(key)
+        name = f"label.proposal.term.{key}.name"
+        cells.append(CellSpec(QUOTE, cell(row, 0), name, "fixed", "text", role="label"))
+        cells.append(_text(cell(row, 1), f"label.proposal.term.{key}.text", wide))
+    cells.append(
+        CellSpec(QUOTE, cell(layout.curves_row, 0), "label.curves", "fixed", "text", role="label")
+    )
+    head = layout.curve_header_row
+    cells.append(
+        CellSpec(
+            QUOTE,
+            cell(head - 1, layout.curve_col(0, "x")),
+            "label.curve_points",
+            "fixed",
+            "text",
+            role="label",
+        )
+    )
+    for k, kpi in enumerate(layout.contract.kpis):
+        ref = cell(head, layout.curve_col(k, "x"))
+        cells.append(
+            CellSpec(QUOTE, ref, f"label.proposal.curve.{k}", "fixed", "text", role="label")
+        )
+        for i in range(point_count(kpi)):
+            for key in CURVE_KEYS:
+                ref = layout.curve_point(k, key, i)
+                fmt = RATIO if key == "f" else PERCENT
+                key_ = f"curve[{k}].{key}[{i}]"
+                spec = CellSpec(
+                    QUOTE, ref, key_, "fixed", number_format=fmt, role="marker", field=key_
+                )
+                cells.append(spec)
+    cells.append(
+        CellSpec(
+            QUOTE, cell(layout.signature_row, 0), "label.signature", "fixed", "text", role="label"
+        )
+    )
+    half = QUOTE_PRINT_COLS // 2
+    for line in SIGNATURE_LINES:
+        row = layout.signature_line_row(line)
+        for side, col in (("client", 0), ("provider", half)):
+            key = f"label.proposal.sign.{line}.{side}"
+            cells.append(_text(cell(row, col), key, half))
+    return cells
+
+
+def _working_cells(layout: Layout, money: str) -> list[CellSpec]:
+    """Below the printed proposal: the settled fee totals and the fee per period."""
     row = layout.summary_row
-    cells.append(CellSpec(QUOTE, cell(row, 0), "label.fee_summary", "fixed", "text", role="label"))
-    for i, key in enumerate(QUOTE_TOTALS):
+    cells = [
+        CellSpec(QUOTE, cell(row - 1, 0), "label.working", "fixed", "text", role="label"),
+        CellSpec(QUOTE, cell(row, 0), "label.fee_summary", "fixed", "text", role="label"),
+    ]
+    for i, key in enumerate(("base", "bonus", "total")):
         ref = f"{SETTLEMENT}!{layout.total(key, True)}"  # type: ignore[arg-type]
         cells.append(
             CellSpec(
@@ -342,15 +511,7 @@ def _quote_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
                     field=f"settlement[{p}].{key}",
                 )
             )
-    cells.append(
-        CellSpec(QUOTE, cell(1, layout.pricing_col), "label.pricing", "fixed", "text", role="label")
-    )
-    cells.append(
-        CellSpec(
-            QUOTE, cell(3, layout.pricing_col), "label.pricing_note", "fixed", "text", role="label"
-        )
-    )
-    return cells + _scenario_cells(layout) + _pricing_cells(layout)
+    return cells
 
 
 def _pricing_cells(layout: Layout) -> list[CellSpec]:
@@ -360,23 +521,28 @@ def _pricing_cells(layout: Layout) -> list[CellSpec]:
     col, money = layout.pricing_col, money_format(layout.contract.decimals)
     cells = [
         CellSpec(
-            QUOTE, layout.pricing_heading_cell, "label.quote_pricing", "fixed", "text", role="label"
+            PRICING,
+            layout.pricing_heading_cell,
+            "label.quote_pricing",
+            "fixed",
+            "text",
+            role="label",
         )
     ]
     for key in pricing_inputs():
         row = layout.pricing_row(key)
         cells.append(
-            CellSpec(QUOTE, cell(row, col), f"label.pricing.{key}", "fixed", "text", role="label")
+            CellSpec(PRICING, cell(row, col), f"label.pricing.{key}", "fixed", "text", role="label")
         )
         cells.append(pricing_input_cell(key))
     for key, _en, _zh in PRICING_RESULTS:
         row = layout.pricing_row(key)
         cells.append(
-            CellSpec(QUOTE, cell(row, col), f"label.pricing.{key}", "fixed", "text", role="label")
+            CellSpec(PRICING, cell(row, col), f"label.pricing.{key}", "fixed", "text", role="label")
         )
         cells.append(
             CellSpec(
-                QUOTE,
+                PRICING,
                 layout.pricing_cell(key),
                 f"pricing.{key}",
                 "formula",
@@ -400,15 +566,26 @@ def _scenario_format(key: str, decimals: int) -> str:
 def _scenario_cells(layout: Layout) -> list[CellSpec]:
     """The scenario table of SPEC §6: a CPS rate input, then one row per level."""
     d = layout.contract.decimals
-    col, head = layout.pricing_col, layout.scenario_header_row
+    head = layout.scenario_header_row
     cells = [
         CellSpec(
             QUOTE,
-            cell(layout.scenario_cps_row, col),
-            "label.cps_rate",
+            cell(layout.scenario_heading_row, 0),
+            "label.scenarios",
             "fixed",
             "text",
             role="label",
+        ),
+        CellSpec(
+            QUOTE,
+            cell(layout.scenario_note_row, 0),
+            "label.pricing_note",
+            "fixed",
+            "text",
+            role="label",
+        ),
+        CellSpec(
+            QUOTE, cell(layout.scenario_cps_row, 0), "label.cps_rate", "fixed", "text", role="label"
         ),
         CPS_RATE_CELL,
         CellSpec(
@@ -657,7 +834,7 @@ def _settlement_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
                     )
                 )
             else:
-                kind = "bool" if key in ("miss", "exit") else "number"
+                kind = "integer" if key in ("miss", "exit") else "number"
                 cells.append(
                     CellSpec(
                         SETTLEMENT,
@@ -834,11 +1011,11 @@ def guardrail_term_cell(j: int, key: str) -> CellSpec:
 
 
 def pricing_input_cell(key: str) -> CellSpec:
-    """The Quote cell of a pricing input (a what-if for sales; the contract's quote terms)."""
+    """The Pricing cell of a pricing input (a what-if for sales; the contract's quote terms)."""
     kind, choices = PRICING_TYPES.get(key, ("number", None))
     kind = "integer" if key.startswith("add_on.") else kind
     return CellSpec(
-        QUOTE,
+        PRICING,
         Layout.pricing_cell(key),
         f"pricing.{key}",
         "input",
@@ -927,6 +1104,8 @@ def fixed_label(key: str, layout: Layout, lang: Lang) -> str | None:  # noqa: C9
     if name in LABELS:
         return label(*LABELS[name], lang)
     kind, _, rest = name.partition(".")
+    if kind == "proposal":
+        return proposal_label(rest, layout, lang)
     if kind == "quote" and rest in fields:
         return label(fields[rest][1], fields[rest][2], lang)
     if name in ("total_bonus", "total_total"):

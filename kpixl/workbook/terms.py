@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from kpixl.engine.curve_words import curve_points
 from kpixl.model import Contract
 from kpixl.ratecard import ROLES, QuoteInputs, RateCard
 from kpixl.workbook.cached import ActualsGrid, default_scenario_inputs
@@ -115,6 +116,7 @@ def field_values(layout: Layout, grid: ActualsGrid, card: RateCard | None = None
     out["scenario.cps_rate"] = scenario.cps_rate
     for i, level in enumerate(scenario.levels):
         out[f"scenario[{i}].level"] = level
+    out.update(curve_values(contract))
     out.update(_ratecard_inputs(card))
     if scenario.pricing is not None:
         out.update(_pricing_inputs(scenario.pricing[1]))
@@ -160,6 +162,15 @@ def input_values(
         for spec in schema.cells
         if spec.role in VALUE_ROLES and spec.field is not None
     }
+
+
+def curve_values(contract: Contract) -> dict[str, float]:
+    """The payout curve points the Quote's curve charts draw, by field."""
+    out: dict[str, float] = {}
+    for k, kpi in enumerate(contract.kpis):
+        for i, (x, f) in enumerate(curve_points(kpi)):
+            out[f"curve[{k}].x[{i}]"], out[f"curve[{k}].f[{i}]"] = x, f
+    return out
 
 
 def _ratecard_inputs(card: RateCard) -> dict[str, Any]:

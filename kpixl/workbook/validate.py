@@ -35,6 +35,7 @@ from kpixl.workbook.hazards import scan_hazards
 from kpixl.workbook.layout import (
     META,
     META_KEYS,
+    PRICING,
     QUOTE,
     SCHEMA_ID,
     SCHEMA_VERSION,
@@ -43,6 +44,7 @@ from kpixl.workbook.layout import (
     Layout,
     Mode,
     TemplateSchema,
+    Variant,
     cell,
 )
 from kpixl.workbook.read import (
@@ -189,7 +191,8 @@ def check_book(book: Book, expected: Contract | None = None) -> list[Issue]:
     except KpixlError as e:
         return issues + e.issues
     adjustment_rows = built_adjustment_rows(meta)
-    schema = template_schema(contract, lang, adjustment_rows)
+    variant: Variant = "client" if meta.get("variant") == "client" else "full"
+    schema = template_schema(contract, lang, adjustment_rows, variant)
     layout = Layout(contract, adjustment_rows)
     try:
         data = resolved(contract, actuals, adjustments)
@@ -232,7 +235,7 @@ def fee_against_price(label: str, layout: Layout, scenario: ScenarioInputs) -> l
     for issue in fee_contradictions(layout.contract, price):
         key = issue.location.removeprefix("fee.")
         where = Place(label, QUOTE, cell(layout.quote_row(key), layout.quote_col))
-        block = f"{QUOTE}!{layout.pricing_cell(key)}"
+        block = f"{PRICING}!{layout.pricing_cell(key)}"
         message = (
             f"{issue.message}: the pricing block's {key} ({block}), from the RateCard sheet "
             "and the pricing inputs; change the fee or the pricing inputs"
@@ -255,7 +258,8 @@ def _check_meta(label: str, meta: dict[str, str]) -> list[Issue]:
                 f"schema version {meta.get('schema_version')!r}; this kpixl reads {SCHEMA_VERSION}",
             )
         )
-    missing = [key for key in META_KEYS if key not in meta]
+    # A workbook built before the client copy existed has no variant: it is a full one.
+    missing = [key for key in META_KEYS if key not in meta and key != "variant"]
     if missing:
         issues.append(where.issue(BAD_META, f"missing entries: {', '.join(missing)}"))
     if meta.get("formula_mode") not in ("native", "udf"):
@@ -358,6 +362,9 @@ def _check_fixed(
     expected = fixed.get(spec.key)
     if expected is None or value == expected:
         return []
+    if (spec.field or "").startswith("curve["):  # a chart point drawn from tiers since edited
+        message = f"payout curve point {value!r} should be {expected!r}: rebuild to redraw"
+        return [where.issue(LABEL_CHANGED, message, "warning")]
     if (spec.field or "").startswith("periods["):
         message = (
             f"holds {value!r} where the row of period {expected} belongs: "
@@ -376,7 +383,7 @@ def _check_terms(
     grid: ActualsGrid,
 ) -> list[Issue]:
     """Every contract term in the workbook equals the signed contract's, cell by cell."""
-    signed = template_schema(expected, lang, adjustment_rows)
+    signed = template_schema(expected, lang, adjustment_rows, schema.variant)
     ours = {(c.key, c.ref) for c in schema.cells if _is_term(c)}
     theirs = {(c.key, c.ref) for c in signed.cells if _is_term(c)}
     if ours != theirs:

@@ -6,7 +6,7 @@ import json
 import re
 
 from kpixl.model import Contract
-from kpixl.workbook.layout import SHEETS, Layout
+from kpixl.workbook.layout import PRICING, SHEETS, Layout
 from kpixl.workbook.template import template_schema
 from tests.workbook.contracts import case
 
@@ -46,7 +46,8 @@ def test_schema_json_round_trip(spec_contract: Contract) -> None:
     schema = template_schema(spec_contract)
     document = json.loads(schema.to_json())
     assert document["schema_id"] == "kpixl.quote-workbook"
-    assert [s["name"] for s in document["sheets"]] == list(SHEETS)
+    # No quote section, so no Pricing sheet (the working sheet of the sales pricing inputs).
+    assert [s["name"] for s in document["sheets"]] == [s for s in SHEETS if s != PRICING]
     assert set(document["names"]) == {
         "KPIXL_TOTAL_BASE",
         "KPIXL_TOTAL_BONUS",

@@ -57,7 +57,8 @@ def check_parity(
         p = period.index
         for key in ("bonus", "base", "total"):
             assert sheet[layout.s(key, p)].value == pytest.approx(getattr(period, key), abs=0.005)
-        assert sheet[layout.s("exit", p)].value is period.exit_eligible
+        assert sheet[layout.s("exit", p)].value == float(period.exit_eligible)  # 1 / 0: ✓ / —
+        assert sheet[layout.s("miss", p)].value == float(period.miss)
         for kpi in period.kpis:
             assert sheet[layout.s(f"payout:{kpi.code}", p)].value == pytest.approx(
                 kpi.payout, abs=0.005

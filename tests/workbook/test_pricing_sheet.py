@@ -18,6 +18,7 @@ from kpixl.ratecard import PLATFORMS, RateCardError, load_rate_card
 from kpixl.workbook.build import build_workbook
 from kpixl.workbook.evaluate import evaluate_workbook
 from kpixl.workbook.layout import (
+    PRICING,
     PRICING_RESULTS,
     QUOTE,
     RATECARD,
@@ -48,7 +49,7 @@ def quoted(spec_contract: Contract) -> Contract:
 
 def cached(path: Path, layout: Layout) -> dict[str, object]:
     """The cached values of the pricing results."""
-    sheet = openpyxl.load_workbook(path, data_only=True)[QUOTE]
+    sheet = openpyxl.load_workbook(path, data_only=True)[PRICING]
     return {key: sheet[layout.pricing_cell(key)].value for key, _en, _zh in PRICING_RESULTS}
 
 
@@ -151,9 +152,9 @@ def test_no_quote_section_no_pricing_block(spec_contract: Contract, tmp_path: Pa
     keys = [c.key for c in template_schema(spec_contract).cells]
     assert not [k for k in keys if k.startswith("pricing.")]
     out = build_workbook(spec_contract, out=tmp_path / "q.xlsx")
-    sheet = openpyxl.load_workbook(out, data_only=True)[QUOTE]
-    assert sheet[layout.scenario("fixed_fee", 0)].value == 30000.0  # ROUND(base + pool)
-    assert sheet[layout.pricing_cell("list")].value is None
+    book = openpyxl.load_workbook(out, data_only=True)
+    assert book[QUOTE][layout.scenario("fixed_fee", 0)].value == 30000.0  # ROUND(base + pool)
+    assert PRICING not in book.sheetnames  # no pricing block, so no Pricing sheet
 
 
 def test_workbook_reads_back_the_quote_section(quoted: Contract, tmp_path: Path) -> None:
@@ -169,7 +170,7 @@ def test_edited_headcount_and_rate_card_recalc_to_the_engine_price(
     built = build_workbook(quoted, mode=mode, out=tmp_path / "q.xlsx")
     layout = Layout(quoted)
     book = openpyxl.load_workbook(built)
-    book[QUOTE][layout.pricing_cell("team.junior")] = 1
+    book[PRICING][layout.pricing_cell("team.junior")] = 1
     edited = tmp_path / "edited.xlsx"
     book.save(edited)
     recalc(edited)
@@ -208,7 +209,7 @@ def test_edited_headcount_and_rate_card_recalc_to_the_engine_price(
     assert [values[key] for key in PRICES] == [34344.00, 12020.40, 26788.32, 40182.48]
     evaluated = evaluate_workbook(hand, UDFS)
     for key in PRICES:
-        assert evaluated[f"{QUOTE}!{layout.pricing_cell(key)}"] == pytest.approx(
+        assert evaluated[f"{PRICING}!{layout.pricing_cell(key)}"] == pytest.approx(
             values[key], abs=1e-9
         )
     assert fee_contradicted(validate_workbook(hand), layout) == ["base", "pool", "period_cap"]
@@ -223,7 +224,14 @@ def test_native_price_in_libreoffice(quoted: Contract, tmp_path: Path) -> None:
     built = build_workbook(quoted, mode="native", out=tmp_path / "built.xlsx")
     cells = template_schema(quoted).formula_cells()
     # Cached values zeroed first, so the numbers checked can only come from LibreOffice.
-    zeros = {QUOTE: {c.ref: 0 for c in cells if c.key.startswith(("pricing.", "scenario["))}}
+    zeros = {
+        sheet: {
+            c.ref: 0
+            for c in cells
+            if c.sheet == sheet and c.key.startswith(("pricing.", "scenario["))
+        }
+        for sheet in (QUOTE, PRICING)
+    }
     src = tmp_path / "src" / "native.xlsx"
     src.parent.mkdir()
     assert patch_cached_values(built, src, zeros).ok
@@ -278,7 +286,7 @@ def test_an_agency_rate_card_fills_the_sheet_and_prices_the_quote(
     assert tiers == [(t.min_months, t.discount) for t in card.term_discounts]
     evaluated = evaluate_workbook(out, UDFS)  # the sheet's formulas agree with the caches
     for key in PRICES:
-        got = evaluated[f"{QUOTE}!{layout.pricing_cell(key)}"]
+        got = evaluated[f"{PRICING}!{layout.pricing_cell(key)}"]
         assert got == pytest.approx(values[key], abs=1e-9)
     assert validate_workbook(out) == []
     assert read_workbook(out)[0].quote == contract.quote

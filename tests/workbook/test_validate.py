@@ -13,7 +13,7 @@ from kpixl.errors import Issue, WorkbookError
 from kpixl.model import Contract
 from kpixl.ratecard import RateCard, load_rate_card
 from kpixl.workbook.build import build_workbook
-from kpixl.workbook.layout import QUOTE, RATECARD, SETTLEMENT, Layout, ratecard_names
+from kpixl.workbook.layout import PRICING, QUOTE, RATECARD, SETTLEMENT, Layout, ratecard_names
 from kpixl.workbook.patch import patch_cached_values
 from kpixl.workbook.recalc import recalc
 from kpixl.workbook.template import template_schema
@@ -232,7 +232,7 @@ def test_fee_contradicting_the_pricing_block_is_found_at_the_fee_cells(
         book[RATECARD][layout.ratecard_cell("platforms", row, "value")] = 1.3
         card = card.model_copy(update={"platforms": card.platforms | {"amazon": 1.3}})
     else:  # one more junior on the Quote's pricing inputs
-        book[QUOTE][layout.pricing_cell("team.junior")] = 1
+        book[PRICING][layout.pricing_cell("team.junior")] = 1
         team = quote.team.model_copy(update={"junior": 1.0})
         quote = quote.model_copy(update={"team": team})
     book.save(path)
@@ -248,7 +248,7 @@ def test_fee_contradicting_the_pricing_block_is_found_at_the_fee_cells(
     assert found[0].message.startswith(
         f"fee.base {fee.base} differs from the price the quote section gives ({want.base:.2f})"
     )
-    assert f"({QUOTE}!{layout.pricing_cell('base')})" in found[0].message
+    assert f"({PRICING}!{layout.pricing_cell('base')})" in found[0].message
     assert f"fee.pool {fee.pool} differs" in found[1].message
     assert f"({want.pool:.2f})" in found[1].message
 
