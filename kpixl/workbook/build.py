@@ -33,7 +33,13 @@ from kpixl.workbook.cached import (
     default_scenario_inputs,
     resolved,
 )
-from kpixl.workbook.evidence import EvidenceTable, evidence_cells, evidence_names
+from kpixl.workbook.evidence import (
+    STATEMENT_SOURCE_COLUMNS,
+    EvidenceTable,
+    evidence_cells,
+    evidence_names,
+    statement_evidence_cells,
+)
 from kpixl.workbook.layout import (
     ACTUALS,
     CURVE_CHART_ROWS,
@@ -59,7 +65,13 @@ from kpixl.workbook.layout import (
     sheet_misfits,
 )
 from kpixl.workbook.pacing_sheet import PacingLayout
-from kpixl.workbook.statement import WRAPPED_LABELS, print_statement, stands_out, wraps
+from kpixl.workbook.statement import (
+    WRAPPED_LABELS,
+    StatementLayout,
+    print_statement,
+    stands_out,
+    wraps,
+)
 from kpixl.workbook.template import (
     client_terms,
     fingerprint,
@@ -306,10 +318,12 @@ def _write(
             cells[spec.ref] = (None, _write_value(sheet, spec, inputs.get(spec.key), formats))
     for row, height in heights.items():
         sheets[QUOTE].set_row(row, height)
+    evidence_rows = 0
     if evidence is not None:
         _write_evidence(book, sheets[ACTUALS], layout, evidence, lang, formats)
+        evidence_rows = _write_statement_evidence(sheets[STATEMENT], layout, evidence, formats)
     _finish(book, sheets, schema, layout)
-    print_statement(sheets[STATEMENT], layout, grid.adjustments)
+    print_statement(sheets[STATEMENT], layout, grid.adjustments, evidence_rows)
     book.close()
     return planned
 
@@ -425,6 +439,31 @@ def _write_evidence(
             sheet.write_string(row, col, str(value), fmt)
     for name, target in evidence_names(layout, evidence.evidence).items():
         book.define_name(name, "=" + target)
+
+
+#: Columns of the Statement's sources table whose text wraps: the mapping and the SHA-256.
+WRAPPED_SOURCE_COLUMNS = tuple(STATEMENT_SOURCE_COLUMNS.index(key) for key in ("mapping", "sha256"))
+
+
+def _write_statement_evidence(
+    sheet: Worksheet, layout: Layout, evidence: EvidenceTable, formats: _Formats
+) -> int:
+    """The sources of the actuals below the Statement's evidence note; returns the rows used."""
+    first = StatementLayout(layout).evidence_row + 2
+    cells = statement_evidence_cells(first, evidence.evidence)
+    header, body = formats.get(None, True, bold=True), formats.get(None, True)
+    # The mapping name and the SHA-256 (64 characters) wrap: up to three lines per source.
+    wrapped = formats.get(None, True, wrap=True)
+    for row in range(first + 1, first + 1 + len(evidence.evidence.sources)):
+        sheet.set_row(row, 38)
+    for ref, value in cells.items():
+        row, col = _rowcol(ref)
+        fmt = header if row == first else wrapped if col in WRAPPED_SOURCE_COLUMNS else body
+        if isinstance(value, int | float):
+            sheet.write_number(row, col, value, fmt)
+        else:
+            sheet.write_string(row, col, str(value), fmt)
+    return 1 + len(evidence.evidence.sources)
 
 
 def _write_value(sheet: Worksheet, spec: CellSpec, value: Any, formats: _Formats) -> Any:

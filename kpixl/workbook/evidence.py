@@ -117,6 +117,43 @@ def evidence_cells(layout: Layout, table: EvidenceTable, lang: Lang) -> dict[str
     return cells
 
 
+#: The Statement's copy of the sources table: its columns, left to right (SHA-256 in the wide one).
+STATEMENT_SOURCE_COLUMNS = (
+    "file",
+    "mapping",
+    "rows",
+    "first_date",
+    "last_date",
+    "through",
+    "sha256",
+)
+
+
+def statement_evidence_cells(first_row: int, evidence: Evidence) -> dict[str, Any]:
+    """The sources of the actuals as the Statement shows them, from ``first_row`` (0-based) down.
+
+    A header row, then one row per source: what was read, when it starts and ends, through
+    which date the data are complete, and the file's SHA-256 (the same figures as the table
+    beside the actuals, which stays the record ``kpixl validate`` checks).
+    """
+    cells: dict[str, Any] = {
+        cell(first_row, c): name for c, name in enumerate(STATEMENT_SOURCE_COLUMNS)
+    }
+    for r, source in enumerate(evidence.sources, start=first_row + 1):
+        row = (
+            source.file,
+            source.mapping,
+            source.rows,
+            _date(source.first_date),
+            _date(source.last_date),
+            evidence.through.isoformat(),
+            source.sha256,
+        )
+        for c, value in enumerate(row):
+            cells[cell(r, c)] = value
+    return cells
+
+
 def evidence_names(layout: Layout, evidence: Evidence) -> dict[str, str]:
     """The defined names of the two evidence tables."""
     col = evidence_column(layout)

@@ -87,8 +87,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "adjustments": ("Adjustments of this period", "本期数据调整"),
     "evidence": ("Evidence of actuals", "数据凭证"),
     "evidence_note": (
-        "No evidence recorded in this workbook (kpixl ingest --evidence adds it)",
-        "本工作簿未记录数据凭证（kpixl ingest --evidence 可添加）",
+        "Sources recorded by kpixl ingest (none if blank below)",
+        "kpixl ingest 记录的数据来源（下方空白即无）",
     ),
     "pick": (
         "Pick the period in the yellow cell; every figure follows",
@@ -189,7 +189,7 @@ class StatementLayout:
 
     @property
     def evidence_row(self) -> int:
-        """Section label row of the evidence of actuals (issue 14 fills the rows below)."""
+        """Section label row of the evidence of actuals (its sources follow the note row)."""
         return self.adjustment_row(self.adjustment_count) + 1
 
     @property
@@ -668,6 +668,7 @@ def print_statement(
     sheet: Any,
     layout: Layout,
     adjustments: tuple[tuple[str, str, float, str, str], ...] = (),
+    evidence_rows: int = 0,
 ) -> None:
     """Print setup of the Statement: A4 portrait, one page wide, header and footer.
 
@@ -675,12 +676,14 @@ def print_statement(
         sheet: the XlsxWriter worksheet.
         layout: the workbook layout.
         adjustments: the adjustments table's rows, to size the rows that show them.
+        evidence_rows: rows of evidence written below the evidence note (0: none).
     """
     st = StatementLayout(layout)
     sheet.set_portrait()
     sheet.set_paper(9)  # A4
     sheet.fit_to_pages(1, 0)
-    sheet.print_area(st.print_area)
+    last = cell(st.last_row + evidence_rows, LAST_PRINTED_COL, True)
+    sheet.print_area(f"$A$1:{last}")
     sheet.repeat_rows(0)
     sheet.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.75)
     contract_id = layout.contract.id.replace("&", "&&")

@@ -10,7 +10,11 @@ import pytest
 from typer.testing import CliRunner
 
 from kpixl.cli import app
-from kpixl.workbook.evidence import EVIDENCE_NAME, EVIDENCE_PERIODS_NAME
+from kpixl.workbook.evidence import (
+    EVIDENCE_NAME,
+    EVIDENCE_PERIODS_NAME,
+    STATEMENT_SOURCE_COLUMNS,
+)
 from kpixl.workbook.validate import validate_workbook
 from tests.intake import exports
 
@@ -143,3 +147,27 @@ def test_evidence_needs_actuals_and_the_same_contract(
     assert result.exit_code == 1
     assert "KX248" in result.stderr and "SOMEONE-ELSE" in result.stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize("mode", ["native", "udf"])
+def test_the_statement_shows_the_evidence(
+    ingested: dict[str, Path], tmp_path: Path, mode: str
+) -> None:
+    out = tmp_path / "q.xlsx"
+    quote(ingested, out, "--formulas", mode)
+    document = json.loads(ingested["evidence"].read_text(encoding="utf-8"))
+    book = openpyxl.load_workbook(out)
+    sheet = book["Statement"]
+    rows = [[c.value for c in row[:7]] for row in sheet.iter_rows()]
+    area = book["Statement"].print_area
+    book.close()
+    header = rows.index(list(STATEMENT_SOURCE_COLUMNS))
+    shown = rows[header + 1 : header + 1 + len(document["sources"])]
+    assert shown == [
+        [s["file"], s["mapping"], s["rows"], s["first_date"], s["last_date"],
+         document["through"], s["sha256"]]
+        for s in document["sources"]
+    ]  # fmt: skip
+    # The sources print with the Statement: the print area reaches the last of them.
+    assert area.endswith(f"$G${header + 1 + len(document['sources'])}")
+    assert [i for i in validate_workbook(out) if i.severity == "error"] == []
