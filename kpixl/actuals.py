@@ -17,7 +17,7 @@ import numpy as np
 from kpixl.engine._arrays import FloatArray
 from kpixl.errors import ActualsError, Issue
 from kpixl.intake.read import encoding_hint
-from kpixl.model import NON_NEGATIVE_UNITS, Contract
+from kpixl.model import Contract
 
 Cell = str | float | int | bool | dt.date | None
 ADJUSTMENT_COLUMNS = ("period", "metric", "value", "reason", "approved_by")
@@ -514,20 +514,8 @@ def _adjustment_problem(
 def _check_values(
     contract: Contract, source: str, indices: list[int], values: dict[str, FloatArray]
 ) -> list[Issue]:
-    rules: dict[str, str] = {}
-    for kpi in contract.kpis:
-        if kpi.unit in NON_NEGATIVE_UNITS:
-            for column in kpi.columns:
-                rules.setdefault(column, f"KPI {kpi.code} is in {kpi.unit}")
-        if kpi.ratio is not None:
-            rules[kpi.ratio[1]] = f"the denominator of KPI {kpi.code}"
-    for i, guardrail in enumerate(contract.guardrails):
-        if guardrail.ratio is not None:
-            rules[guardrail.ratio[1]] = f"the denominator of guardrails[{i}]"
-    if contract.min_input is not None:
-        rules.setdefault("person_days", "person-days")
     issues = []
-    for column, why in rules.items():
+    for column, why in contract.non_negative_columns.items():
         denominator = why.startswith("the denominator")
         for i, index in enumerate(indices):
             value = float(values[column][i])

@@ -14,7 +14,7 @@ import numpy as np
 from kpixl.actuals import Cell, parse_number, read_table
 from kpixl.engine._arrays import FloatArray
 from kpixl.errors import ActualsError, Issue
-from kpixl.model import NON_NEGATIVE_UNITS, Contract
+from kpixl.model import Contract
 
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
@@ -152,7 +152,7 @@ def resolve_daily(contract: Contract, daily: DailyRows) -> DailyData:
         raise ActualsError.from_issues(missing)
     first, _ = period_dates(contract, 1)
     _, last = period_dates(contract, contract.periods)
-    non_negative = _non_negative(contract)
+    non_negative = contract.non_negative_columns
     issues: list[Issue] = []
     seen: dict[dt.date, int] = {}
     parsed: list[tuple[dt.date, dict[str, float]]] = []
@@ -198,19 +198,3 @@ def resolve_daily(contract: Contract, daily: DailyRows) -> DailyData:
         for column in needed
     }
     return DailyData(daily.source, tuple(day for day, _ in parsed), arrays)
-
-
-def _non_negative(contract: Contract) -> dict[str, str]:
-    rules: dict[str, str] = {}
-    for kpi in contract.kpis:
-        if kpi.unit in NON_NEGATIVE_UNITS:
-            for column in kpi.columns:
-                rules.setdefault(column, f"KPI {kpi.code} is in {kpi.unit}")
-        if kpi.ratio is not None:
-            rules.setdefault(kpi.ratio[1], f"the denominator of KPI {kpi.code}")
-    for i, guardrail in enumerate(contract.guardrails):
-        if guardrail.ratio is not None:
-            rules.setdefault(guardrail.ratio[1], f"the denominator of guardrails[{i}]")
-    if contract.min_input is not None:
-        rules.setdefault("person_days", "person-days")
-    return rules

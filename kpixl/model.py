@@ -312,6 +312,24 @@ class Contract(Model):
             needed.setdefault("person_days", "min_input")
         return needed
 
+    @property
+    def non_negative_columns(self) -> dict[str, str]:
+        """Columns that must not be negative (SPEC §4), each with why; a ratio's denominator
+        (``why`` starting "the denominator") must moreover not be 0."""
+        rules: dict[str, str] = {}
+        for kpi in self.kpis:
+            if kpi.unit in NON_NEGATIVE_UNITS:
+                for column in kpi.columns:
+                    rules.setdefault(column, f"KPI {kpi.code} is in {kpi.unit}")
+            if kpi.ratio is not None:
+                rules[kpi.ratio[1]] = f"the denominator of KPI {kpi.code}"
+        for i, guardrail in enumerate(self.guardrails):
+            if guardrail.ratio is not None:
+                rules[guardrail.ratio[1]] = f"the denominator of guardrails[{i}]"
+        if self.min_input is not None:
+            rules.setdefault("person_days", "person-days")
+        return rules
+
 
 def _label(start: dt.date, period: str, index: int) -> str:
     months = 1 if period == "month" else 3

@@ -23,7 +23,6 @@ from kpixl.engine.outcomes import (
     column_kinds,
     level_outcomes,
     months_per_period,
-    non_negative_columns,
     period_values,
     zero_denominator_contract,
 )
@@ -322,7 +321,7 @@ def _check_columns(
                         f"{column!r}",
                     )
                 )
-        for column, why in non_negative_columns(contract).items():
+        for column, why in contract.non_negative_columns.items():
             for outcome in outcomes:
                 value = dict(outcome.values).get(column)
                 if value is not None and value < 0:

@@ -15,6 +15,7 @@ from typing import Literal
 from kpixl.actuals import Cell, parse_number
 from kpixl.engine.attainment import attainment
 from kpixl.engine.money import guardrail_holds
+from kpixl.engine.pacing import column_kinds as pacing_column_kinds
 from kpixl.engine.scenarios import actual_for_level, holding_value
 from kpixl.errors import ContractError, Issue
 from kpixl.model import NON_NEGATIVE_UNITS, Contract, Guardrail, Kpi
@@ -42,26 +43,11 @@ def months_per_period(contract: Contract) -> int:
 
 
 def column_kinds(contract: Contract) -> dict[str, ColumnKind]:
-    """Every column's kind (SPEC §9): how a month of it becomes a quarter.
+    """Every column's kind (SPEC §9, as pacing decides it): how a month of it becomes a quarter.
 
-    ``sum`` for a ratio's numerator or denominator, ``person_days`` and the metric of a KPI
-    whose aggregate is ``sum``; otherwise ``mean``, or ``last`` when the KPI's aggregate is
-    ``last``. The first KPI that reads a column decides; guardrail-only columns are ``mean``
-    unless they are ratio parts.
+    ``person_days`` is a ``sum`` even where the quote has no ``min_input`` (an outcome may give it).
     """
-    kinds: dict[str, ColumnKind] = {}
-    for kpi in contract.kpis:
-        if kpi.ratio is not None:
-            for column in kpi.ratio:
-                kinds.setdefault(column, "sum")
-        else:
-            kinds.setdefault(kpi.source_column, kpi.rolls_up)
-    for guardrail in contract.guardrails:
-        if guardrail.ratio is not None:
-            for column in guardrail.ratio:
-                kinds.setdefault(column, "sum")
-        else:
-            kinds.setdefault(guardrail.source_column, "mean")
+    kinds: dict[str, ColumnKind] = dict(pacing_column_kinds(contract))
     kinds.setdefault(COMMISSIONED_COLUMN, "sum")
     return kinds
 
@@ -314,23 +300,6 @@ def _hold(
             break
         n = math.nextafter(n, toward if d > 0 else -toward)
     values[num] = n
-
-
-def non_negative_columns(contract: Contract) -> dict[str, str]:
-    """Columns whose outcome must not be negative, with why (as SPEC §4 checks actuals)."""
-    rules: dict[str, str] = {}
-    for kpi in contract.kpis:
-        if kpi.unit in NON_NEGATIVE_UNITS:
-            for column in kpi.columns:
-                rules.setdefault(column, f"KPI {kpi.code} is in {kpi.unit}")
-        if kpi.ratio is not None:
-            rules.setdefault(kpi.ratio[1], f"the denominator of KPI {kpi.code}")
-    for i, guardrail in enumerate(contract.guardrails):
-        if guardrail.ratio is not None:
-            rules.setdefault(guardrail.ratio[1], f"the denominator of guardrails[{i}]")
-    if contract.min_input is not None:
-        rules.setdefault(COMMISSIONED_COLUMN, "person-days")
-    return rules
 
 
 def outcomes_from_rows(
