@@ -34,8 +34,9 @@ demo: $(STAMP)
 	@echo "== kpixl scenarios $(EXAMPLES)/acme-amz-us.yaml"
 	@$(BIN)/kpixl scenarios $(EXAMPLES)/acme-amz-us.yaml
 	@echo "== kpixl compare (two providers on the same monthly outcomes)"
+	@mkdir -p $(OUT)/compare
 	@$(BIN)/kpixl compare $(EXAMPLES)/acme-amz-us.yaml $(EXAMPLES)/tiktok-us-beauty.yaml \
-		--outcomes $(EXAMPLES)/compare-outcomes.csv -o $(OUT)/compare.xlsx
+		--outcomes $(EXAMPLES)/compare-outcomes.csv -o $(OUT)/compare/compare.xlsx
 	@echo "== kpixl pace (where March is heading on day 12)"
 	@$(BIN)/kpixl pace $(EXAMPLES)/acme-amz-us.yaml $(EXAMPLES)/daily/acme-amz-us.daily.csv
 
