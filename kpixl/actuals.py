@@ -66,16 +66,26 @@ class Actuals:
             ActualsError: the header has no ``period`` column or repeats a column.
         """
         names = _header(header, source)
-        parsed = []
-        for offset, row in enumerate(rows):
-            cells = list(row) + [None] * (len(names) - len(row))
-            if all(_blank(cell) for cell in cells):
-                continue
-            record = dict(zip(names, cells, strict=False))
-            period = record.pop("period")
-            parsed.append(ActualsRow(first_line + offset, period, record))
+        parsed = [ActualsRow(*row) for row in keyed_rows(names, rows, "period", first_line)]
         columns = tuple(name for name in names if name != "period")
         return cls(source, columns, tuple(parsed))
+
+
+def keyed_rows(
+    names: Sequence[str], rows: Sequence[Sequence[Cell]], key: str, first_line: int
+) -> list[tuple[int, Cell, dict[str, Cell]]]:
+    """Each non-blank row as (line, its ``key`` cell, the other cells by column name).
+
+    Short rows are padded with blanks; a row with no value at all is skipped.
+    """
+    parsed = []
+    for offset, row in enumerate(rows):
+        cells = list(row) + [None] * (len(names) - len(row))
+        if all(_blank(cell) for cell in cells):
+            continue
+        record = dict(zip(names, cells, strict=False))
+        parsed.append((first_line + offset, record.pop(key), record))
+    return parsed
 
 
 @dataclass(frozen=True, slots=True)

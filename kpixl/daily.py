@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kpixl.actuals import Cell, parse_number, read_table
+from kpixl.actuals import Cell, keyed_rows, parse_number, read_table
 from kpixl.engine._arrays import FloatArray
 from kpixl.errors import ActualsError, Issue
 from kpixl.model import Contract
@@ -60,14 +60,7 @@ class DailyRows:
         if repeated:
             message = f"columns appear twice: {', '.join(repeated)}"
             raise ActualsError.from_issues([Issue(source, "KX230", message)])
-        parsed = []
-        for offset, row in enumerate(rows):
-            cells = list(row) + [None] * (len(names) - len(row))
-            if all(cell is None or not str(cell).strip() for cell in cells):
-                continue
-            record = dict(zip(names, cells, strict=False))
-            date = record.pop("date")
-            parsed.append(DailyRow(first_line + offset, date, record))
+        parsed = [DailyRow(*row) for row in keyed_rows(names, rows, "date", first_line)]
         return cls(source, tuple(n for n in names if n != "date"), tuple(parsed))
 
 
