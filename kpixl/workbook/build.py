@@ -40,6 +40,7 @@ from kpixl.workbook.evidence import (
     evidence_names,
     statement_evidence_cells,
 )
+from kpixl.workbook.exact import ExactWorksheet
 from kpixl.workbook.layout import (
     ACTUALS,
     CURVE_CHART_ROWS,
@@ -179,7 +180,7 @@ def build_bytes(
     return BuiltWorkbook(stream.getvalue(), schema, mode, cells, layout, scenario)
 
 
-class _TemplateSheet(Worksheet):  # type: ignore[misc]  # XlsxWriter ships no type hints
+class _TemplateSheet(ExactWorksheet):
     """A worksheet for template formulas, which use no function Excel stores as ``_xlfn.``.
 
     XlsxWriter runs some 30 regular expressions over every formula to prefix Excel 365's

@@ -11,6 +11,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from kpixl.atomic import atomic_path
 from kpixl.engine.comparison import BASIS, Comparison
+from kpixl.workbook.exact import ExactWorksheet
 
 SHEET = "Compare"
 COMMITMENTS_SHEET = "Commitments"
@@ -55,7 +56,7 @@ def _columns(comparison: Comparison) -> list[str]:
 
 
 def _fill(book: xlsxwriter.Workbook, comparison: Comparison) -> None:
-    sheet = book.add_worksheet(SHEET)
+    sheet = book.add_worksheet(SHEET, worksheet_class=ExactWorksheet)
     bold, money, percent = _formats(book, comparison.decimals)
     sheet.write(
         0,
@@ -111,7 +112,7 @@ def _fill(book: xlsxwriter.Workbook, comparison: Comparison) -> None:
 
 def _curve(book: xlsxwriter.Workbook, comparison: Comparison) -> None:
     """Fee per month against the revenue outcome, sorted by revenue, with a scatter chart."""
-    sheet = book.add_worksheet(CURVE_SHEET)
+    sheet = book.add_worksheet(CURVE_SHEET, worksheet_class=ExactWorksheet)
     bold, money, _ = _formats(book, comparison.decimals)
     revenue = comparison.revenue_column
     if revenue is None:
@@ -147,7 +148,7 @@ def _curve(book: xlsxwriter.Workbook, comparison: Comparison) -> None:
 
 
 def _commitments(book: xlsxwriter.Workbook, commitments: Rows) -> None:
-    sheet: Worksheet = book.add_worksheet(COMMITMENTS_SHEET)
+    sheet: Worksheet = book.add_worksheet(COMMITMENTS_SHEET, worksheet_class=ExactWorksheet)
     bold = book.add_format({"bold": True, "text_wrap": True, "valign": "top"})
     wrap = book.add_format({"text_wrap": True, "valign": "top"})
     for r, (label, cells) in enumerate(commitments):

@@ -23,6 +23,9 @@ Traps of formulas 1.3.4 (verified; details and how kpixl avoids each in docs/for
   OFFSET/SUBTOTAL give ``#NAME?``; whole-column ranges (``B:B``) cost ~0.35 s each; an array
   expression as a cell's whole result yields its top-left value (Excel: implicit intersection).
   Native workbooks avoid all of these.
+- A number cell is rounded to 15 decimals on loading (``round(val, 15)`` in
+  ``ExcelModel.compile_cell``): a weight of 1/22 lost its last digits and a half-cent payout
+  rounded the other way. Excel keeps the double the file holds; ``ExactModel`` does too.
 """
 
 from __future__ import annotations
@@ -106,7 +109,7 @@ def evaluate_workbook(
     """
     check_package(Path(path))  # an untrusted file: no zip bomb or entity reaches `formulas`
     install_functions(functions or {})
-    model = _load_model(path)
+    model = load_model(path)
     solution = model.calculate()
     names = {name.upper(): name for name in _sheet_names(model)}
     order = {name: index for index, name in enumerate(names.values())}
@@ -130,9 +133,22 @@ def _not_computed(path: Path, key: str) -> Issue:
     return Issue(f"{path.name}:{key}", CODE_NOT_COMPUTED, message)
 
 
-def _load_model(path: Path) -> Any:
+class ExactModel(formulas.ExcelModel):  # type: ignore[misc]  # formulas ships no type hints
+    """formulas' model, loading every number cell as the double the file holds."""
+
+    def compile_cell(
+        self, cell: Any, context: Any, references: Any, formula_references: Any
+    ) -> Any:
+        if cell.data_type == "n" and isinstance(cell.value, float):
+            crd = formula_references.get(cell.coordinate, cell.coordinate)
+            return self._compile_cell(crd, cell.value, context, True, references)
+        return super().compile_cell(cell, context, references, formula_references)
+
+
+def load_model(path: Path) -> Any:
+    """The formulas model of the workbook at ``path``, every number as the file holds it."""
     try:
-        return formulas.ExcelModel().loads(str(path)).finish()
+        return ExactModel().loads(str(path)).finish()
     except FormulaError as exc:
         formula = exc.args[-1] if exc.args else "?"
         issue = Issue(

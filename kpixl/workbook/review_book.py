@@ -9,6 +9,7 @@ import xlsxwriter
 
 from kpixl.atomic import atomic_path
 from kpixl.engine.review import Review
+from kpixl.workbook.exact import ExactWorksheet
 
 SHEET = "Review"
 
@@ -29,7 +30,7 @@ def write_review(review: Review, path: str | Path) -> None:
 
 
 def _fill(book: xlsxwriter.Workbook, review: Review) -> None:
-    sheet = book.add_worksheet(SHEET)
+    sheet = book.add_worksheet(SHEET, worksheet_class=ExactWorksheet)
     f = _formats(book, review.decimals)
     sheet.write(
         0, 0, f"Review for renewal 续约复盘 — {review.contract} ({review.currency})", f["title"]

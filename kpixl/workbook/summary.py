@@ -11,6 +11,7 @@ from typing import Any
 import xlsxwriter
 
 from kpixl.atomic import atomic_path
+from kpixl.workbook.exact import ExactWorksheet
 
 #: Fixed document timestamp: identical inputs give a byte-identical file.
 FIXED_CREATED = dt.datetime(2000, 1, 1, 0, 0, 0)
@@ -62,7 +63,7 @@ def write_summary_xlsx(path: Path, tables: Sequence[SummaryTable]) -> Path:
 
 
 def _write_table(book: Any, table: SummaryTable) -> None:
-    sheet = book.add_worksheet(table.sheet)
+    sheet = book.add_worksheet(table.sheet, worksheet_class=ExactWorksheet)
     bold = book.add_format({"bold": True})
     percent = book.add_format({"num_format": PERCENT})
     money = {

@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import formulas
 import openpyxl
 import pytest
 import schedula as sh
@@ -24,7 +23,7 @@ from kpixl.engine.rounding import excel_round
 from kpixl.engine.settle import settle
 from kpixl.model import Contract
 from kpixl.workbook.build import build_bytes, build_workbook
-from kpixl.workbook.evaluate import install_functions
+from kpixl.workbook.evaluate import install_functions, load_model
 from kpixl.workbook.layout import STATEMENT, Layout, Mode
 from kpixl.workbook.pick import set_statement_period
 from kpixl.workbook.recalc import recalc
@@ -126,7 +125,7 @@ class Picker:
     def __init__(self, path: Path) -> None:
         install_functions(UDFS)
         self.name = path.name
-        self.model = formulas.ExcelModel().loads(str(path)).finish()
+        self.model = load_model(path)
 
     def pick(self, st: StatementLayout, label: str) -> dict[tuple[int, int], Any]:
         """Every Statement value with ``label`` in the period cell, by (row, col)."""
