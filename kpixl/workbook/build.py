@@ -48,6 +48,7 @@ from kpixl.workbook.layout import (
     META_KEY_COL,
     PACING,
     QUOTE,
+    REVIEW,
     SCENARIO_CHART_ROWS,
     SCENARIO_ROWS,
     SCHEMA_ID,
@@ -66,6 +67,8 @@ from kpixl.workbook.layout import (
     sheet_misfits,
 )
 from kpixl.workbook.pacing_sheet import PacingLayout
+from kpixl.workbook.review_sheet import WRAPPED as REVIEW_WRAPPED
+from kpixl.workbook.review_sheet import finish_review
 from kpixl.workbook.statement import (
     WRAPPED_LABELS,
     StatementLayout,
@@ -324,6 +327,7 @@ def _write(
         _write_evidence(book, sheets[ACTUALS], layout, evidence, lang, formats)
         evidence_rows = _write_statement_evidence(sheets[STATEMENT], layout, evidence, formats)
     _finish(book, sheets, schema, layout)
+    finish_review(book, sheets[REVIEW], layout, lang, values.get(REVIEW, {}))
     print_statement(sheets[STATEMENT], layout, grid.adjustments, evidence_rows)
     book.close()
     return planned
@@ -343,7 +347,7 @@ def _write_label(
     # Settlement headers are long bilingual labels over narrow number columns: wrap them.
     wrap = spec.sheet == SETTLEMENT and spec.key.startswith("label.settlement.")
     wrap = wrap or spec.key.startswith(("label.scenario.", "label.scenario_kpi["))
-    wrap = wrap or spec.key.startswith(WRAPPED_LABELS)
+    wrap = wrap or spec.key.startswith(WRAPPED_LABELS) or spec.key.startswith(REVIEW_WRAPPED)
     heading = spec.sheet == QUOTE and spec.key.removeprefix("label.") in HEADINGS
     fmt = formats.get(None, True, bold=True, wrap=wrap, size=_size(spec.key, heading))
     sheet.write_string(row, col, text, fmt)
