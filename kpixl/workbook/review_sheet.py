@@ -659,13 +659,16 @@ def finish_review(
     not settled out (XlsxWriter would cache #N/A as 0, and LibreOffice draws the cache).
     """
     at = ReviewLayout(layout)
-    for row in (
-        at.attainment_header_row,
-        at.kpi_header_row,
-        at.periods_header_row,
-        at.adjustments_header_row,
-    ):
-        sheet.set_row(row, 60)
+    # Lines of wrapped bilingual header: two over the attainment table, three over the
+    # adjustments, four over the narrow figure columns of the per-KPI and per-period tables.
+    heights = {
+        at.attainment_header_row: 30,
+        at.kpi_header_row: 58,
+        at.periods_header_row: 58,
+        at.adjustments_header_row: 45,
+    }
+    for row, height in heights.items():
+        sheet.set_row(row, height)
     sheet.set_row(0, 20)
     last = at.chart_first_col + layout.k - 1
     sheet.set_column(at.chart_first_col - 1, last, None, None, {"hidden": True})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -166,7 +167,7 @@ def test_generated_contracts_review_equals_the_engine(i: int, mode: Mode, tmp_pa
 
 @pytest.mark.slow
 @settings(
-    max_examples=6,
+    max_examples=8,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -175,8 +176,27 @@ def test_hypothesis_contracts_review_equals_the_engine(
     data: st.DataObject, mode: Mode, tmp_path: Path
 ) -> None:
     document = data.draw(contract_data())
+    # The review's revenue and exit figures: a revenue KPI (maybe with a baseline), an exit clause.
+    codes = [kpi["code"] for kpi in document["kpis"]]
+    revenue = data.draw(st.sampled_from([None, *codes]))
+    if revenue is not None:
+        document["revenue_kpi"] = revenue
+        kpi = document["kpis"][codes.index(revenue)]
+        if kpi["direction"] == "higher" and data.draw(st.booleans()):
+            kpi["baseline"] = kpi["target"] // 2
+    if data.draw(st.booleans()):
+        threshold = data.draw(st.sampled_from([0.8, 1.0, 1.2]))
+        document["exit"] = {"threshold": threshold, "consecutive": data.draw(st.integers(1, 3))}
     contract = build(document)
     actuals = data.draw(actuals_for(document))
+    # Some periods not settled yet: the latest ones (cumulative settlement has no gaps), or
+    # any in period settlement.
+    n = contract.periods
+    if contract.settlement == "cumulative":
+        kept = set(range(1, data.draw(st.integers(1, n)) + 1))
+    else:
+        kept = data.draw(st.sets(st.integers(1, n), min_size=1))
+    actuals = replace(actuals, rows=tuple(r for i, r in enumerate(actuals.rows, 1) if i in kept))
     check_review(contract, actuals, None, mode, tmp_path / "hypothesis.xlsx")
 
 
