@@ -20,6 +20,7 @@ from kpixl.workbook.build import build_workbook
 from kpixl.workbook.evaluate import evaluate_workbook
 from kpixl.workbook.layout import REVIEW, Layout, Mode
 from kpixl.workbook.patch import patch_cached_values
+from kpixl.workbook.recalc import recalc
 from kpixl.workbook.review_sheet import ReviewLayout, review_values
 from kpixl.workbook.template import template_schema
 from kpixl.workbook.validate import validate_workbook
@@ -259,3 +260,7 @@ def test_a_forged_review_figure_is_reported(tmp_path: Path) -> None:
     assert found == [(f"{forged}:{REVIEW}!{ref}", "KX405")]
     cached = openpyxl.load_workbook(path, data_only=True)[REVIEW][ref].value
     assert cached == pytest.approx(settle(contract, actuals, adjustments).totals.total, abs=0.005)
+    # kpixl recalc stores the engine's figure again.
+    assert recalc(forged).ok
+    assert [i for i in validate_workbook(forged) if i.severity == "error"] == []
+    assert openpyxl.load_workbook(forged, data_only=True)[REVIEW][ref].value == cached
