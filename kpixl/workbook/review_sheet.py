@@ -8,7 +8,6 @@ and the cache call in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from kpixl.actuals import PeriodData
@@ -538,24 +537,37 @@ def review_label(key: str, layout: Layout, lang: Lang) -> str:
     return label(entry[1], entry[2], lang)
 
 
-@dataclass(frozen=True)
-class _Blank:
+def formula_refs(at: ReviewLayout) -> list[str]:
+    """The address of every Review formula cell, without making the cells (a test keeps the
+    two equal): a cache is built for every workbook, and the cells cost three times as much."""
+    layout = at.layout
+    refs = [at.header(key) for key, _en, _zh in HEADER_ROWS]
+    for p in range(1, layout.n + 1):
+        refs += [at.settled(p), at.target(p)]
+        refs += [at.attainment(p, k) for k in range(layout.k)]
+        refs += [at.chart_point(p, k) for k in range(layout.k)]
+        refs += [at.period_cell(p, field) for field, _en, _zh in PERIOD_FIELDS[1:]]
+    for k in range(layout.k):
+        refs += [at.kpi_cell(k, field) for field, _en, _zh in KPI_FIELDS[1:]]
+    refs += [at.fee(key) for key, _en, _zh in FEE_ROWS]
+    refs += [at.exit(key) for key, _en, _zh in EXIT_ROWS]
+    refs.append(at.adjustment_count)
+    for m in range(len(layout.metrics)):
+        refs += [at.adjustment_cell(m, "count"), at.adjustment_cell(m, "net")]
+    return [_rel(ref) for ref in refs]
+
+
+def _blank(at: ReviewLayout) -> dict[str, CellValue]:
     """The values of a workbook without a settled period: blanks, the counts, the target."""
-
-    at: ReviewLayout
-
-    def values(self) -> dict[str, CellValue]:
-        layout = self.at.layout
-        values: dict[str, CellValue] = {
-            spec.ref: "" for spec in review_cells(layout) if spec.kind == "formula"
-        }
-        values[_rel(self.at.header("settled"))] = 0.0
-        values[_rel(self.at.header("periods"))] = float(layout.n)
-        for p in range(1, layout.n + 1):
-            values[_rel(self.at.target(p))] = 1.0
-            for k in range(layout.k):
-                values[_rel(self.at.chart_point(p, k))] = NOT_SETTLED
-        return values
+    layout = at.layout
+    values: dict[str, CellValue] = dict.fromkeys(formula_refs(at), "")
+    values[_rel(at.header("settled"))] = 0.0
+    values[_rel(at.header("periods"))] = float(layout.n)
+    for p in range(1, layout.n + 1):
+        values[_rel(at.target(p))] = 1.0
+        for k in range(layout.k):
+            values[_rel(at.chart_point(p, k))] = NOT_SETTLED
+    return values
 
 
 def review_values(layout: Layout, data: PeriodData | None) -> dict[str, CellValue]:
@@ -569,7 +581,7 @@ def review_values(layout: Layout, data: PeriodData | None) -> dict[str, CellValu
         Values by Review address; blank figures while no period is settled.
     """
     at = ReviewLayout(layout)
-    values = _Blank(at).values()
+    values = _blank(at)
     if data is None or not data.indices:
         return values
     contract = layout.contract

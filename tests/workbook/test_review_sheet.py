@@ -21,7 +21,7 @@ from kpixl.workbook.evaluate import evaluate_workbook
 from kpixl.workbook.layout import REVIEW, Layout, Mode
 from kpixl.workbook.patch import patch_cached_values
 from kpixl.workbook.recalc import recalc
-from kpixl.workbook.review_sheet import ReviewLayout, review_values
+from kpixl.workbook.review_sheet import ReviewLayout, formula_refs, review_cells, review_values
 from kpixl.workbook.template import template_schema
 from kpixl.workbook.validate import validate_workbook
 from tests.conftest import EXAMPLES
@@ -236,6 +236,15 @@ def _counts(at: ReviewLayout, contract: Contract) -> set[str]:
         for k in range(len(contract.kpis))
     }
     return {ref.replace("$", "") for ref in refs}
+
+
+@pytest.mark.parametrize("i", range(12))
+def test_the_blank_cache_covers_every_formula_cell(i: int) -> None:
+    contract = case(i).contract
+    for adjustment_rows in (0, 3):
+        layout = Layout(contract, adjustment_rows)
+        cells = [c.ref for c in review_cells(layout) if c.kind == "formula"]
+        assert sorted(formula_refs(ReviewLayout(layout))) == sorted(cells)
 
 
 def test_the_review_sheet_is_in_both_variants_and_prints_on_a4() -> None:
