@@ -317,20 +317,22 @@ def _kpi_cells(at: ReviewLayout) -> list[CellSpec]:
         cells.append(_label(cell(at.kpi_header_row, c), f"kpis.{key}"))
     half = at.header("half")
     settled = at.header("settled")
-    for k, kpi in enumerate(layout.contract.kpis):
+    for k in range(layout.k):
         cells.append(_marker(at.kpi_cell(k, "code"), f"review.kpi[{k}].code", f"kpis[{k}].code"))
-        attainments = _settlement_range(layout, f"attainment:{kpi.code}")
         own = at.attainment_range(k)
-        at_target = _any(at, f'COUNTIF({attainments},">=1")')
+        # Settled rows only ((settled # <> "")*...): a blank text compares above any number.
+        # No COUNTIF over the attainments, which would count an error (a udf workbook opened
+        # without the add-in) as a miss instead of passing it on; no ISNUMBER over a range,
+        # which Gnumeric does not take element by element.
+        rows = f'({at.settled_range}<>"")'
+        at_target = _any(at, f"SUMPRODUCT({rows}*({own}>=1))")
         threshold = layout.kpi(k, "threshold")
         below = (
             f'IF(OR({settled}=0,NOT(ISNUMBER({threshold}))),"",'
-            f"SUMPRODUCT(ISNUMBER({attainments})*({attainments}<{threshold})))"
+            f"SUMPRODUCT({rows}*({own}<{threshold})))"
         )
-        first = f'IF(N({half})=0,"",SUMIFS({own},{at.settled_range},"<="&{half})/{half})'
-        second = (
-            f'IF(N({half})=0,"",SUMIFS({own},{at.settled_range},">"&({settled}-{half}))/{half})'
-        )
+        first = f'IF(N({half})=0,"",SUMIF({at.settled_range},"<="&{half},{own})/{half})'
+        second = f'IF(N({half})=0,"",SUMIF({at.settled_range},">"&({settled}-{half}),{own})/{half})'
         figures = {
             "at_target": (at_target, None, COUNT),
             "below": (below, None, COUNT),
