@@ -118,8 +118,10 @@ class _LazyConsole:
         self._console: Console | None = None
 
     def print(self, *objects: Any, **options: Any) -> None:
-        if not options and len(objects) == 1 and isinstance(objects[0], str):
-            if _PLAIN.fullmatch(objects[0]):
+        # Only while no console exists: once one does, a live display (a progress bar) may be
+        # drawing on it, and every line must go through it.
+        if self._console is None and not options and len(objects) == 1:
+            if isinstance(objects[0], str) and _PLAIN.fullmatch(objects[0]):
                 (sys.stderr if self._stderr else sys.stdout).write(objects[0] + "\n")
                 return
         self._made().print(*objects, **options)
@@ -133,6 +135,12 @@ class _LazyConsole:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._made(), name)
+
+    def __enter__(self) -> Console:  # rich's live displays use their console as a context
+        return self._made().__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        self._made().__exit__(*exc)
 
 
 out: Console = _LazyConsole()  # type: ignore[assignment]
