@@ -3,7 +3,8 @@
 kpixl's own workbooks (every variant), the external corpus and hand-written XML for each cell
 kind; what the reader does not reproduce it declines, and openpyxl reads the file as before.
 The foreign applications' saves are checked where they are made (test_foreign_apps.py and
-test_foreign_traits.py).
+test_foreign_traits.py). Also: the prefilter that keeps template formulas away from openpyxl's
+tokenizer lets every constant formula through.
 """
 
 from __future__ import annotations
@@ -13,11 +14,15 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kpixl.actuals import Actuals
 from kpixl.model import Contract
 from kpixl.workbook import read as read_module
 from kpixl.workbook.build import build_workbook
+from kpixl.workbook.foreign_inputs import _maybe_constant
+from kpixl.workbook.formula_tokens import constant_value
 from kpixl.workbook.read import read_workbook_inputs
 from kpixl.workbook.xml_cells import load_cells
 from tests.workbook.contracts import case, priced_case
@@ -209,3 +214,25 @@ def test_a_file_left_to_openpyxl_reads_as_before(tmp_path: Path) -> None:
     path.write_bytes(_package(sheet))
     assert load_cells(path) is None
     assert openpyxl_cells(path) == {"Data": {(1, 1): (str, "#VALUE!", "e")}}
+
+
+_SPELLINGS = [
+    "=FALSE()", "=false", "=TRUE", "= TRUE ( )", "=3", "= -3", "=+2.5E3", "=1e-3", "=.5",
+    '="a""b"', '=""', "=_xlfn.TRUE()", "=-TRUE", "=--3", "=3%", "=(3)", "=A1", "=SUM(A1:A3)",
+    '=IFERROR(__xludf.DUMMYFUNCTION("FALSE()"),FALSE)', "=#N/A", "=Name", "=1,2",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("formula", _SPELLINGS)
+def test_the_constant_prefilter_lets_every_constant_through(formula: str) -> None:
+    """`adopt_constants` tokenizes only formulas the prefilter passes: never miss a constant."""
+    found, _value = constant_value(formula)
+    assert not found or _maybe_constant(formula), formula
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet='=+- .0123456789eE"()TRUEFALSrueflas_xn.A1:%,#!$', max_size=14))
+def test_no_formula_the_tokenizer_calls_constant_is_filtered_out(body: str) -> None:
+    formula = "=" + body
+    found, _value = constant_value(formula)
+    assert not found or _maybe_constant(formula), formula
