@@ -68,7 +68,8 @@ def adopt_constants(book: Any) -> None:
     contract is known, get their types too.
 
     Args:
-        book: the workbook as openpyxl loaded it (formulas, not values); changed in place.
+        book: the workbook as openpyxl or the XML reader loaded it (formulas, not values); changed
+            in place.
     """
     for name in INPUT_SHEETS:
         if name not in book.sheetnames:
@@ -99,7 +100,7 @@ def adopt_inputs(book: Any, specs: Iterable[CellSpec]) -> bool:
     """Give every input cell of the template the type the template expects, where it can be.
 
     Args:
-        book: the workbook as openpyxl loaded it; changed in place.
+        book: the workbook as openpyxl or the XML reader loaded it; changed in place.
         specs: the template schema's cells (only inputs are looked at).
 
     Returns:

@@ -122,7 +122,7 @@ def read_scenario_inputs(book: Book, contract: Contract) -> ScenarioInputs:
     """The scenario table's levels and CPS rate; a cell without a number reads as None.
 
     Args:
-        book: the workbook as openpyxl loaded it (formulas, not values).
+        book: the workbook as openpyxl or the XML reader loaded it (formulas, not values).
         contract: the contract the workbook holds.
 
     Returns:
@@ -225,7 +225,7 @@ def read_book(book: Book, name: str) -> tuple[Contract, Actuals, Adjustments]:
     """Read contract, actuals and adjustments from an opened workbook (formulas, not values).
 
     Args:
-        book: the workbook as openpyxl loaded it.
+        book: the workbook as openpyxl or the XML reader loaded it.
         name: how issue locations name the file.
 
     Returns:
