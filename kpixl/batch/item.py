@@ -14,6 +14,7 @@ carries the issues instead.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import time
@@ -265,7 +266,13 @@ def checked_workbook(
     from kpixl.workbook.verify import verify_built
 
     final = task.out_dir / f"{task.item.id}.xlsx"
+    shapes = cache_stats()["shapes"]
     built, hit = shaped_build(contract, actuals, adjustments, mode=task.mode, rate_card=rate_card)
+    if not hit and cache_stats()["shapes"] > shapes:
+        # A new shape stays for the run: move it (and the imports) out of the collector's way,
+        # so that full collections stop scanning it for every workbook.
+        gc.collect()
+        gc.freeze()
     if hit and cache_stats()["hits"] % FULL_CHECK_EVERY != 1:
         # Formulas, formats and the rest are the shape's, checked in full on its first workbook.
         problems = fee_against_price(str(final), built.layout, built.scenario)

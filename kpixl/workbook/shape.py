@@ -29,9 +29,11 @@ Dask worker process builds each shape once.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import io
 import re
+import struct
 import threading
 import zipfile
 from collections import OrderedDict
@@ -63,6 +65,7 @@ _CACHE_PART = re.compile(
     r"<c:f>([^<]*)</c:f><c:(num|str)Cache>.*?</c:\2Cache>",
     re.S,
 )
+_LOCAL_HEADER = struct.Struct("<4s22xHH")
 _PART_SHEET = "xl/worksheets/sheet{}.xml"
 _CORE = "docProps/core.xml"
 _STRINGS = "xl/sharedStrings.xml"
@@ -123,6 +126,13 @@ class _Recording:
         self.formats = 0
         self.charts = 0
         self._strings: list[str] | None = None
+        self._rows: dict[int, set[int]] = {}
+
+    def rows(self, sheet: int) -> set[int]:
+        """The rows of a sheet that hold cells."""
+        if sheet not in self._rows:
+            self._rows[sheet] = {row for row, _col in self.cells[sheet]}
+        return self._rows[sheet]
 
     def string_list(self) -> list[str]:
         """The shared strings by index."""
@@ -303,27 +313,18 @@ def _record(plan: Prepared, mode: Mode, lang: Lang, variant: Variant) -> tuple[_
 # Rendering ------------------------------------------------------------------------------------
 
 
-def _cell_xml(ref: str, style: str, formula: str | None, cell: _Value) -> str:
-    """A ``<c>`` element as XlsxWriter's ``Worksheet._write_cell`` writes it (kpixl's cells)."""
-    kind, value = cell
-    if kind == "f":
-        kind_attr = ""
-        if isinstance(value, bool):
-            kind_attr, value = ' t="b"', 1 if value else 0
-        elif isinstance(value, str):
-            if value in _ERROR_CODES:
-                kind_attr = ' t="e"'
-            elif value != "":
-                kind_attr = ' t="str"'
-            value = _escape(value)
-        return f'<c r="{ref}"{style}{kind_attr}><f>{formula}</f><v>{value}</v></c>'
-    if kind == "n":
-        return f'<c r="{ref}"{style}><v>{number_text(value)}</v></c>'
-    if kind == "s":
-        return f'<c r="{ref}"{style} t="s"><v>{value}</v></c>'
-    if kind == "t":
-        return f'<c r="{ref}"{style} t="b"><v>{value}</v></c>'
-    return f'<c r="{ref}"{style}/>'
+def _formula_xml(head: str, body: str, value: Any) -> str:
+    """A formula ``<c>`` element as XlsxWriter's ``Worksheet._write_cell`` writes it."""
+    kind_attr = ""
+    if isinstance(value, bool):
+        kind_attr, value = ' t="b"', 1 if value else 0
+    elif isinstance(value, str):
+        if value in _ERROR_CODES:
+            kind_attr = ' t="e"'
+        elif value != "":
+            kind_attr = ' t="str"'
+        value = _escape(value)
+    return f"{head}{kind_attr}{body}{value}</v></c>"
 
 
 @dataclasses.dataclass
@@ -332,16 +333,30 @@ class _SheetPart:
 
     sheet: int
     chunks: list[str]
-    #: (row, col, ref, style attribute, escaped formula or None) of each cell, in order.
-    slots: list[tuple[int, int, str, str, str | None]]
+    #: ((row, col), '<c r="A1" s="3"', '><f>formula</f><v>' or "") of each cell, in order.
+    slots: list[tuple[tuple[int, int], str, str]]
 
     def render(self, recording: _Recording, prime: _Recording) -> str:
+        """The sheet's XML with the recording's cells (as ``Worksheet._write_cell`` has them)."""
         cells = recording.cells[self.sheet]
-        chunks = self.chunks
-        out = [chunks[0]]
-        for i, (row, col, ref, style, formula) in enumerate(self.slots, 1):
-            out.append(_cell_xml(ref, style, formula, cells[row, col]))
-            out.append(chunks[i])
+        out = [self.chunks[0]]
+        append = out.append
+        for (key, head, body), chunk in zip(self.slots, self.chunks[1:], strict=True):
+            kind, value = cells[key]
+            if kind == "f":
+                if type(value) is float or type(value) is int:
+                    append(f"{head}{body}{value}</v></c>")
+                else:
+                    append(_formula_xml(head, body, value))
+            elif kind == "n":
+                append(f"{head}><v>{number_text(value)}</v></c>")
+            elif kind == "s":
+                append(f'{head} t="s"><v>{value}</v></c>')
+            elif kind == "t":
+                append(f'{head} t="b"><v>{value}</v></c>')
+            else:
+                append(f"{head}/>")
+            append(chunk)
         text = "".join(out)
         for which in ("oddHeader", "oddFooter"):
             old = prime.texts.get((self.sheet, which))
@@ -364,7 +379,7 @@ def _range_data(recording: _Recording, sheets: dict[str, int], formula: str) -> 
     row_end, col_end = xl_cell_to_rowcol(last or first)
     table = recording.cells[sheets[sheet_name]]
     strings = recording.string_list()
-    rows = {row for row, _col in table}
+    rows = recording.rows(sheets[sheet_name])
     data: list[Any] = []
     for row in range(row_start, row_end + 1):
         if row not in rows:
@@ -395,12 +410,20 @@ class _ChartPart:
     chunks: list[str]
     #: (range formula as written, num or str, the first contract's data type) of each cache.
     caches: list[tuple[str, str, str]]
+    #: The first contract's data and XML of each cache (reused when the data are the same).
+    first: list[tuple[list[Any], str]] = dataclasses.field(default_factory=list)
 
     def render(self, recording: _Recording, sheets: dict[str, int]) -> str:
-        writer = Chart()
+        """The chart's XML with caches of the recording's cells (as XlsxWriter writes them)."""
+        writer = None
         out = [self.chunks[0]]
         for i, (formula, kind, first_type) in enumerate(self.caches, 1):
             data = _range_data(recording, sheets, formula)
+            if self.first and self.first[i - 1][0] == data:
+                out.append(self.first[i - 1][1])
+                out.append(self.chunks[i])
+                continue
+            writer = writer or Chart()
             if writer._get_data_type(data) != first_type:
                 raise _Unsupported("chart data changed type")
             fh = StringIO()
@@ -424,12 +447,14 @@ def _split_sheet(xml: str, sheet: int, recording: _Recording) -> _SheetPart:
     start = 0
     for match in _CELL.finditer(xml):
         ref = match.group(1)
-        row, col = xl_cell_to_rowcol(ref)
+        key = xl_cell_to_rowcol(ref)
+        formula = formulas.get(key)
+        body = "" if formula is None else f"><f>{formula}</f><v>"
         chunks.append(xml[start : match.start()])
-        slots.append((row, col, ref, match.group(2), formulas.get((row, col))))
+        slots.append((key, f'<c r="{ref}"{match.group(2)}', body))
         start = match.end()
     chunks.append(xml[start:])
-    if {(row, col) for row, col, *_ in slots} != recording.cells[sheet].keys():
+    if {key for key, _head, _body in slots} != recording.cells[sheet].keys():
         raise _Unsupported("cells of the sheet differ from the recording")
     return _SheetPart(sheet, chunks, slots)
 
@@ -443,7 +468,35 @@ def _split_chart(xml: str, prime: _Recording, sheets: dict[str, int]) -> _ChartP
         caches.append((match.group(1), match.group(2), data_type))
         start = match.end()
     chunks.append(xml[start:])
-    return _ChartPart(chunks, caches)
+    part = _ChartPart(chunks, caches)
+    rendered = part.render(prime, sheets)  # the first contract's caches, to reuse
+    texts = [match.group(0) for match in _CACHE_PART.finditer(rendered)]
+    datas = [_range_data(prime, sheets, formula) for formula, _kind, _type in caches]
+    part.first = list(zip(datas, texts, strict=True))
+    return part
+
+
+def _compressed_bytes(package: bytes, info: zipfile.ZipInfo) -> bytes:
+    """A member's compressed bytes, after its local header."""
+    signature, name_length, extra_length = _LOCAL_HEADER.unpack_from(package, info.header_offset)
+    if signature != b"PK\x03\x04":
+        raise _Unsupported(f"zip member {info.filename} has no local header")
+    start = info.header_offset + _LOCAL_HEADER.size + name_length + extra_length
+    return package[start : start + info.compress_size]
+
+
+def _append_compressed(target: zipfile.ZipFile, info: zipfile.ZipInfo, raw: bytes) -> None:
+    """Append a member as its compressed bytes (``kpixl.workbook.patch``'s raw copy)."""
+    member = copy.copy(info)
+    out = target.fp
+    if out is None:
+        raise ValueError("the zip is closed")
+    member.header_offset = out.tell()
+    out.write(member.FileHeader())
+    out.write(raw)
+    target.filelist.append(member)
+    target.NameToInfo[member.filename] = member
+    target.start_dir = out.tell()
 
 
 def _shared_strings(recording: _Recording) -> str:
@@ -467,15 +520,20 @@ class _Template:
     parts: list[tuple[str, Any]]
     prime: _Recording
     sheets: dict[str, int]
+    #: By part: the first contract's member, uncompressed and compressed bytes.
+    compressed: dict[str, tuple[zipfile.ZipInfo, bytes, bytes]]
 
     @classmethod
     def from_prime(cls, data: bytes, recording: _Recording) -> _Template:
         sheets = {name: i for i, name in enumerate(recording.sheets)}
         sheet_parts = {_PART_SHEET.format(i + 1): i for i in range(len(recording.sheets))}
         parts: list[tuple[str, Any]] = []
+        compressed = {}
         with zipfile.ZipFile(io.BytesIO(data)) as package:
-            for name in package.namelist():
+            for info in package.infolist():
+                name = info.filename
                 raw = package.read(name)
+                compressed[name] = (info, raw, _compressed_bytes(data, info))
                 if name in sheet_parts:
                     parts.append((name, _split_sheet(raw.decode(), sheet_parts[name], recording)))
                 elif name.startswith("xl/charts/chart"):
@@ -488,9 +546,11 @@ class _Template:
                     parts.append((name, raw))
         if not sheet_parts.keys() <= {name for name, _ in parts}:
             raise _Unsupported("sheet parts are not where XlsxWriter puts them")
-        return cls(parts, recording, sheets)
+        return cls(parts, recording, sheets, compressed)
 
-    def render(self, recording: _Recording) -> bytes:
+    def render(self, recording: _Recording, reuse: bool = True) -> bytes:
+        """The package of a contract of this shape; parts equal to the first contract's are
+        copied compressed (``reuse``) instead of deflated again."""
         stream = io.BytesIO()
         with zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=False) as z:
             for name, part in self.parts:
@@ -504,6 +564,10 @@ class _Template:
                     data = self._core(part, recording).encode()
                 else:
                     data = part
+                first = self.compressed.get(name)
+                if reuse and first is not None and first[1] == data:
+                    _append_compressed(z, first[0], first[2])
+                    continue
                 info = zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0))
                 info.compress_type = zipfile.ZIP_DEFLATED
                 z.writestr(info, data)
@@ -672,8 +736,9 @@ def _new_entry(
     try:
         recording, _cells = _record(plan, mode, lang, variant)
         template = _Template.from_prime(built.data, recording)
-        if template.render(recording) != built.data:
-            return _Entry(plan.schema, facts, None, "re-rendering differs from XlsxWriter")
+        for reuse in (False, True):
+            if template.render(recording, reuse) != built.data:
+                return _Entry(plan.schema, facts, None, "re-rendering differs from XlsxWriter")
     except _Unsupported as e:
         return _Entry(plan.schema, facts, None, str(e))
     return _Entry(plan.schema, facts, template)
