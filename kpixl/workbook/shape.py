@@ -242,6 +242,12 @@ class _SheetRecorder:
                 if (row, col) != (first_row, first_col):
                     self.write_blank(row, col, None, cell_format)
 
+    def data_validation(self, *args: Any, **kwargs: Any) -> None:
+        self.log.append((self.i, "data_validation", args, kwargs))
+
+    def set_row(self, *args: Any, **kwargs: Any) -> None:
+        self.log.append((self.i, "set_row", args, kwargs))
+
     def _header(self, which: str, text: Any, options: Any) -> None:
         if type(text) is not str or options is not None or "&G" in text or "&[" in text:
             raise _Unsupported(which)
