@@ -4,7 +4,8 @@ All three phases run on the same generated portfolio with the same number of pro
 
 (a) ``kpixl batch PORTFOLIO -o OUT --jobs N --force`` (load, settle, build with cached values in
     memory, check the built bytes against the template, write atomically, manifest, summaries),
-    as a subprocess;
+    as a subprocess; each worker builds a workbook shape once and fills further contracts of it
+    (``kpixl.workbook.shape``): the cache's hits and misses are printed;
 (b) the floor: the very cells of each workbook (a) wrote, read back beforehand, written again as
     bare constants with XlsxWriter by a pool of N processes (nothing computed, no validation);
 (c) the naive path on a sample: openpyxl writes each workbook's cells and formulas (no cached
