@@ -53,8 +53,8 @@ from kpixl.workbook.exact import number_text
 from kpixl.workbook.layout import Lang, Layout, Mode, TemplateSchema, Variant
 from kpixl.workbook.template import template_schema
 
-#: Shapes kept per process (least recently used dropped first).
-CACHE_SIZE = 32
+#: Shapes kept per process (least recently used dropped first): about 5 MB each at 12 × 8.
+CACHE_SIZE = 16
 #: Contract fields that are free text: they reach the workbook only as cell or header text.
 FREE_TEXT = frozenset({"id", "client", "provider", "name", "name_zh", "source", "definition"})
 #: Cached values XlsxWriter stores with t="e" (Worksheet._write_cell's list).
