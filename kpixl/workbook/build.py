@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -163,6 +164,40 @@ def build_bytes(
         ActualsError: the actuals or adjustments do not fit the contract.
         RateCardError: the rate card does not fit the RateCard sheet (KX127).
     """
+    plan = prepare(contract, actuals, adjustments, lang, rate_card, variant)
+    stream = io.BytesIO()
+    cells = _write(stream, plan.schema, plan.layout, plan.grid, plan.values, mode, lang,
+                   plan.card, variant, evidence)  # fmt: skip
+    return BuiltWorkbook(stream.getvalue(), plan.schema, mode, cells, plan.layout, plan.scenario)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What a workbook is written from: its schema, layout, inputs and cached values."""
+
+    card: RateCard
+    grid: ActualsGrid
+    schema: TemplateSchema
+    layout: Layout
+    scenario: ScenarioInputs
+    values: dict[str, dict[str, CellValue]]
+
+
+def prepare(
+    contract: Contract,
+    actuals: Actuals | None = None,
+    adjustments: Adjustments | None = None,
+    lang: Lang = "both",
+    rate_card: RateCard | None = None,
+    variant: Variant = "full",
+    schema_of: Callable[[Contract, Lang, int, Variant], TemplateSchema] = template_schema,
+) -> Prepared:
+    """Everything :func:`build_bytes` computes before writing (``schema_of`` gives the schema).
+
+    Raises:
+        ActualsError: the actuals or adjustments do not fit the contract.
+        RateCardError: the rate card does not fit the RateCard sheet (KX127).
+    """
     card = sample_rate_card() if rate_card is None else rate_card
     misfits = [] if rate_card is None else sheet_misfits(card, card.name)  # the sample fits
     if misfits:
@@ -171,13 +206,11 @@ def build_bytes(
         contract = client_terms(contract)
     data = resolved(contract, actuals, adjustments)  # first: it names every bad cell
     grid = actuals_grid(contract, actuals, adjustments)
-    schema = template_schema(contract, lang, len(grid.adjustments), variant)
+    schema = schema_of(contract, lang, len(grid.adjustments), variant)
     layout = Layout(contract, len(grid.adjustments))
     scenario = default_scenario_inputs(contract, card)
     values = cached_values(layout, grid, data, scenario)
-    stream = io.BytesIO()
-    cells = _write(stream, schema, layout, grid, values, mode, lang, card, variant, evidence)
-    return BuiltWorkbook(stream.getvalue(), schema, mode, cells, layout, scenario)
+    return Prepared(card, grid, schema, layout, scenario, values)
 
 
 class _TemplateSheet(ExactWorksheet):
@@ -251,6 +284,7 @@ def _write(
     card: RateCard,
     variant: Variant = "full",
     evidence: EvidenceTable | None = None,
+    workbook_class: Callable[..., Any] = xlsxwriter.Workbook,
 ) -> dict[str, dict[str, PlannedCell]]:
     options = {
         "in_memory": True,  # zip entries dated 1980-01-01: deterministic output
@@ -258,7 +292,7 @@ def _write(
         "strings_to_numbers": False,
         "strings_to_urls": False,
     }
-    book = xlsxwriter.Workbook(stream, options)
+    book = workbook_class(stream, options)  # kpixl.workbook.shape records the calls instead
     book.set_properties(
         {
             "title": f"{'Proposal' if variant == 'client' else 'kpixl quote'} {schema.contract_id}",
