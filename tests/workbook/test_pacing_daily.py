@@ -126,18 +126,19 @@ def engine(tmp: Path, contract: Contract, rows: list[Row], as_of: dt.date | None
     return pace(contract, daily, as_of, earlier)
 
 
-def check(contract: Contract, result: Pacing, values: dict[str, Any]) -> None:
+def check(contract: Contract, result: Pacing, values: dict[str, Any], pasted: bool = True) -> None:
     """Every figure of the Pacing sheet against the engine's: money to the cent, None as blank."""
     at = PacingLayout(Layout(contract))
 
     def get(ref: str) -> Any:
         return values.get(f"{PACING}!{ref.replace('$', '')}")
 
-    assert get(at.header("ready")) is True
+    assert get(at.header("ready")) in (True, 1)  # LibreOffice may store TRUE as 1
     for key, want in (("p", result.index), ("days", result.days_in_period),
                       ("elapsed", result.days_elapsed)):  # fmt: skip
         assert get(at.header(key)) == want, key
-    assert get(at.daily.info("used")) == result.days_with_data
+    if pasted:
+        assert get(at.daily.info("used")) == result.days_with_data
     for name, want in result.column_to_date.items():
         assert close(get(at.column_cell(name, "used")), want, False), name
     for k, kpi in enumerate(result.kpis):
@@ -337,3 +338,76 @@ def _built(factory: pytest.TempPathFactory, contract: Contract, settled: Actuals
         build_workbook(contract, settled, None, mode="native", out=path)
         _BUILT["native"] = path
     return _BUILT["native"]
+
+
+def _serial(day: dt.date) -> float:
+    return float((day - dt.date(1899, 12, 30)).days)
+
+
+def _typed_edits(contract: Contract, result: Pacing) -> list[dict[str, Any]]:
+    """What a person types on the Pacing sheet: the as-of date and every to-date figure."""
+    at = PacingLayout(Layout(contract))
+    edits: list[dict[str, Any]] = [
+        {"sheet": PACING, "cell": at.header("as_of", False), "value": _serial(result.as_of)},
+        {"sheet": PACING, "cell": at.header("days_with_data", False), "value": 30},
+    ]
+    for name, value in result.column_to_date.items():
+        ref = at.column_cell(name, "to_date").replace("$", "")
+        edits.append({"sheet": PACING, "cell": ref, "value": value})
+    return edits
+
+
+def _pasted_edits(contract: Contract, rows: list[Row]) -> list[dict[str, Any]]:
+    """The daily rows typed (pasted) into the block, a date into each date cell."""
+    from kpixl.workbook.layout import cell
+
+    at = PacingLayout(Layout(contract))
+    edits: list[dict[str, Any]] = []
+    for i, (day, values) in enumerate(rows):
+        row = at.daily.first_day_row + i
+        edits.append({"sheet": PACING, "cell": cell(row, 0), "value": _serial(day)})
+        for c, name in enumerate(at.daily.columns, start=1):
+            if values.get(name) is not None:
+                edits.append({"sheet": PACING, "cell": cell(row, c), "value": values[name]})
+    return edits
+
+
+@pytest.mark.libreoffice
+@pytest.mark.slow
+def test_native_pacing_sheet_in_libreoffice_typed_and_pasted(tmp_path: Path) -> None:
+    """One soffice: typed figures and pasted rows, typed through UNO as a person would."""
+    from kpixl.engine.pacing import pace_to_date
+    from tests.workbook.foreign import libreoffice_edit, uno_available
+
+    if not uno_available():
+        pytest.fail("LibreOffice with python3-uno is needed: run scripts/install_libreoffice.sh")
+    contract, settled = example()
+    quarterly = baseline_contract()
+    to_date = {"orders": 2100.0, "ship": 3.4, "rating": 4.6, "buyers": 310.0,
+               "visits": 12000.0, "refunds": 0.12, "person_days": 24.0}  # fmt: skip
+    quarter = quarter_rows(91, 2)
+    cases: dict[str, tuple[Contract, Actuals | None, Pacing, list[dict[str, Any]]]] = {}
+    typed = engine(tmp_path, contract, example_rows(), None, settled)
+    cases["typed-example"] = (contract, settled, typed, _typed_edits(contract, typed))
+    every = pace_to_date(quarterly, dt.date(2027, 5, 9), to_date, 30)
+    cases["typed-every-kind"] = (quarterly, None, every, _typed_edits(quarterly, every))
+    pasted = engine(tmp_path, contract, example_rows(), None, settled)
+    cases["pasted-example"] = (contract, settled, pasted, _pasted_edits(contract, example_rows()))
+    march = engine(tmp_path, contract, whole_march(), None, settled)
+    cases["pasted-e-n"] = (contract, settled, march, _pasted_edits(contract, whole_march()))
+    mean = engine(tmp_path, quarterly, quarter, None, None)
+    cases["pasted-quarter-e-n"] = (quarterly, None, mean, _pasted_edits(quarterly, quarter))
+    jobs = []
+    for name, (terms, actuals, _result, edits) in cases.items():
+        built = build_workbook(terms, actuals, None, mode="native", out=tmp_path / f"{name}.xlsx")
+        jobs.append({"src": str(built), "dst": str(tmp_path / "lo" / f"{name}.xlsx"),
+                     "edits": edits})  # fmt: skip
+    results = libreoffice_edit(jobs, tmp_path / "driver")
+    assert [r.get("error") for r in results] == [None] * len(jobs)
+    for job, (name, (terms, _actuals, result, _edits)) in zip(jobs, cases.items(), strict=True):
+        book = openpyxl.load_workbook(job["dst"], data_only=True)
+        values = {f"{PACING}!{c.coordinate}": c.value for r in book[PACING].iter_rows() for c in r}
+        book.close()
+        check(terms, result, values, pasted=name.startswith("pasted"))
+        # What LibreOffice computed and stored is what kpixl recomputes: validate is clean.
+        assert [i for i in validate_workbook(Path(job["dst"])) if i.severity == "error"] == [], name
