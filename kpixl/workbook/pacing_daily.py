@@ -64,8 +64,6 @@ SOURCES: dict[str, tuple[str, str]] = {
     "typed": ("The typed figures", "手工输入的数据"),
 }
 DATE_FORMAT = "yyyy-mm-dd"
-#: Below any number a cell holds: COUNTIFS(values, NUMERIC) counts the numeric cells only.
-NUMERIC = '">-9E+307"'
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 CODE = "KX238"
 
@@ -194,17 +192,17 @@ def _text(pair: tuple[str, str]) -> str:
 
 
 def _window(block: DailyBlock) -> str:
-    """COUNTIFS/SUMIFS criteria: the rows dated from the period's first day to the as-of date."""
+    """1 for the rows dated from the period's first day to the as-of date, else 0 (an array)."""
     r, refs = block.dates, block.refs
-    return f'{r},">="&{refs.first},{r},"<="&{refs.as_of}'
+    return f"({r}>={refs.first})*({r}<={refs.as_of})"
 
 
 def _info_formula(block: DailyBlock, key: str) -> str:
     if key == "rows":
         return f"COUNT({block.dates})"
     if key == "used":
-        return f'IF({block.refs.p}="",0,COUNTIFS({_window(block)}))'
-    return f"COUNTIF({block.checks},{_text(FLAGS[key])})"
+        return f'IF({block.refs.p}="",0,SUMPRODUCT({_window(block)}))'
+    return f"SUMPRODUCT(({block.checks}={_text(FLAGS[key])})*1)"
 
 
 def _flag_formula(block: DailyBlock, row: int) -> str:
@@ -215,7 +213,7 @@ def _flag_formula(block: DailyBlock, row: int) -> str:
         f'IF({refs.p}="","",IF(OR({a}<{first},{a}>={after}),{_text(FLAGS["outside"])},'
         f'IF({a}>{refs.as_of},{_text(FLAGS["after"])},"")))'
     )
-    dated = f"IF(COUNTIF({block.dates},{a})>1,{_text(FLAGS['twice'])},{where})"
+    dated = f"IF(SUMPRODUCT(({block.dates}={a})*1)>1,{_text(FLAGS['twice'])},{where})"
     return f'IF(ISNUMBER({a}),{dated},IF({a}="","",{_text(FLAGS["not_date"])}))'
 
 
@@ -243,15 +241,17 @@ def used_formulas(block: DailyBlock, name: str, kind: Kind, typed: str) -> tuple
     """A column's to-date figure used: from the pasted rows by its kind, else the typed one."""
     refs, v = block.refs, block.values(name)
     window = _window(block)
+    # SUMPRODUCT reads a blank or text value as 0 and needs no array entry (any spreadsheet).
+    total = f"SUMPRODUCT({window},{v})"
     if kind == "sum":
-        native = f"SUMIFS({v},{window})"
+        native = total
     else:
-        count = f"COUNTIFS({window},{v},{NUMERIC})"
+        count = f"SUMPRODUCT({window}*ISNUMBER({v}))"
         if kind == "mean":
-            value = f"SUMIFS({v},{window})/{count}"
-        else:  # the value of the last day with one: MAX inside SUMPRODUCT needs no array entry
+            value = f"{total}/{count}"
+        else:  # the value of the last day with one: its date is the largest such date
             r = block.dates
-            last = f"SUMPRODUCT(MAX(({r}>={refs.first})*({r}<={refs.as_of})*ISNUMBER({v})*{r}))"
+            last = f"SUMPRODUCT(MAX({window}*ISNUMBER({v})*{r}))"
             value = f"INDEX({v},MATCH({last},{r},0))"
         native = f'IF({count}=0,"",{value})'
     udf = f'KPIXL_TODATE("{kind}",{block.dates},{v},{refs.first},{refs.as_of})'
