@@ -118,9 +118,11 @@ SUMMARY_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("total", "Projected total fee", "预测总服务费"),
 )
 TITLE = ("Pacing: where the open period is heading", "进度预测：本期走向")
-PACING_WIDTHS: tuple[tuple[int, float], ...] = ((0, 34), (1, 16), (2, 16), (3, 16), (4, 14),
-                                               (5, 14), (6, 12), (7, 14), (8, 14), (9, 16),
-                                               (10, 18), (11, 16))  # fmt: skip
+#: Column A holds the (wrapped) labels, the others numbers under wrapped headers: the printed
+#: page (A4 landscape, one page wide) stays readable.
+PACING_WIDTHS: tuple[tuple[int, float], ...] = ((0, 30), *((c, 13.0) for c in range(1, 12)))
+#: Figures that are neither money nor a rate: thousands separated, 2 to 4 decimals.
+FIGURE_FORMAT = "#,##0.00##"
 NONE = "9E+307"  # larger than any breakpoint: "no breakpoint above"
 
 
@@ -251,14 +253,16 @@ def _column_cells(at: PacingLayout) -> list[CellSpec]:
         )
         for field, kind, value_type in fields:
             ref = _rel(at.column_cell(name, field))
-            cells.append(CellSpec(PACING, ref, f"pacing.{field}.{name}", kind, value_type))
+            fmt = FIGURE_FORMAT if field == "to_date" else None
+            key = f"pacing.{field}.{name}"
+            cells.append(CellSpec(PACING, ref, key, kind, value_type, number_format=fmt))
         typed = at.column_cell(name, "to_date")
         native, udf = used_formulas(at.daily, name, at.kinds[name], typed)
         ref = _rel(at.column_cell(name, "used"))
-        cells.append(_formula(f"pacing.used.{name}", ref, native, udf))
+        cells.append(_formula(f"pacing.used.{name}", ref, native, udf, FIGURE_FORMAT))
         native, udf = _projected(at, name)
         ref = _rel(at.column_cell(name, "projected"))
-        cells.append(_formula(f"pacing.projected.{name}", ref, native, udf))
+        cells.append(_formula(f"pacing.projected.{name}", ref, native, udf, FIGURE_FORMAT))
     return cells
 
 
@@ -320,7 +324,7 @@ def _kpi_format(layout: Layout, field: str) -> str | None:
         return cf_money(layout)
     if field in ("attainment", "next"):
         return "0.00%"
-    return None
+    return FIGURE_FORMAT
 
 
 def _ready(at: PacingLayout, expr: str) -> str:
@@ -755,3 +759,50 @@ def pacing_issues(label_: str, layout: Layout, inputs: PacingInputs | None) -> l
     index = None if as_of is None else period_containing(layout.contract, as_of)
     at = PacingLayout(layout)
     return daily_issues(label_, layout.contract, at.daily, inputs.daily, index, as_of)
+
+
+def pacing_wraps(key: str) -> bool:
+    """Whether a Pacing label wraps in its cell (every one but the two titles)."""
+    return key.startswith("label.pacing.") and key not in (
+        "label.pacing.title",
+        "label.pacing.daily.title",
+    )
+
+
+def print_pacing(sheet: Any, layout: Layout) -> None:
+    """Print setup of the Pacing sheet: the projection on A4 landscape, one page wide.
+
+    The daily rows below it are the working data: they do not print. Wrapped labels get the
+    height of their lines (LibreOffice and Excel keep the height they are given).
+
+    Args:
+        sheet: the XlsxWriter worksheet.
+        layout: the workbook layout.
+    """
+    at = PacingLayout(layout)
+    sheet.set_landscape()
+    sheet.set_paper(9)  # A4
+    sheet.fit_to_pages(1, 0)
+    sheet.print_area(0, 0, at.last_row, len(KPI_FIELDS) - 1)
+    sheet.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.75)
+    contract_id = layout.contract.id.replace("&", "&&")
+    sheet.set_header(f"&L{contract_id}&R{label(*TITLE, 'both')}")
+    sheet.set_footer("&LKPI-linked service fee / KPI绑定服务费&RPage &P of &N")
+    widths = dict(PACING_WIDTHS)
+    rows: list[tuple[int, list[tuple[str, float]]]] = []
+    for i, (_key, en, zh) in enumerate(HEADER_ROWS):
+        rows.append((HEADER_FIRST_ROW + i, [(label(en, zh, "both"), widths[0])]))
+    for i, (_key, en, zh) in enumerate(SUMMARY_FIELDS):
+        rows.append((at.summary_first_row + i, [(label(en, zh, "both"), widths[0])]))
+    for row, fields in ((at.column_header_row, COLUMN_FIELDS), (at.kpi_header_row, KPI_FIELDS)):
+        texts = [(label(en, zh, "both"), widths[c]) for c, (_k, en, zh) in enumerate(fields)]
+        rows.append((row, texts))
+    for row, texts in rows:
+        sheet.set_row(row, 15 * max(_lines(text, width) for text, width in texts))
+
+
+def _lines(text: str, width: float) -> int:
+    """Lines a text takes wrapped in a column ``width`` characters wide (CJK counts twice)."""
+    needed = sum(2 if ord(char) > 0x2E7F else 1 for char in text)
+    per_line = max(1, int(width * 1.2))  # LibreOffice and Excel fit ~1.2 characters per unit
+    return max(1, -(-needed // per_line))

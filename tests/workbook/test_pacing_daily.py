@@ -22,6 +22,7 @@ from kpixl.workbook.build import build_workbook
 from kpixl.workbook.evaluate import evaluate_workbook
 from kpixl.workbook.layout import Layout, Mode
 from kpixl.workbook.pacing_daily import CHECKS, FLAGS, bilingual
+from kpixl.workbook.pacing_paste import paste_daily
 from kpixl.workbook.pacing_sheet import PACING, PacingLayout
 from kpixl.workbook.patch import patch_cached_values
 from kpixl.workbook.recalc import recalc
@@ -261,7 +262,7 @@ def test_recalc_caches_pasted_rows_and_a_forged_figure_is_kx405(tmp_path: Path) 
     result = engine(tmp_path, contract, example_rows(), None, settled)
     built, out = tmp_path / "built.xlsx", tmp_path / "pasted.xlsx"
     build_workbook(contract, settled, None, out=built)
-    paste(built, out, contract, example_rows())
+    assert paste_daily(built, read_daily(DAILY), out) == 12  # what scripts/paste_daily.py does
     recalc(out)
     assert validate_workbook(out) == []
     book = openpyxl.load_workbook(out, data_only=True)
