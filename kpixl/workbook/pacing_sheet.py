@@ -194,7 +194,7 @@ def pacing_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
     """Every cell of the Pacing sheet: labels, inputs and formulas in both modes."""
     at = PacingLayout(layout)
     cells = [CellSpec(PACING, "A1", "label.pacing.title", "fixed", "text")]
-    cells += _header_cells(at, lang)
+    cells += _header_cells(at)
     cells += _column_cells(at)
     cells += _kpi_cells(at)
     cells += daily_cells(at.daily)
@@ -216,7 +216,7 @@ def _with_role(spec: CellSpec) -> CellSpec:
     return replace(spec, role=role, field=spec.key)
 
 
-def _header_cells(at: PacingLayout, lang: Lang) -> list[CellSpec]:
+def _header_cells(at: PacingLayout) -> list[CellSpec]:
     cells = []
     for i, (key, _en, _zh) in enumerate(HEADER_ROWS):
         row = HEADER_FIRST_ROW + i
