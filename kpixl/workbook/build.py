@@ -66,7 +66,7 @@ from kpixl.workbook.layout import (
     sample_rate_card,
     sheet_misfits,
 )
-from kpixl.workbook.pacing_sheet import PacingLayout
+from kpixl.workbook.pacing_sheet import pacing_wraps, print_pacing
 from kpixl.workbook.statement import (
     WRAPPED_LABELS,
     StatementLayout,
@@ -377,7 +377,7 @@ def _write_label(
     # Settlement headers are long bilingual labels over narrow number columns: wrap them.
     wrap = spec.sheet == SETTLEMENT and spec.key.startswith("label.settlement.")
     wrap = wrap or spec.key.startswith(("label.scenario.", "label.scenario_kpi["))
-    wrap = wrap or spec.key.startswith(WRAPPED_LABELS)
+    wrap = wrap or spec.key.startswith(WRAPPED_LABELS) or pacing_wraps(spec.key)
     heading = spec.sheet == QUOTE and spec.key.removeprefix("label.") in HEADINGS
     fmt = formats.get(None, True, bold=True, wrap=wrap, size=_size(spec.key, heading))
     sheet.write_string(row, col, text, fmt)
@@ -534,12 +534,7 @@ def _finish(
     for name, target in schema.names.items():
         book.define_name(name, "=" + target)
     sheets[QUOTE].activate()
-    pacing = sheets[PACING]
-    pacing.set_paper(9)  # A4, portrait, one page wide: it is handed to the client
-    pacing.set_portrait()
-    pacing.print_area(0, 0, PacingLayout(layout).last_row, PacingLayout(layout).last_col)
-    pacing.set_header(f"&L{schema.contract_id}&R{PACING}")
-    pacing.set_footer("&CPage &P / &N")
+    print_pacing(sheets[PACING], layout)
     _chart(book, sheets[QUOTE], layout)
     _scenario_chart(book, sheets[QUOTE], layout)
     for k in range(layout.k):
