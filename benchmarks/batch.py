@@ -4,7 +4,8 @@ All three phases run on the same generated portfolio with the same number of pro
 
 (a) ``kpixl batch PORTFOLIO -o OUT --jobs N --force`` (load, settle, build with cached values in
     memory, check the built bytes against the template, write atomically, manifest, summaries),
-    as a subprocess;
+    as a subprocess; each worker builds a workbook shape once and fills further contracts of it
+    (``kpixl.workbook.shape``): the cache's hits and misses are printed;
 (b) the floor: the very cells of each workbook (a) wrote, read back beforehand, written again as
     bare constants with XlsxWriter by a pool of N processes (nothing computed, no validation);
 (c) the naive path on a sample: openpyxl writes each workbook's cells and formulas (no cached
@@ -123,24 +124,32 @@ class TreeSampler:
         return self.peak / 1e6
 
 
-def _report(started: float, count: int, sampler: TreeSampler) -> None:
+def _report(
+    started: float, count: int, sampler: TreeSampler, extra: dict[str, Any] | None = None
+) -> None:
     wall = time.perf_counter() - started
     tree = sampler.stop()
     _reap_all()
     own, children = _peak_mb()
     print(json.dumps({"wall": wall, "count": count, "self_mb": own, "children_mb": children,
-                      "tree_mb": tree}))  # fmt: skip
+                      "tree_mb": tree, **(extra or {})}))  # fmt: skip
 
 
 def phase_batch(portfolio: Path, out: Path, jobs: int, count: int) -> None:
-    """Run ``kpixl batch`` (forced rebuild) as a subprocess and report."""
+    """Run ``kpixl batch`` (forced rebuild) as a subprocess and report, with the shape cache."""
     _become_subreaper()
     command = [sys.executable, "-m", "kpixl", "batch", str(portfolio), "-o", str(out),
                "--jobs", str(jobs), "--force"]  # fmt: skip
-    sampler = TreeSampler()
-    started = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _report(started, count, sampler)
+    with tempfile.TemporaryDirectory(prefix="kpixl-shapes-") as stats:
+        # Each worker process keeps its shape-cache counts in STATS/<pid>.json (an env hook).
+        env = {**os.environ, "KPIXL_SHAPE_STATS": stats}
+        sampler = TreeSampler()
+        started = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       env=env)  # fmt: skip
+        counts = [json.loads(p.read_text()) for p in Path(stats).glob("*.json")]
+    shapes = {key: sum(c[key] for c in counts) for key in ("hits", "misses", "shapes")}
+    _report(started, count, sampler, {**shapes, "processes": len(counts)})
 
 
 def extract_cells(workbook: Path) -> list[Cell]:
@@ -289,6 +298,10 @@ def main() -> None:
         common = ["--jobs", str(args.jobs), "--contracts", str(args.contracts)]
         a = run_phase("a", [*common, str(base / "portfolio"), str(base / "a")])
         print(_line("(a) kpixl batch", a), flush=True)
+        built = a["hits"] + a["misses"]
+        print(f"    per-shape cache: {a['hits']} hits, {a['misses']} misses "
+              f"({a['hits'] / max(built, 1):.1%} hit rate; {a['shapes']} shapes cached over "
+              f"{a['processes']} processes)", flush=True)  # fmt: skip
         print(check_outputs(base / "a", ids, args.sample), flush=True)
         _prepare_cells(base / "a", ids, base / "cells", extract_cells)
         b = run_phase("b", [*common, str(base / "cells"), str(base / "b")])
@@ -299,6 +312,7 @@ def main() -> None:
         print(_line("(c) naive: openpyxl + formulas", c), flush=True)
         per = {name: r["wall"] / r["count"] for name, r in (("a", a), ("b", b), ("c", c))}
         print(f"a/b = {per['a'] / per['b']:.2f} (target <= 1.5)   "
+              f"shape cache hit rate = {a['hits'] / max(a['hits'] + a['misses'], 1):.1%}   "
               f"c/a = {per['c'] / per['a']:.0f} per workbook (target >= 50)   "
               f"peak (a) = {a['self_mb'] + a['children_mb']:.0f} MB (target <= 500)")  # fmt: skip
 

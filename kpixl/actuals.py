@@ -16,7 +16,6 @@ import numpy as np
 
 from kpixl.engine._arrays import FloatArray
 from kpixl.errors import ActualsError, Issue
-from kpixl.intake.read import encoding_hint
 from kpixl.model import Contract
 
 Cell = str | float | int | bool | dt.date | None
@@ -234,6 +233,8 @@ def decode_text(data: bytes, source: str, encoding: str | None) -> str:
             return data.decode("utf-8")
         except UnicodeDecodeError as e:
             if encoding is None:
+                from kpixl.intake.read import encoding_hint  # kpixl.intake: ~30 ms to import
+
                 message = (
                     f"not UTF-8 text (byte {e.start}); save the CSV as UTF-8, or say how it is "
                     f"encoded with --encoding (Excel on Chinese Windows: gb18030)"

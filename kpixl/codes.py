@@ -225,6 +225,12 @@ CODES: dict[str, IssueCode] = {
             "the as-of date is outside the contract; nothing to project (no daily row in the period up to the as-of date, a mean column with no value yet, or a ratio's denominator still sums to 0)",
         ),
         IssueCode(
+            "KX238",
+            "error",
+            "workbook",
+            "a day pasted twice into the Pacing sheet's daily rows (error: no projection until one is removed); a pasted day outside the open period (warning: not used)",
+        ),
+        IssueCode(
             "KX240",
             "error",
             "ingest",

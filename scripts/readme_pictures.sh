@@ -25,6 +25,16 @@ pdftoppm -png -r 100 -f 1 -l 1 -singlefile -x 0 -y 0 -W 827 -H 690 \
     "$work/statement.pdf" docs/img/statement
 echo "wrote docs/img/statement.png"
 
+# The Pacing sheet of March with the example's daily rows pasted (as-of: the last pasted day),
+# as `kpixl pdf --sheets Pacing` prints it: A4 landscape, page 1, trimmed.
+.venv/bin/python scripts/paste_daily.py "$work/acme.xlsx" \
+    workbooks/examples/daily/acme-amz-us.daily.csv "$work/pacing.xlsx"
+.venv/bin/kpixl pdf "$work/pacing.xlsx" -o "$work/pacing.pdf" --sheets Pacing
+# 100 dpi A4 landscape is 1169 x 827 pixels: the page without its empty lower part.
+pdftoppm -png -r 100 -f 1 -l 1 -singlefile -x 0 -y 0 -W 1169 -H 660 \
+    "$work/pacing.pdf" docs/img/pacing
+echo "wrote docs/img/pacing.png"
+
 # Page 1 of the Review sheet as `kpixl pdf --sheets Review` prints it, trimmed.
 .venv/bin/kpixl pdf "$work/acme.xlsx" -o "$work/review.pdf" --sheets Review
 pdftoppm -png -r 100 -f 1 -l 1 -singlefile -x 0 -y 0 -W 827 -H 500 \

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 import kpixl
 from kpixl.cli import app
-from kpixl.cli.app import COMMANDS, GROUPS
+from kpixl.cli.app import COMMANDS, GROUPS, _LazyConsole
 
 HEAVY = ("numpy", "pydantic", "pandas", "openpyxl", "xlsxwriter", "formulas", "yaml")
 
@@ -62,3 +64,37 @@ def test_a_command_loads_only_its_group() -> None:
     )
     loaded = _modules_after(code)
     assert {f"kpixl.cli.{g}" for g in GROUPS} & loaded == {"kpixl.cli.settle"}
+
+
+def test_recalc_loads_neither_openpyxl_nor_rich(tmp_path: Path) -> None:
+    """`kpixl recalc` reads inputs with its XML reader and prints its summary without rich."""
+    examples = Path(kpixl.__file__).resolve().parents[1] / "workbooks" / "examples"
+    built = tmp_path / "acme.xlsx"
+    quote = ["quote", str(examples / "acme-amz-us.yaml"), "--actuals",
+             str(examples / "acme-amz-us.actuals.csv"), "-o", str(built)]  # fmt: skip
+    assert CliRunner().invoke(app, quote).exit_code == 0
+    code = (
+        f"import sys\nsys.argv = ['kpixl', 'recalc', {str(built)!r}]\n"
+        "from kpixl.cli import main\nmain()"
+    )
+    loaded = _modules_after(code)
+    assert [name for name in ("openpyxl", "rich", "xlsxwriter", "formulas") if name in loaded] == []
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["recalculated 498 formula cells -> out/acme.xlsx", "a [b] c", "x :smile: y", "tab\there", ""],
+)
+def test_a_plain_line_prints_as_rich_prints_it(
+    line: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from rich.console import Console
+
+    _LazyConsole(stderr=True).print(line)
+    Console(stderr=True, highlight=False, soft_wrap=True).print(line)
+    assert capsys.readouterr().err == f"{line}\n" * 2 or "[" in line or ":" in line or "\t" in line
+    # Lines rich would change (markup, emoji codes, tabs) go through rich itself:
+    _LazyConsole(stderr=True).print(line)
+    Console(stderr=True, highlight=False, soft_wrap=True).print(line)
+    lazy, rich = capsys.readouterr().err.split("\n")[:2]
+    assert lazy == rich

@@ -11,6 +11,7 @@ Windows COM would put a traceback into the cell, so there the UDF returns the te
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import math
 from collections.abc import Callable, Sequence
@@ -33,7 +34,7 @@ from kpixl.engine.money import (
     prorated_base,
     round_money,
 )
-from kpixl.engine.pacing import actual_for, next_breakpoint, project, rest_needed
+from kpixl.engine.pacing import actual_for, next_breakpoint, project, rest_needed, to_date_of
 from kpixl.engine.pricing import list_figures
 from kpixl.engine.review import halves, longest_streak
 from kpixl.engine.scenarios import scenario_fee
@@ -56,6 +57,7 @@ __all__ = [
     "kpixl_round",
     "kpixl_scenario",
     "kpixl_streak",
+    "kpixl_todate",
     "kpixl_weighted",
 ]
 
@@ -63,6 +65,8 @@ Grid: TypeAlias = npt.NDArray[np.float64]
 P = ParamSpec("P")
 
 CATEGORY = "kpixl"
+_EXCEL_EPOCH = dt.date(1899, 12, 30)  # day 0 of Excel's 1900 date system (serials from 61 on)
+_LAST_SERIAL = 2958466  # 10000-01-01
 # The classic COM decorator lives in xlwings.udfs (Windows with pywin32, not on a server).
 _ERRORS_AS_TEXT = getattr(xw.func, "__module__", "") == "xlwings.udfs"
 
@@ -635,3 +639,51 @@ def kpixl_streak(misses: Any) -> Any:
         for cell in row
     ]
     return float(longest_streak(flags))
+
+
+def _day(cell: Any, name: str) -> dt.date | None:
+    """A date cell (a datetime, or the serial number Excel stores) as a day; blank: None."""
+    if isinstance(cell, dt.datetime):
+        return cell.date()
+    if isinstance(cell, dt.date):
+        return cell
+    if _is_blank(cell):
+        return None
+    serial = _number(cell, name)
+    if not 1 <= serial < _LAST_SERIAL:
+        _fail(f"{name} must hold dates, not {serial:g}")
+    return _EXCEL_EPOCH + dt.timedelta(days=int(serial))
+
+
+def _figure(cell: Any) -> float | None:
+    if isinstance(cell, int | float | np.number) and not isinstance(cell, bool | np.bool_):
+        return float(cell)
+    return None
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("kind", doc='"sum", "mean" or "last": how the column rolls up over the days.')
+@xw.arg("dates", ndim=2, doc="The pasted days (one column; blank rows are skipped).")
+@xw.arg("values", ndim=2, doc="The column's value on each day (blank: no figure that day).")
+@xw.arg("first_day", doc="The period's first day.")
+@xw.arg("as_of", doc="The as-of date D.")
+@_excel_errors
+def kpixl_todate(kind: Any, dates: Any, values: Any, first_day: Any, as_of: Any) -> Any:
+    """A column's to-date value from daily rows: sum, mean or last of the days up to D."""
+    days, figures = _rows(dates, "dates"), _rows(values, "values")
+    if len(days) != len(figures):
+        _fail("dates and values must have as many rows")
+    # A blank or text value is a day without that figure, as SUMIFS reads it in native mode.
+    pairs = [(_day(d[0], "dates"), _figure(v[0])) for d, v in zip(days, figures, strict=True)]
+    kept = [(day, value) for day, value in pairs if day is not None]
+    first, last = _day(first_day, "first_day"), _day(as_of, "as_of")
+    if first is None or last is None:
+        _fail("first_day and as_of are required")
+    result = to_date_of(
+        _choice(kind, "kind", ("sum", "mean", "last"), None) or _fail("kind is required"),
+        [day for day, _ in kept],
+        [value for _, value in kept],
+        first,
+        last,
+    )
+    return _blank_if_none(result)

@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
-from rich.measure import Measurement
-from rich.table import Table
 
 from kpixl.errors import Issue, KpixlError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
     from kpixl.workbook.layout import Lang, Mode
 
 
@@ -103,10 +103,50 @@ def _options(
     """KPI-linked service fees: settle contracts, build and check quoting workbooks."""
 
 
-out = Console(highlight=False, soft_wrap=True)
+#: A line rich would print as it is: printable ASCII without markup (``[``), emoji codes
+#: (``:``) or escapes (``\\``).
+_PLAIN = re.compile(r"[ -9;-Z^-~]*")
 
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+class _LazyConsole:
+    """A rich Console made on first use (rich costs ~30 ms to import; a command that prints only
+    plain lines, like ``recalc``'s summary, never needs it); plain lines are written directly,
+    exactly as the console would print them."""
+
+    def __init__(self, stderr: bool = False) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        # Only while no console exists: once one does, a live display (a progress bar) may be
+        # drawing on it, and every line must go through it.
+        if self._console is None and not options and len(objects) == 1:
+            if isinstance(objects[0], str) and _PLAIN.fullmatch(objects[0]):
+                (sys.stderr if self._stderr else sys.stdout).write(objects[0] + "\n")
+                return
+        self._made().print(*objects, **options)
+
+    def _made(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=self._stderr, highlight=False, soft_wrap=True)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._made(), name)
+
+    def __enter__(self) -> Console:  # rich's live displays use their console as a context
+        return self._made().__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        self._made().__exit__(*exc)
+
+
+out: Console = _LazyConsole()  # type: ignore[assignment]
+
+
+err: Console = _LazyConsole(stderr=True)  # type: ignore[assignment]
 
 
 EXIT_PROBLEMS = 1
@@ -207,6 +247,9 @@ RateCardOption = Annotated[
 
 def print_wide(table: Table) -> None:
     """Print a table at its natural width so numbers are never cut to '…' on a narrow stdout."""
+    from rich.console import Console
+    from rich.measure import Measurement
+
     width = Measurement.get(out, out.options.update_width(1000), table).maximum
     # A console prints no wider than itself: a wider one just for this table.
     Console(highlight=False, soft_wrap=True, width=max(out.width, width)).print(table)

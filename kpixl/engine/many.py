@@ -28,7 +28,7 @@ import numpy.typing as npt
 from kpixl.actuals import Actuals, Adjustments, PeriodData, resolve
 from kpixl.engine._arrays import FloatArray
 from kpixl.engine.money import contract_total
-from kpixl.engine.results import KpiResult, PeriodResult, Settlement, Totals
+from kpixl.engine.results import PeriodTable, Settlement, Totals
 from kpixl.engine.rounding import excel_round, round_array
 from kpixl.engine.settle import settle
 from kpixl.model import Aggregate, Contract, Guardrail, Kpi
@@ -450,63 +450,35 @@ class _Block:
         contract = self.contracts[j]
         rows = slice(int(self.start[j]), int(self.start[j + 1]))
         figures = self.figures
-        actual, target, a, f, pay = (
-            matrix[rows].tolist()
-            for matrix in (figures.actual, figures.target, figures.attainment, figures.factor,
-                           figures.payout)
-        )  # fmt: skip
-        codes = [kpi.code for kpi in contract.kpis]
-        labels = contract.period_labels
-        bases, bonuses, totals = (
-            self.base[j].tolist(),
-            self.bonus[j].tolist(),
-            self.total[j].tolist(),
+        guards = self.guard_values[int(self.guard_start[j]) : int(self.guard_start[j + 1])]
+        table = PeriodTable(
+            actual=figures.actual[rows].tolist(),
+            target=figures.target[rows].tolist(),
+            attainment=figures.attainment[rows].tolist(),
+            factor=figures.factor[rows].tolist(),
+            payout=figures.payout[rows].tolist(),
+            weighted=self.w[j].tolist(),
+            multiplier=self.m[j].tolist(),
+            uncapped=self.uncapped[j].tolist(),
+            bonus=self.bonus[j].tolist(),
+            base=self.base[j].tolist(),
+            total=self.total[j].tolist(),
+            miss=self.miss[j].tolist(),
+            eligible=self.eligible[j].tolist(),
+            paid=self.paid[j].tolist(),
+            streak=self.streak[j].tolist(),
+            to_date=self.to_date[j].tolist() if self.cumulative else [None] * len(self.indices),
+            baselines=figures.baseline[rows].tolist(),
+            has_baseline=[kpi.baseline is not None for kpi in contract.kpis],
+            own=self.own[rows].tolist(),
+            guards=guards.tolist(),
         )
-        w, m, uncapped = self.w[j].tolist(), self.m[j].tolist(), self.uncapped[j].tolist()
-        miss, eligible, paid = (
-            self.miss[j].tolist(),
-            self.eligible[j].tolist(),
-            self.paid[j].tolist(),
-        )
-        has_baseline = [kpi.baseline is not None for kpi in contract.kpis]
-        baseline = figures.baseline[rows].tolist()
-        own = self.own[rows].tolist()
-        guards = self.guard_values[int(self.guard_start[j]) : int(self.guard_start[j + 1])].tolist()
-        streak = self.streak[j].tolist()
-        to_date = self.to_date[j].tolist() if self.cumulative else [None] * len(self.indices)
-        periods = tuple(
-            PeriodResult(
-                index=p,
-                period=labels[p - 1],
-                kpis=tuple(
-                    KpiResult(code, actual[k][i], target[k][i], a[k][i], f[k][i], pay[k][i])
-                    for k, code in enumerate(codes)
-                ),
-                weighted_attainment=w[i],
-                guardrail_multiplier=m[i],
-                bonus_before_caps=uncapped[i],
-                bonus=bonuses[i],
-                base=bases[i],
-                total=totals[i],
-                miss=miss[i],
-                exit_eligible=eligible[i],
-                cumulative_bonus=paid[i],
-                miss_streak=streak[i],
-                paid_before=paid[i - 1] if i else 0.0,
-                to_date_bonus=to_date[i],
-                baselines=tuple(
-                    baseline[k][i] if has else None for k, has in enumerate(has_baseline)
-                ),
-                own_attainments=tuple(row[i] for row in own),
-                guardrail_values=tuple(row[i] for row in guards),
-            )
-            for i, p in enumerate(self.indices)
-        )
+        periods = table.rows(self.indices, contract.period_labels, [k.code for k in contract.kpis])
         d = self.d
         totals_row = Totals(
-            base=contract_total(bases, d),
-            bonus=contract_total(bonuses, d),
-            total=contract_total(totals, d),
+            base=contract_total(table.base, d),
+            bonus=contract_total(table.bonus, d),
+            total=contract_total(table.total, d),
         )
         return Settlement(contract.id, contract.currency, d, contract.settlement, periods,
                           totals_row, self.data[j].adjustments)  # fmt: skip

@@ -244,11 +244,11 @@ def pace(
         raise ActualsError.from_issues([Issue(where, "KX237", "no daily row to project from")])
     to_date: dict[str, float] = {}
     for column, kind in column_kinds(contract).items():
-        values = [v for v in daily.values[column][rows].tolist() if not math.isnan(v)]
-        if not values and kind != "sum":
+        value = to_date_of(kind, daily.dates, daily.values[column].tolist(), first, as_of)
+        if value is None:
             message = f"no value of {column!r} to project from (every cell is blank)"
             raise ActualsError.from_issues([Issue(f"{where}, column {column}", "KX237", message)])
-        to_date[column] = _to_date(values, kind)
+        to_date[column] = value
     paid = 0.0
     if settled is not None:
         earlier = [p for p in settled.periods if p.index < index]
@@ -343,7 +343,43 @@ def _period_of(contract: Contract, as_of: dt.date, source: str) -> int:
     return index
 
 
-def _to_date(values: list[float], kind: Kind) -> float:
+def to_date_of(
+    kind: str,
+    days: Sequence[dt.date],
+    values: Sequence[float | None],
+    first: dt.date,
+    as_of: dt.date,
+) -> float | None:
+    """A column's to-date value from its daily rows (SPEC §9): the days ``first`` .. ``as_of``.
+
+    A blank value (None or NaN) is a day without that figure. ``sum``: Σ of the values (0 when
+    there is none); ``mean``: their mean; ``last``: the value of the last day that has one.
+
+    Args:
+        kind: the column's kind, ``sum``, ``mean`` or ``last``.
+        days: the date of every row, in any order.
+        values: the column's value on each row (None or NaN: blank).
+        first: the period's first day.
+        as_of: the day D.
+
+    Returns:
+        The to-date value, or None for a ``mean`` or ``last`` column without a value yet.
+    """
+    if kind not in ("sum", "mean", "last"):
+        raise ValueError(f"kind must be 'sum', 'mean' or 'last', not {kind!r}")
+    if len(days) != len(values):
+        raise ValueError(f"{len(days)} dates but {len(values)} values")
+    dated = sorted(
+        (day, value)
+        for day, value in zip(days, values, strict=True)
+        if first <= day <= as_of and value is not None and not math.isnan(value)
+    )
+    if not dated and kind != "sum":
+        return None
+    return _to_date([value for _, value in dated], kind)
+
+
+def _to_date(values: list[float], kind: str) -> float:
     if kind == "sum":
         return math.fsum(values)
     if kind == "mean":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -68,6 +69,78 @@ class PeriodResult:
             "exit_eligible": self.exit_eligible,
             "cumulative_bonus": self.cumulative_bonus,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodTable:
+    """A settlement's figures as plain lists, one entry per settled period: what ``settle``
+    and ``settle_many`` each compute with arrays, made into ``PeriodResult`` rows in one place.
+
+    KPI matrices, ``baselines`` and ``own`` are indexed ``[kpi][period]``, ``guards``
+    ``[guardrail][period]``; ``to_date`` is None for every period in period settlement.
+    """
+
+    actual: list[list[float]]
+    target: list[list[float]]
+    attainment: list[list[float]]
+    factor: list[list[float]]
+    payout: list[list[float]]
+    weighted: list[float]
+    multiplier: list[float]
+    uncapped: list[float]
+    bonus: list[float]
+    base: list[float]
+    total: list[float]
+    miss: list[bool]
+    eligible: list[bool]
+    paid: list[float]
+    streak: list[int]
+    to_date: list[float | None]
+    baselines: list[list[float]]
+    has_baseline: list[bool]
+    own: list[list[float]]
+    guards: list[list[float]]
+
+    def rows(
+        self, indices: Sequence[int], labels: Sequence[str], codes: Sequence[str]
+    ) -> tuple[PeriodResult, ...]:
+        """One ``PeriodResult`` per settled period (``indices``: 1-based period numbers)."""
+        actual, target, a, f, pay = (
+            self.actual,
+            self.target,
+            self.attainment,
+            self.factor,
+            self.payout,
+        )
+        paid, has_baseline, baselines = self.paid, self.has_baseline, self.baselines
+        return tuple(
+            PeriodResult(
+                index=p,
+                period=labels[p - 1],
+                kpis=tuple(
+                    KpiResult(code, actual[k][i], target[k][i], a[k][i], f[k][i], pay[k][i])
+                    for k, code in enumerate(codes)
+                ),
+                weighted_attainment=self.weighted[i],
+                guardrail_multiplier=self.multiplier[i],
+                bonus_before_caps=self.uncapped[i],
+                bonus=self.bonus[i],
+                base=self.base[i],
+                total=self.total[i],
+                miss=self.miss[i],
+                exit_eligible=self.eligible[i],
+                cumulative_bonus=paid[i],
+                miss_streak=self.streak[i],
+                paid_before=paid[i - 1] if i else 0.0,
+                to_date_bonus=self.to_date[i],
+                baselines=tuple(
+                    baselines[k][i] if has else None for k, has in enumerate(has_baseline)
+                ),
+                own_attainments=tuple(row[i] for row in self.own),
+                guardrail_values=tuple(row[i] for row in self.guards),
+            )
+            for i, p in enumerate(indices)
+        )
 
 
 @dataclass(frozen=True, slots=True)

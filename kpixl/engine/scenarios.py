@@ -9,9 +9,9 @@ from typing import Any
 
 from kpixl.actuals import Actuals
 from kpixl.engine.attainment import attainment
+from kpixl.engine.many import settle_many
 from kpixl.engine.money import apply_caps
 from kpixl.engine.rounding import excel_round
-from kpixl.engine.settle import settle
 from kpixl.model import NON_NEGATIVE_UNITS, Contract, Guardrail, Kpi
 from kpixl.ratecard import DEFAULT_LEVELS
 
@@ -230,8 +230,12 @@ def scenarios(
     revenue = revenue_target(contract)
     cap = contract.fee.contract_cap
     rows = []
-    for level in levels:
-        period = settle(synthetic, scenario_actuals(contract, level)).periods[0]
+    # One block of identical contracts: settle_many gives settle()'s results to the last bit.
+    settled = settle_many(
+        [synthetic] * len(levels), [scenario_actuals(contract, lv) for lv in levels]
+    )
+    for level, settlement in zip(levels, settled, strict=True):
+        period = settlement.periods[0]
         payouts = [k.payout for k in period.kpis]
         fee = scenario_fee(contract.fee.base, payouts, contract.fee.period_cap, cap, d)
         gmv = None if revenue is None else revenue * level

@@ -20,7 +20,7 @@ from kpixl.engine.money import (
     prorated_base,
     round_money,
 )
-from kpixl.engine.results import KpiResult, PeriodResult, Settlement, Totals
+from kpixl.engine.results import PeriodTable, Settlement, Totals
 from kpixl.engine.rounding import excel_round
 from kpixl.model import Aggregate, Contract, Guardrail, Kpi
 
@@ -238,52 +238,36 @@ def _assemble(
     index = np.asarray(data.indices, dtype=np.float64)
     bonuses, paid, to_dates = _bonuses(contract, index, uncapped)
     misses, eligible, streaks = _exit_flags(contract, data, w)
-    own = helpers[0].tolist()
-    guards = [values.tolist() for values in helpers[1]]
-    has_baseline = [kpi.baseline is not None for kpi in contract.kpis]
-    baselines = figures.baseline.tolist()
     required = None if contract.min_input is None else contract.min_input.person_days
     days = None if required is None else data.values["person_days"]
     base_fee = prorated_base(contract.fee.base, days, required, d)
     bases = np.broadcast_to(np.asarray(base_fee, dtype=np.float64), index.shape)
     totals = np.asarray(round_money(bases + np.asarray(bonuses), d), dtype=np.float64)
-    codes = [kpi.code for kpi in contract.kpis]
-    labels = contract.period_labels
     # One conversion to Python floats for the whole table, then plain indexing.
-    matrices = (figures.actual, figures.target, figures.attainment, figures.factor, figures.payout)
-    actual, target, a, f, pay = (matrix.tolist() for matrix in matrices)
-    periods = []
-    for i, (p, base, total) in enumerate(
-        zip(data.indices, bases.tolist(), totals.tolist(), strict=True)
-    ):
-        kpis = tuple(
-            KpiResult(code, actual[k][i], target[k][i], a[k][i], f[k][i], pay[k][i])
-            for k, code in enumerate(codes)
-        )
-        periods.append(
-            PeriodResult(
-                index=p,
-                period=labels[p - 1],
-                kpis=kpis,
-                weighted_attainment=float(w[i]),
-                guardrail_multiplier=float(m[i]),
-                bonus_before_caps=float(uncapped[i]),
-                bonus=bonuses[i],
-                base=base,
-                total=total,
-                miss=misses[i],
-                exit_eligible=eligible[i],
-                cumulative_bonus=paid[i],
-                miss_streak=streaks[i],
-                paid_before=paid[i - 1] if i else 0.0,
-                to_date_bonus=to_dates[i],
-                baselines=tuple(
-                    baselines[k][i] if has else None for k, has in enumerate(has_baseline)
-                ),
-                own_attainments=tuple(row[i] for row in own),
-                guardrail_values=tuple(float(values[i]) for values in guards),
-            )
-        )
+    table = PeriodTable(
+        actual=figures.actual.tolist(),
+        target=figures.target.tolist(),
+        attainment=figures.attainment.tolist(),
+        factor=figures.factor.tolist(),
+        payout=figures.payout.tolist(),
+        weighted=w.tolist(),
+        multiplier=m.tolist(),
+        uncapped=uncapped.tolist(),
+        bonus=bonuses,
+        base=bases.tolist(),
+        total=totals.tolist(),
+        miss=misses,
+        eligible=eligible,
+        paid=paid,
+        streak=streaks,
+        to_date=to_dates,
+        baselines=figures.baseline.tolist(),
+        has_baseline=[kpi.baseline is not None for kpi in contract.kpis],
+        own=helpers[0].tolist(),
+        guards=[values.tolist() for values in helpers[1]],
+    )
+    codes = [kpi.code for kpi in contract.kpis]
+    periods = table.rows(data.indices, contract.period_labels, codes)
     totals_row = Totals(
         base=contract_total((p.base for p in periods), d),
         bonus=contract_total((p.bonus for p in periods), d),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,7 +67,7 @@ from kpixl.workbook.layout import (
     sample_rate_card,
     sheet_misfits,
 )
-from kpixl.workbook.pacing_sheet import PacingLayout
+from kpixl.workbook.pacing_sheet import pacing_wraps, print_pacing
 from kpixl.workbook.review_sheet import WRAPPED as REVIEW_WRAPPED
 from kpixl.workbook.review_sheet import finish_review
 from kpixl.workbook.statement import (
@@ -166,6 +167,40 @@ def build_bytes(
         ActualsError: the actuals or adjustments do not fit the contract.
         RateCardError: the rate card does not fit the RateCard sheet (KX127).
     """
+    plan = prepare(contract, actuals, adjustments, lang, rate_card, variant)
+    stream = io.BytesIO()
+    cells = _write(stream, plan.schema, plan.layout, plan.grid, plan.values, mode, lang,
+                   plan.card, variant, evidence)  # fmt: skip
+    return BuiltWorkbook(stream.getvalue(), plan.schema, mode, cells, plan.layout, plan.scenario)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What a workbook is written from: its schema, layout, inputs and cached values."""
+
+    card: RateCard
+    grid: ActualsGrid
+    schema: TemplateSchema
+    layout: Layout
+    scenario: ScenarioInputs
+    values: dict[str, dict[str, CellValue]]
+
+
+def prepare(
+    contract: Contract,
+    actuals: Actuals | None = None,
+    adjustments: Adjustments | None = None,
+    lang: Lang = "both",
+    rate_card: RateCard | None = None,
+    variant: Variant = "full",
+    schema_of: Callable[[Contract, Lang, int, Variant], TemplateSchema] = template_schema,
+) -> Prepared:
+    """Everything :func:`build_bytes` computes before writing (``schema_of`` gives the schema).
+
+    Raises:
+        ActualsError: the actuals or adjustments do not fit the contract.
+        RateCardError: the rate card does not fit the RateCard sheet (KX127).
+    """
     card = sample_rate_card() if rate_card is None else rate_card
     misfits = [] if rate_card is None else sheet_misfits(card, card.name)  # the sample fits
     if misfits:
@@ -174,13 +209,11 @@ def build_bytes(
         contract = client_terms(contract)
     data = resolved(contract, actuals, adjustments)  # first: it names every bad cell
     grid = actuals_grid(contract, actuals, adjustments)
-    schema = template_schema(contract, lang, len(grid.adjustments), variant)
+    schema = schema_of(contract, lang, len(grid.adjustments), variant)
     layout = Layout(contract, len(grid.adjustments))
     scenario = default_scenario_inputs(contract, card)
     values = cached_values(layout, grid, data, scenario)
-    stream = io.BytesIO()
-    cells = _write(stream, schema, layout, grid, values, mode, lang, card, variant, evidence)
-    return BuiltWorkbook(stream.getvalue(), schema, mode, cells, layout, scenario)
+    return Prepared(card, grid, schema, layout, scenario, values)
 
 
 class _TemplateSheet(ExactWorksheet):
@@ -254,6 +287,7 @@ def _write(
     card: RateCard,
     variant: Variant = "full",
     evidence: EvidenceTable | None = None,
+    workbook_class: Callable[..., Any] = xlsxwriter.Workbook,
 ) -> dict[str, dict[str, PlannedCell]]:
     options = {
         "in_memory": True,  # zip entries dated 1980-01-01: deterministic output
@@ -261,7 +295,7 @@ def _write(
         "strings_to_numbers": False,
         "strings_to_urls": False,
     }
-    book = xlsxwriter.Workbook(stream, options)
+    book = workbook_class(stream, options)  # kpixl.workbook.shape records the calls instead
     book.set_properties(
         {
             "title": f"{'Proposal' if variant == 'client' else 'kpixl quote'} {schema.contract_id}",
@@ -347,7 +381,8 @@ def _write_label(
     # Settlement headers are long bilingual labels over narrow number columns: wrap them.
     wrap = spec.sheet == SETTLEMENT and spec.key.startswith("label.settlement.")
     wrap = wrap or spec.key.startswith(("label.scenario.", "label.scenario_kpi["))
-    wrap = wrap or spec.key.startswith(WRAPPED_LABELS) or spec.key.startswith(REVIEW_WRAPPED)
+    wrap = wrap or spec.key.startswith(WRAPPED_LABELS) or pacing_wraps(spec.key)
+    wrap = wrap or spec.key.startswith(REVIEW_WRAPPED)
     heading = spec.sheet == QUOTE and spec.key.removeprefix("label.") in HEADINGS
     fmt = formats.get(None, True, bold=True, wrap=wrap, size=_size(spec.key, heading))
     sheet.write_string(row, col, text, fmt)
@@ -504,12 +539,7 @@ def _finish(
     for name, target in schema.names.items():
         book.define_name(name, "=" + target)
     sheets[QUOTE].activate()
-    pacing = sheets[PACING]
-    pacing.set_paper(9)  # A4, portrait, one page wide: it is handed to the client
-    pacing.set_portrait()
-    pacing.print_area(0, 0, PacingLayout(layout).last_row, PacingLayout(layout).last_col)
-    pacing.set_header(f"&L{schema.contract_id}&R{PACING}")
-    pacing.set_footer("&CPage &P / &N")
+    print_pacing(sheets[PACING], layout)
     _chart(book, sheets[QUOTE], layout)
     _scenario_chart(book, sheets[QUOTE], layout)
     for k in range(layout.k):

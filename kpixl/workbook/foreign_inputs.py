@@ -17,7 +17,6 @@ import warnings
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from kpixl.workbook.formula_tokens import constant_value
 from kpixl.workbook.layout import QUOTE, QUOTE_FIELDS, CellSpec, Layout, cell
 
 #: The sheets whose cells hold inputs (the hidden _kpixl sheet is kpixl's own record).
@@ -30,6 +29,12 @@ INPUT_SHEETS = (
     "RateCard",
     "Statement",
     "Pacing",
+)
+#: Every formula :func:`~kpixl.workbook.formula_tokens.constant_value` may call a constant, and
+#: more: a sign, then a number, a text literal or a name with an optional ``()``. Only these are
+#: tokenized (openpyxl's tokenizer costs its import); Google Sheets' wrapper is always tokenized.
+_MAYBE_CONSTANT = re.compile(
+    r'=\s*[-+]?\s*(?:[0-9.][0-9.eE+-]*|"(?:[^"]|"")*"|[A-Za-z_.]+\s*(?:\(\s*\))?)\s*', re.S
 )
 _GROUPED = re.compile(r"-?\d{1,3}(,\d{3})+(\.\d+)?")
 _STYLE_WARNINGS = ("Workbook contains no default style",)
@@ -63,7 +68,8 @@ def adopt_constants(book: Any) -> None:
     contract is known, get their types too.
 
     Args:
-        book: the workbook as openpyxl loaded it (formulas, not values); changed in place.
+        book: the workbook as openpyxl or the XML reader loaded it (formulas, not values); changed
+            in place.
     """
     for name in INPUT_SHEETS:
         if name not in book.sheetnames:
@@ -71,7 +77,9 @@ def adopt_constants(book: Any) -> None:
         for item in _cells(book[name]):
             value = item.value
             # data_type "f": a formula; text that merely starts with "=" stays text.
-            if item.data_type == "f" and isinstance(value, str):
+            if item.data_type == "f" and isinstance(value, str) and _maybe_constant(value):
+                from kpixl.workbook.formula_tokens import constant_value  # openpyxl's tokenizer
+
                 found, constant = constant_value(value)
                 if found:
                     item.value = constant
@@ -82,11 +90,17 @@ def adopt_constants(book: Any) -> None:
             item.value = typed(item.value, column.value_type)
 
 
+def _maybe_constant(formula: str) -> bool:
+    """False only for a formula that cannot be a constant (most hold a reference or a call)."""
+    text = formula.strip()
+    return bool(_MAYBE_CONSTANT.fullmatch(text)) or "DUMMYFUNCTION" in text.upper()
+
+
 def adopt_inputs(book: Any, specs: Iterable[CellSpec]) -> bool:
     """Give every input cell of the template the type the template expects, where it can be.
 
     Args:
-        book: the workbook as openpyxl loaded it; changed in place.
+        book: the workbook as openpyxl or the XML reader loaded it; changed in place.
         specs: the template schema's cells (only inputs are looked at).
 
     Returns:

@@ -13,10 +13,14 @@ an absolute reference made relative is a real change. SPEC §7.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterator
 
 from openpyxl.formula.tokenizer import Token, Tokenizer, TokenizerError
 from openpyxl.formula.translate import Translator, TranslatorError
+
+#: An Excel number literal (the tokenizer's operand text of a number).
+_NUMBER = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 NormalForm = tuple[str, ...]
 
@@ -191,10 +195,9 @@ def _function_name(name: str) -> str:
 def _operand(token: Token) -> str:
     value = str(token.value)
     if token.subtype == Token.NUMBER:
-        try:
+        if _NUMBER.fullmatch(value):
             return f"N:{float(value)!r}"
-        except ValueError:
-            return "N:" + value
+        return "X:" + value  # float() also reads "0_0", "inf" and "nan": Excel does not
     if token.subtype == Token.LOGICAL or value.upper() in _LOGICALS:  # "false" reads as a name
         return "L:" + value.upper()
     if token.subtype == Token.ERROR:

@@ -8,8 +8,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, get_args
 
-from xlsxwriter.utility import xl_rowcol_to_cell
-
 from kpixl.actuals import ADJUSTMENT_COLUMNS
 from kpixl.errors import Issue
 from kpixl.model import (
@@ -529,8 +527,19 @@ def priced(contract: Contract) -> bool:
 # Addresses are asked for tens of thousands of times per workbook: remember them.
 @functools.lru_cache(maxsize=1 << 16)
 def cell(row: int, col: int, absolute: bool = False) -> str:
-    """A1 address of a 0-based (row, col)."""
-    return str(xl_rowcol_to_cell(row, col, absolute, absolute))
+    """A1 address of a 0-based (row, col), as XlsxWriter's ``xl_rowcol_to_cell`` writes it.
+
+    Not imported from XlsxWriter: its package import (~20 ms) would fall on every command that
+    only reads a workbook.
+    """
+    if row < 0 or col < 0:
+        import warnings
+
+        which, number = ("Row", row) if row < 0 else ("Col", col)
+        warnings.warn(f"{which} number '{number}' must be >= 0", stacklevel=2)
+        return ""
+    mark = "$" if absolute else ""
+    return f"{mark}{column_letters(col + 1)}{mark}{row + 1}"
 
 
 @functools.lru_cache(maxsize=1 << 12)

@@ -53,3 +53,9 @@ def column_letters(number: int) -> str:
         number, rest = divmod(number - 1, 26)
         letters = chr(ord("A") + rest) + letters
     return letters
+
+
+def escape_text(text: str) -> str:
+    """``text`` as XML character data: ``&``, ``<`` and ``>`` escaped, as ``xml.sax.saxutils``
+    does (that module imports urllib.request and http.client: 10 ms of every ``recalc``)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

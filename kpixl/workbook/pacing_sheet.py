@@ -1,4 +1,4 @@
-"""The Pacing sheet (SPEC §9): the user types the as-of date and month-to-date figures.
+"""The Pacing sheet (SPEC §9): the as-of date and to-date figures, typed or from pasted days.
 
 Cells, their native and udf formulas, and their cached values (from the engine's
 ``pace_to_date``) are all here; the template, the builder and the validator call in.
@@ -20,7 +20,7 @@ from kpixl.engine.pacing import (
 )
 from kpixl.engine.rounding import excel_round
 from kpixl.engine.settle import settle
-from kpixl.errors import KpixlError
+from kpixl.errors import Issue, KpixlError
 from kpixl.model import Kpi
 from kpixl.workbook import cellformulas as cf
 from kpixl.workbook.layout import (
@@ -36,25 +36,63 @@ from kpixl.workbook.layout import (
     column,
     label,
 )
+from kpixl.workbook.pacing_daily import (
+    CHECKS,
+    DATE_FORMAT,
+    SOURCES,
+    DailyBlock,
+    DailyFigures,
+    PastedRow,
+    Refs,
+    bilingual,
+    block_values,
+    check_formula,
+    check_rows,
+    daily_cells,
+    daily_fixed_values,
+    daily_input_values,
+    daily_issues,
+    daily_labels,
+    last_pasted_day,
+    longest_period,
+    read_rows,
+    serial,
+    source_formula,
+    to_date_from_rows,
+    used_formulas,
+)
 
 CellValue = float | bool | str
 
 #: Rows (0-based) of the header block: label in column A, value in column B.
 HEADER_ROWS: tuple[tuple[str, str, str], ...] = (
-    ("as_of", "As of date (type it)", "截至日期（请输入）"),
-    ("days_with_data", "Days with data (optional)", "有数据天数（可选）"),
+    (
+        "as_of",
+        "As of date (type it; blank: the last pasted day)",
+        "截至日期（请输入；留空：最后粘贴日）",
+    ),
+    (
+        "days_with_data",
+        "Days with data (optional, typed figures)",
+        "有数据天数（可选，手工输入时）",
+    ),
+    ("as_of_used", "As of date used", "采用的截至日期"),
     ("p", "Period #", "期次"),
     ("period", "Period", "结算期"),
+    ("first", "First day of the period", "本期首日"),
     ("days", "Days in period N", "本期天数 N"),
     ("elapsed", "Days elapsed e", "已过天数 e"),
     ("remaining", "Days remaining R", "剩余天数 R"),
-    ("ready", "Ready (every to-date figure typed)", "已就绪（至今数据已全部录入）"),
+    ("source", "To-date figures from", "至今数据来源"),
+    ("check", "Daily rows check", "每日数据检查"),
+    ("ready", "Ready (every to-date figure known)", "已就绪（至今数据齐全）"),
 )
 HEADER_FIRST_ROW = 2
 COLUMN_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("column", "Column", "指标列"),
     ("kind", "Kind", "汇总方式"),
     ("to_date", "To date (type it)", "至今（请输入）"),
+    ("used", "To date used", "至今（采用值）"),
     ("projected", "Projected period", "本期预测"),
 )
 KPI_FIELDS: tuple[tuple[str, str, str], ...] = (
@@ -80,9 +118,11 @@ SUMMARY_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("total", "Projected total fee", "预测总服务费"),
 )
 TITLE = ("Pacing: where the open period is heading", "进度预测：本期走向")
-PACING_WIDTHS: tuple[tuple[int, float], ...] = ((0, 34), (1, 16), (2, 16), (3, 16), (4, 14),
-                                               (5, 14), (6, 12), (7, 14), (8, 14), (9, 16),
-                                               (10, 18), (11, 16))  # fmt: skip
+#: Column A holds the (wrapped) labels, the others numbers under wrapped headers: the printed
+#: page (A4 landscape, one page wide) stays readable.
+PACING_WIDTHS: tuple[tuple[int, float], ...] = ((0, 30), *((c, 13.0) for c in range(1, 12)))
+#: Figures that are neither money nor a rate: thousands separated, 2 to 4 decimals.
+FIGURE_FORMAT = "#,##0.00##"
 NONE = "9E+307"  # larger than any breakpoint: "no breakpoint above"
 
 
@@ -93,6 +133,8 @@ class PacingInputs:
     as_of: dt.date | None
     days_with_data: int | None
     to_date: dict[str, float | None]
+    #: The rows pasted into the Daily block (empty: the typed figures are used).
+    daily: tuple[PastedRow, ...] = ()
 
 
 def blank_inputs(layout: Layout) -> PacingInputs:
@@ -113,6 +155,10 @@ class PacingLayout:
         self.last_row = self.summary_first_row + len(SUMMARY_FIELDS) - 1
         counts = [len(_candidates(layout, k)) for k in range(layout.k)]
         self.last_col = len(KPI_FIELDS) + max(counts) - 1
+        refs = Refs(*(self.header(key) for key in ("p", "first", "days", "as_of_used")))
+        self.daily = DailyBlock(
+            self.last_row + 2, layout.metrics, longest_period(layout.contract), refs
+        )
 
     def header(self, key: str, absolute: bool = True) -> str:
         row = HEADER_FIRST_ROW + [h[0] for h in HEADER_ROWS].index(key)
@@ -151,6 +197,7 @@ def pacing_cells(layout: Layout, lang: Lang) -> list[CellSpec]:
     cells += _header_cells(at)
     cells += _column_cells(at)
     cells += _kpi_cells(at)
+    cells += daily_cells(at.daily)
     money = cf_money(layout)
     for i, (key, _en, _zh) in enumerate(SUMMARY_FIELDS):
         row = at.summary_first_row + i
@@ -176,16 +223,20 @@ def _header_cells(at: PacingLayout) -> list[CellSpec]:
         cells.append(CellSpec(PACING, cell(row, 0), f"label.pacing.{key}", "fixed", "text"))
         ref = at.header(key, absolute=False)
         if key == "as_of":
-            date_format = "yyyy-mm-dd"
             cells.append(
-                CellSpec(PACING, ref, "pacing.as_of", "input", "date", None, None, date_format)
+                CellSpec(PACING, ref, "pacing.as_of", "input", "date", None, None, DATE_FORMAT)
             )
         elif key == "days_with_data":
             cells.append(CellSpec(PACING, ref, "pacing.days_with_data", "input", "integer"))
+        elif key in ("source", "check"):
+            made = source_formula if key == "source" else check_formula
+            text = made(at.daily)
+            cells.append(_formula(f"pacing.{key}", ref, text, text, None, "text"))
         else:
             kind: ValueType = "bool" if key == "ready" else "text" if key == "period" else "number"
             native, udf = _header_formulas(at, key)
-            cells.append(_formula(f"pacing.{key}", ref, native, udf, None, kind))
+            fmt = DATE_FORMAT if key in ("as_of_used", "first") else None
+            cells.append(_formula(f"pacing.{key}", ref, native, udf, fmt, kind))
     return cells
 
 
@@ -202,10 +253,16 @@ def _column_cells(at: PacingLayout) -> list[CellSpec]:
         )
         for field, kind, value_type in fields:
             ref = _rel(at.column_cell(name, field))
-            cells.append(CellSpec(PACING, ref, f"pacing.{field}.{name}", kind, value_type))
+            fmt = FIGURE_FORMAT if field == "to_date" else None
+            key = f"pacing.{field}.{name}"
+            cells.append(CellSpec(PACING, ref, key, kind, value_type, number_format=fmt))
+        typed = at.column_cell(name, "to_date")
+        native, udf = used_formulas(at.daily, name, at.kinds[name], typed)
+        ref = _rel(at.column_cell(name, "used"))
+        cells.append(_formula(f"pacing.used.{name}", ref, native, udf, FIGURE_FORMAT))
         native, udf = _projected(at, name)
         ref = _rel(at.column_cell(name, "projected"))
-        cells.append(_formula(f"pacing.projected.{name}", ref, native, udf))
+        cells.append(_formula(f"pacing.projected.{name}", ref, native, udf, FIGURE_FORMAT))
     return cells
 
 
@@ -267,7 +324,7 @@ def _kpi_format(layout: Layout, field: str) -> str | None:
         return cf_money(layout)
     if field in ("attainment", "next"):
         return "0.00%"
-    return None
+    return FIGURE_FORMAT
 
 
 def _ready(at: PacingLayout, expr: str) -> str:
@@ -279,7 +336,11 @@ def _header_formulas(at: PacingLayout, key: str) -> tuple[str, str]:
     months = 1 if contract.period == "month" else 3
     start = contract.start
     first0 = start.year * 12 + (start.month - 1) // months * months
-    d = at.header("as_of")
+    if key == "as_of_used":
+        typed, dates = at.header("as_of"), at.daily.dates
+        expr = f'IF(ISNUMBER({typed}),{typed},IF(COUNT({dates})>0,MAX({dates}),""))'
+        return expr, expr
+    d = at.header("as_of_used")
     if key == "p":
         raw = f"INT((YEAR({d})*12+MONTH({d})-1-{first0})/{months})+1"
         expr = f'IF(ISNUMBER({d}),IF(AND({raw}>=1,{raw}<={contract.periods}),{raw},""),"")'
@@ -291,6 +352,8 @@ def _header_formulas(at: PacingLayout, key: str) -> tuple[str, str]:
     if key == "period":
         labels = _settlement_column(at.layout, "period")
         expr = f'IF({p}="","",INDEX({labels},{p}))'
+    elif key == "first":
+        expr = f'IF({p}="","",{first})'
     elif key == "days":
         expr = f'IF({p}="","",{after}-{first})'
     elif key == "elapsed":
@@ -298,14 +361,14 @@ def _header_formulas(at: PacingLayout, key: str) -> tuple[str, str]:
     elif key == "remaining":
         expr = f'IF({p}="","",{at.header("days")}-{at.header("elapsed")})'
     else:  # ready
-        inputs = [at.column_cell(name, "to_date") for name in at.columns]
-        typed = "+".join(f"ISNUMBER({ref})" for ref in inputs)
-        expr = f'AND({p}<>"",{typed}={len(inputs)})'
+        inputs = [at.column_cell(name, "used") for name in at.columns]
+        known = "+".join(f"ISNUMBER({ref})" for ref in inputs)
+        expr = f'AND({p}<>"",{known}={len(inputs)})'
     return expr, expr
 
 
 def _projected(at: PacingLayout, name: str) -> tuple[str, str]:
-    to_date = at.column_cell(name, "to_date")
+    to_date = at.column_cell(name, "used")
     n, e = at.header("days"), at.header("elapsed")
     kind = at.kinds[name]
     native = f"IF({e}={n},{to_date},{to_date}*{n}/{e})" if kind == "sum" else to_date
@@ -338,9 +401,10 @@ def _kpi_measure(at: PacingLayout, k: int, field: str) -> str:
     if field in ("target", "baseline"):
         which = "effective" if field == "target" else "baseline"
         return f"INDEX({layout.target_span(k, which, layout.contract.periods)},{at.header('p')})"
+    column_field = "used" if field == "to_date" else field
     if kpi.ratio is None:
-        return at.column_cell(kpi.source_column, field)
-    num, den = (at.column_cell(c, field) for c in kpi.ratio)
+        return at.column_cell(kpi.source_column, column_field)
+    num, den = (at.column_cell(c, column_field) for c in kpi.ratio)
     return f"{num}/{den}"
 
 
@@ -391,9 +455,9 @@ def _kpi_rest(at: PacingLayout, k: int, field: str) -> tuple[str, str]:
     shape = _shape(at, k)
     den = '""'
     if kpi.ratio is None:
-        to_date = at.column_cell(kpi.source_column, "to_date")
+        to_date = at.column_cell(kpi.source_column, "used")
     else:
-        to_date, den = (at.column_cell(c, "to_date") for c in kpi.ratio)
+        to_date, den = (at.column_cell(c, "used") for c in kpi.ratio)
     if field == "per_day":
         rest = at.kpi_cell(k, "rest")
         udf = f'KPIXL_REST("sum",{needed},{to_date},{n},{e},"",TRUE)'
@@ -473,6 +537,8 @@ def pacing_label(key: str, layout: Layout, lang: Lang) -> str:
     if key == "title":
         return label(*TITLE, lang)
     group, _, name = key.partition(".")
+    if group == "daily":
+        return label(*daily_labels()[name], lang)
     tables = {"columns": COLUMN_FIELDS, "kpis": KPI_FIELDS, "summary": SUMMARY_FIELDS}
     fields = tables.get(group, HEADER_ROWS)
     entry = {f[0]: f for f in fields}[name if group in tables else key]
@@ -480,7 +546,7 @@ def pacing_label(key: str, layout: Layout, lang: Lang) -> str:
 
 
 def pacing_fixed_values(layout: Layout) -> dict[str, Any]:
-    """The fixed (non-label) cells: column names, their kinds, KPI codes."""
+    """The fixed (non-label) cells: column names, their kinds, KPI codes, the daily header."""
     at = PacingLayout(layout)
     out: dict[str, Any] = {}
     for name, kind in at.kinds.items():
@@ -488,16 +554,19 @@ def pacing_fixed_values(layout: Layout) -> dict[str, Any]:
         out[f"pacing.kind.{name}"] = kind
     for k, kpi in enumerate(layout.contract.kpis):
         out[f"pacing.kpi[{k}].code"] = kpi.code
+    out.update(daily_fixed_values(at.daily))
     return out
 
 
-def pacing_input_values(inputs: PacingInputs) -> dict[str, Any]:
-    """The input cells' values by schema key."""
+def pacing_input_values(inputs: PacingInputs, layout: Layout | None = None) -> dict[str, Any]:
+    """The input cells' values by schema key (the daily rows too when ``layout`` is given)."""
     out: dict[str, Any] = {
         "pacing.as_of": inputs.as_of,
         "pacing.days_with_data": inputs.days_with_data,
     }
     out.update({f"pacing.to_date.{name}": value for name, value in inputs.to_date.items()})
+    if layout is not None:
+        out.update(daily_input_values(PacingLayout(layout).daily, inputs.daily))
     return out
 
 
@@ -505,6 +574,9 @@ def pacing_values(
     layout: Layout, inputs: PacingInputs, data: PeriodData | None
 ) -> dict[str, CellValue]:
     """Every Pacing formula cell's value by address, from the engine (blank until ready).
+
+    The to-date figures are the pasted daily rows' (the engine's ``to_date_of`` by column kind)
+    when any row is pasted, else the typed ones; the projection is ``pace_to_date``'s.
 
     Args:
         layout: the workbook layout.
@@ -520,15 +592,20 @@ def pacing_values(
     formulas = [c for c in pacing_cells(layout, "en") if c.kind == "formula"]
     for spec in formulas:
         values[spec.ref] = ""
-    as_of = inputs.as_of
+    as_of = inputs.as_of or last_pasted_day(inputs.daily)
     index = None if as_of is None else period_containing(contract, as_of)
     values[_rel(at.header("ready"))] = False
+    if as_of is not None:
+        values[_rel(at.header("as_of_used"))] = serial(as_of)
     # The breakpoint candidates come from the contract's terms alone: always shown.
     for k, kpi in enumerate(contract.kpis):
         cap = kpi.attainment_cap
         for i, point in enumerate(_candidate_values(kpi)):
             kept = point is not None and (cap is None or point <= cap)
             values[_rel(at.candidate(k, i))] = point if kept and point is not None else ""
+    figures = check_rows(contract, inputs.daily, index, as_of)
+    values.update(block_values(at.daily, figures))
+    _daily_messages(values, at, figures)
     if as_of is None or index is None:
         return values
     first, last = period_dates(contract, index)
@@ -536,13 +613,17 @@ def pacing_values(
     header: dict[str, CellValue] = {
         "p": float(index),
         "period": contract.period_label(index),
+        "first": serial(first),
         "days": float(n),
         "elapsed": float(e),
         "remaining": float(n - e),
     }
     for key, value in header.items():
         values[_rel(at.header(key))] = value
-    typed = {name: v for name, v in inputs.to_date.items() if v is not None}
+    used = _used(at, inputs, figures, first, as_of)
+    for name, figure in used.items():
+        values[_rel(at.column_cell(name, "used"))] = "" if figure is None else figure
+    typed = {name: v for name, v in used.items() if v is not None}
     if len(typed) < len(at.columns):
         return values
     values[_rel(at.header("ready"))] = True
@@ -552,12 +633,40 @@ def pacing_values(
     if data is not None and any(i < index for i in data.indices):
         earlier = [p.bonus for p in settle(contract, data).periods if p.index < index]
         paid = excel_round(sum(earlier), contract.decimals)
+    days = figures.counts["used"] if figures.pasted else inputs.days_with_data or 0
     try:
-        result = pace_to_date(contract, as_of, typed, inputs.days_with_data or 0, paid)
+        result = pace_to_date(contract, as_of, typed, days, paid)
     except KpixlError:  # a ratio whose denominator is 0: the formulas show #DIV/0!
         return values
     _fill(values, at, result, paid)
     return values
+
+
+def _daily_messages(values: dict[str, CellValue], at: PacingLayout, figures: DailyFigures) -> None:
+    """The header's source and check messages (the block's formulas say the same)."""
+    source = SOURCES["daily" if figures.pasted else "typed"]
+    values[_rel(at.header("source"))] = bilingual(source)
+    if not figures.pasted:
+        check = CHECKS["none"]
+    elif figures.bad:
+        check = CHECKS["fix"]
+    else:
+        check = CHECKS["outside" if figures.counts["outside"] else "ok"]
+    values[_rel(at.header("check"))] = bilingual(check)
+
+
+def _used(
+    at: PacingLayout, inputs: PacingInputs, figures: DailyFigures, first: dt.date, as_of: dt.date
+) -> dict[str, float | None]:
+    """Each column's to-date figure: from the pasted rows (none while one is bad), else typed."""
+    if not figures.pasted:
+        return {name: inputs.to_date.get(name) for name in at.columns}
+    if figures.bad:
+        return dict.fromkeys(at.columns)
+    return {
+        name: to_date_from_rows(inputs.daily, name, at.kinds[name], first, as_of)
+        for name in at.columns
+    }
 
 
 def _fill(
@@ -622,7 +731,7 @@ def read_pacing_inputs(book: Any, layout: Layout) -> PacingInputs:
         name: _number(sheet[_rel(at.column_cell(name, "to_date"))].value) for name in at.columns
     }
     whole = None if days is None or not days.is_integer() else int(days)
-    return PacingInputs(as_of, whole, to_date)
+    return PacingInputs(as_of, whole, to_date, read_rows(sheet, at.daily, _date, _number))
 
 
 def _number(value: Any) -> float | None:
@@ -640,3 +749,60 @@ def _date(value: Any) -> dt.date | None:
     if number is not None and 1 <= number < 2958466:  # an Excel date serial (1900 system)
         return dt.date(1899, 12, 30) + dt.timedelta(days=int(number))
     return None
+
+
+def pacing_issues(label_: str, layout: Layout, inputs: PacingInputs | None) -> list[Issue]:
+    """KX238 for the pasted daily rows: a day twice, a day outside the open period."""
+    if inputs is None or not inputs.daily:
+        return []
+    as_of = inputs.as_of or last_pasted_day(inputs.daily)
+    index = None if as_of is None else period_containing(layout.contract, as_of)
+    at = PacingLayout(layout)
+    return daily_issues(label_, layout.contract, at.daily, inputs.daily, index, as_of)
+
+
+def pacing_wraps(key: str) -> bool:
+    """Whether a Pacing label wraps in its cell (every one but the two titles)."""
+    return key.startswith("label.pacing.") and key not in (
+        "label.pacing.title",
+        "label.pacing.daily.title",
+    )
+
+
+def print_pacing(sheet: Any, layout: Layout) -> None:
+    """Print setup of the Pacing sheet: the projection on A4 landscape, one page wide.
+
+    The daily rows below it are the working data: they do not print. Wrapped labels get the
+    height of their lines (LibreOffice and Excel keep the height they are given).
+
+    Args:
+        sheet: the XlsxWriter worksheet.
+        layout: the workbook layout.
+    """
+    at = PacingLayout(layout)
+    sheet.set_landscape()
+    sheet.set_paper(9)  # A4
+    sheet.fit_to_pages(1, 0)
+    sheet.print_area(0, 0, at.last_row, len(KPI_FIELDS) - 1)
+    sheet.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.75)
+    contract_id = layout.contract.id.replace("&", "&&")
+    sheet.set_header(f"&L{contract_id}&R{label(*TITLE, 'both')}")
+    sheet.set_footer("&LKPI-linked service fee / KPI绑定服务费&RPage &P of &N")
+    widths = dict(PACING_WIDTHS)
+    rows: list[tuple[int, list[tuple[str, float]]]] = []
+    for i, (_key, en, zh) in enumerate(HEADER_ROWS):
+        rows.append((HEADER_FIRST_ROW + i, [(label(en, zh, "both"), widths[0])]))
+    for i, (_key, en, zh) in enumerate(SUMMARY_FIELDS):
+        rows.append((at.summary_first_row + i, [(label(en, zh, "both"), widths[0])]))
+    for row, fields in ((at.column_header_row, COLUMN_FIELDS), (at.kpi_header_row, KPI_FIELDS)):
+        texts = [(label(en, zh, "both"), widths[c]) for c, (_k, en, zh) in enumerate(fields)]
+        rows.append((row, texts))
+    for row, texts in rows:
+        sheet.set_row(row, 15 * max(_lines(text, width) for text, width in texts))
+
+
+def _lines(text: str, width: float) -> int:
+    """Lines a text takes wrapped in a column ``width`` characters wide (CJK counts twice)."""
+    needed = sum(2 if ord(char) > 0x2E7F else 1 for char in text)
+    per_line = max(1, int(width * 1.2))  # LibreOffice and Excel fit ~1.2 characters per unit
+    return max(1, -(-needed // per_line))

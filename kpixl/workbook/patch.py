@@ -18,14 +18,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 from xml.etree.ElementTree import Element
-from xml.sax.saxutils import escape
 
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
 from kpixl.atomic import atomic_write
 from kpixl.errors import Issue, WorkbookError
-from kpixl.workbook.ooxml import column_letters, column_number, rels_part, resolve_target
+from kpixl.workbook.ooxml import (
+    column_letters,
+    column_number,
+    escape_text,
+    rels_part,
+    resolve_target,
+)
 
 CellValue = float | int | str | bool | None
 
@@ -154,7 +159,7 @@ def _xml_text(text: str) -> bytes:
     # A literal "_x0041_" would be read back as "A"; Excel escapes its underscore as _x005F_.
     text = _XSTRING_ESCAPE.sub(lambda m: "_x005F" + m.group(0), text)
     text = _CONTROL_CHARS.sub(lambda m: f"_x{ord(m.group(0)):04X}_", text)
-    return escape(text).encode("utf-8")
+    return escape_text(text).encode("utf-8")
 
 
 def _number_text(value: float) -> bytes:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 from kpixl.atomic import atomic_write
 from kpixl.errors import Issue, WorkbookError
 from kpixl.workbook.layout import STATEMENT
+from kpixl.workbook.ooxml import escape_text
 
 # The package plumbing of patch.py (open refusing encrypted files, find parts, copy members
 # raw): one implementation of reading and rewriting an xlsx package.
@@ -47,7 +47,7 @@ def _text_cell(xml: bytes, ref: str, text: str) -> bytes | None:
         return None
     prefix, attrs = match.group(1), match.group(2)
     attrs = re.sub(rb'\st="[^"]*"', b"", attrs)
-    value = escape(text).encode("utf-8")
+    value = escape_text(text).encode("utf-8")
     p = prefix
     inline = b"<" + p + b"is><" + p + b't xml:space="preserve">' + value
     inline += b"</" + p + b"t></" + p + b"is>"

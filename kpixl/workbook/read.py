@@ -6,10 +6,8 @@ import datetime as dt
 import math
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-import openpyxl
-from openpyxl.worksheet.worksheet import Worksheet
 from pydantic import ValidationError
 
 from kpixl.actuals import Actuals, Adjustments
@@ -56,6 +54,15 @@ from kpixl.workbook.template import (
     term_locations,
 )
 from kpixl.workbook.terms import path_set
+from kpixl.workbook.xml_cells import XmlBook, XmlSheet, load_cells
+
+if TYPE_CHECKING:
+    import openpyxl
+    from openpyxl.worksheet.worksheet import Worksheet
+
+    #: A workbook as openpyxl loads it, or as the XML reader does (the same cells and values).
+    Book: TypeAlias = openpyxl.Workbook | XmlBook
+    Sheet: TypeAlias = Worksheet | XmlSheet
 
 CODE_NOT_KPIXL = "KX301"
 CODE_OUTSIDE_TABLE = "KX318"  # an adjustment below the adjustments table
@@ -94,21 +101,28 @@ def read_workbook_inputs(
     """
     path = Path(path)
     check_package(path)  # an untrusted file: no zip bomb or entity reaches openpyxl
-    try:  # our own handle: openpyxl leaves its archive open when a load fails part-way
-        with open(path, "rb") as handle, quiet_rewritten_styles():
-            book = openpyxl.load_workbook(handle, data_only=False, read_only=False)
-    except Exception as e:  # openpyxl raises many kinds for a broken package
-        issue = Issue.at(path.name, CODE_NOT_KPIXL, f"cannot be read as a workbook: {e}")
-        raise WorkbookError.from_issues([issue]) from e
+    book = load_cells(path) or _load_with_openpyxl(path)
     contract, actuals, adjustments = read_book(book, path.name)
     return contract, actuals, adjustments, read_scenario_inputs(book, contract)
 
 
-def read_scenario_inputs(book: openpyxl.Workbook, contract: Contract) -> ScenarioInputs:
+def _load_with_openpyxl(path: Path) -> openpyxl.Workbook:
+    """The workbook as openpyxl loads it, for what the XML reader leaves to openpyxl."""
+    import openpyxl  # ~90 ms to import: only for files the XML reader does not read
+
+    try:  # our own handle: openpyxl leaves its archive open when a load fails part-way
+        with open(path, "rb") as handle, quiet_rewritten_styles():
+            return openpyxl.load_workbook(handle, data_only=False, read_only=False)
+    except Exception as e:  # openpyxl raises many kinds for a broken package
+        issue = Issue.at(path.name, CODE_NOT_KPIXL, f"cannot be read as a workbook: {e}")
+        raise WorkbookError.from_issues([issue]) from e
+
+
+def read_scenario_inputs(book: Book, contract: Contract) -> ScenarioInputs:
     """The scenario table's levels and CPS rate; a cell without a number reads as None.
 
     Args:
-        book: the workbook as openpyxl loaded it (formulas, not values).
+        book: the workbook as openpyxl or the XML reader loaded it (formulas, not values).
         contract: the contract the workbook holds.
 
     Returns:
@@ -127,7 +141,7 @@ def read_scenario_inputs(book: openpyxl.Workbook, contract: Contract) -> Scenari
     return ScenarioInputs(levels, cps_rate, pricing, pacing=pacing, statement_period=period)
 
 
-def _pricing(book: openpyxl.Workbook, layout: Layout) -> tuple[RateCard, QuoteInputs] | None:
+def _pricing(book: Book, layout: Layout) -> tuple[RateCard, QuoteInputs] | None:
     """The RateCard sheet and the Quote pricing inputs; None when they break a rule.
 
     The rate card is not part of the contract: it is read only to recompute the price cells.
@@ -183,7 +197,7 @@ def _number(value: Any) -> float | None:
     return None
 
 
-def read_meta(book: openpyxl.Workbook) -> dict[str, str] | None:
+def read_meta(book: Book) -> dict[str, str] | None:
     """The ``_kpixl`` sheet's entries (key in column A, value in B), or None without it."""
     if META not in book.sheetnames:
         return None
@@ -207,11 +221,11 @@ def built_adjustment_rows(meta: dict[str, str] | None) -> int:
         return 0
 
 
-def read_book(book: openpyxl.Workbook, name: str) -> tuple[Contract, Actuals, Adjustments]:
+def read_book(book: Book, name: str) -> tuple[Contract, Actuals, Adjustments]:
     """Read contract, actuals and adjustments from an opened workbook (formulas, not values).
 
     Args:
-        book: the workbook as openpyxl loaded it.
+        book: the workbook as openpyxl or the XML reader loaded it.
         name: how issue locations name the file.
 
     Returns:
@@ -256,7 +270,7 @@ def read_book(book: openpyxl.Workbook, name: str) -> tuple[Contract, Actuals, Ad
 
 
 def _outside_the_table(
-    book: openpyxl.Workbook, contract: Contract, adjustments: Adjustments, name: str
+    book: Book, contract: Contract, adjustments: Adjustments, name: str
 ) -> list[Issue]:
     """Adjustments typed below the adjustments table: its formulas' ranges leave them out."""
     table = Layout(contract, built_adjustment_rows(read_meta(book)))
@@ -274,7 +288,7 @@ def _outside_the_table(
     ]
 
 
-def _at(sheet: Worksheet, row: int, col: int) -> Any:
+def _at(sheet: Sheet, row: int, col: int) -> Any:
     """The value of a cell at a 0-based (row, col), as the layout counts them."""
     return sheet.cell(row + 1, col + 1).value
 
@@ -289,7 +303,7 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value.strip() == "")
 
 
-def _read_cells(book: openpyxl.Workbook, specs: Iterable[CellSpec]) -> dict[str, Any]:
+def _read_cells(book: Book, specs: Iterable[CellSpec]) -> dict[str, Any]:
     """The value of each cell by its field (a date cell's datetime as a date)."""
     return {
         str(spec.field): _cell(value) if spec.value_type == "date" else value
@@ -298,7 +312,7 @@ def _read_cells(book: openpyxl.Workbook, specs: Iterable[CellSpec]) -> dict[str,
     }
 
 
-def _contract_data(book: openpyxl.Workbook) -> dict[str, Any]:
+def _contract_data(book: Book) -> dict[str, Any]:
     """The contract's data as the workbook's term cells hold it (the template's own table).
 
     The workbook's shape comes first: periods from the Quote cell, KPIs and guardrails while
@@ -333,7 +347,7 @@ MAX_PERIODS: int = next(
 )
 
 
-def _filled(sheet: Worksheet, columns: list[int], first: int = Layout.table_row(0)) -> int:
+def _filled(sheet: Sheet, columns: list[int], first: int = Layout.table_row(0)) -> int:
     """How many rows from ``first`` on have a value in any of the columns."""
     r = first
     while any(not _blank(_at(sheet, r, c)) for c in columns):

@@ -20,8 +20,6 @@ from kpixl.actuals import adjustments_from_bytes as adjustments_from_csv_bytes
 from kpixl.actuals import read_actuals as read_actuals_csv
 from kpixl.actuals import read_adjustments as read_adjustments_csv
 from kpixl.errors import Issue, WorkbookError
-from kpixl.intake.issues import EXPORT_UNREADABLE
-from kpixl.workbook.safety import load_openpyxl
 
 Row = tuple[int, tuple[Any, ...]]
 XLSX_MAGIC = b"PK\x03\x04"
@@ -43,6 +41,10 @@ class SheetRows:
     """
 
     def __init__(self, path: Path, label: str, sheet: str | None = None) -> None:
+        # Imported here: `kpixl settle` of CSV files needs neither (kpixl.intake: ~20 ms).
+        from kpixl.intake.issues import EXPORT_UNREADABLE
+        from kpixl.workbook.safety import load_openpyxl
+
         book, issues = load_openpyxl(path, label=label, read_only=True, data_only=True)
         errors = [issue for issue in issues if issue.severity == "error"]
         if book is None or errors:

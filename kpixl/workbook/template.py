@@ -1094,16 +1094,18 @@ def term_locations(
     return out
 
 
+#: The label fields of the quote, KPI, guardrail and target tables, by key.
+_LABEL_TABLES = (QUOTE_FIELDS, KPI_FIELDS, GUARDRAIL_FIELDS, TARGET_FIELDS)
+_LABEL_FIELDS = tuple({f[0]: f for f in table} for table in _LABEL_TABLES)
+
+
 def fixed_label(key: str, layout: Layout, lang: Lang) -> str | None:  # noqa: C901, PLR0911, PLR0912
     # One branch per label family (quote, kpi, tiers, ...): flat and easy to scan.
     """The text of a label cell, by its schema key (None when the key is not a label)."""
     if not key.startswith("label."):
         return None
     name = key.removeprefix("label.")
-    fields = {f[0]: f for f in QUOTE_FIELDS}
-    kpi_fields = {f[0]: f for f in KPI_FIELDS}
-    guard_fields = {f[0]: f for f in GUARDRAIL_FIELDS}
-    target_fields = {f[0]: f for f in TARGET_FIELDS}
+    fields, kpi_fields, guard_fields, target_fields = _LABEL_FIELDS
     if name in LABELS:
         return label(*LABELS[name], lang)
     kind, _, rest = name.partition(".")
@@ -1169,10 +1171,20 @@ def formula_text(spec: CellSpec, mode: Mode) -> str:
 
 def fingerprint(schema: TemplateSchema, mode: Mode) -> str:
     """SHA-256 over every formula cell's sheet, address and formula text, in schema order."""
+    known = _FINGERPRINTS.get((id(schema.cells), mode))
+    if known is not None and known[0] is schema.cells:  # schemas of one shape share their cells
+        return known[1]
     digest = hashlib.sha256()
     for spec in schema.formula_cells():
         digest.update(f"{spec.sheet}!{spec.ref}={formula_text(spec, mode)}\n".encode())
+    if len(_FINGERPRINTS) >= _RECENT_SIZE:
+        _FINGERPRINTS.pop(next(iter(_FINGERPRINTS)))
+    _FINGERPRINTS[id(schema.cells), mode] = (schema.cells, digest.hexdigest())
     return digest.hexdigest()
+
+
+#: Recent fingerprints by the identity of the schema's cells (kept alive beside their digest).
+_FINGERPRINTS: dict[tuple[int, str], tuple[tuple[CellSpec, ...], str]] = {}
 
 
 def template_json_schema() -> dict[str, Any]:

@@ -135,7 +135,7 @@ def field_values(layout: Layout, grid: ActualsGrid, card: RateCard | None = None
         for key, value in zip(ADJUSTMENT_HEADER, adjustment, strict=True):
             out[f"adjustments[{i}].{key}"] = value
     out.update(pacing_fixed_values(layout))
-    out.update(pacing_input_values(blank_inputs(layout)))
+    out.update(pacing_input_values(blank_inputs(layout), layout))
     return out
 
 

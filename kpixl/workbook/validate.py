@@ -47,6 +47,7 @@ from kpixl.workbook.layout import (
     Variant,
     cell,
 )
+from kpixl.workbook.pacing_sheet import pacing_issues
 from kpixl.workbook.read import (
     CODE_NOT_KPIXL,
     built_adjustment_rows,
@@ -209,6 +210,7 @@ def check_book(book: Book, expected: Contract | None = None) -> list[Issue]:
     issues += broken
     scenario = read_scenario_inputs(book.formulas, contract)
     issues += fee_against_price(book.label, layout, scenario)
+    issues += pacing_issues(book.label, layout, scenario.pacing)
     if data is not None:
         # A cell whose formula was replaced by a constant has no cache to judge: one is enough.
         replaced = {
@@ -537,6 +539,9 @@ def same_value(got: Any, want: Any) -> bool:
         return got is None or got == ""
     if isinstance(want, bool) or isinstance(got, bool):
         return bool(got) == bool(want) and isinstance(got, bool) == isinstance(want, bool)
+    if isinstance(got, dt.datetime) and isinstance(want, int | float):
+        # A date formula's cache reads back as a datetime (its cell has a date format).
+        got = (got - dt.datetime(1899, 12, 30)) / dt.timedelta(days=1)
     if isinstance(want, int | float) and isinstance(got, int | float):
         return abs(got - want) <= CACHE_TOLERANCE * max(1.0, abs(want))
     return bool(got == want)

@@ -167,3 +167,43 @@ def test_review_pdf(soffice: None, tmp_path: Path) -> None:
         assert label in text
     assert money(totals.total, contract.decimals) in text
     assert "KPI-linked service fee quote" not in text  # only the sheet asked for
+
+
+def figure(value: float) -> str:
+    """A figure as the Pacing sheet's ``#,##0.00##`` shows it: 2 to 4 decimals."""
+    text = f"{value:,.4f}"
+    return text[:-2] + text[-2:].rstrip("0") if text.endswith("0") else text
+
+
+@pytest.mark.libreoffice
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["native", "udf"])
+def test_pacing_pdf_prints_the_projection_of_pasted_days(
+    soffice: None, tmp_path: Path, mode: str
+) -> None:
+    from tests.workbook.test_pacing_daily import engine, example, example_rows, paste
+
+    contract, settled = example()
+    result = engine(tmp_path, contract, example_rows(), None, settled)
+    built = build_workbook(contract, settled, mode=mode, out=tmp_path / "built.xlsx")  # type: ignore[arg-type]
+    pasted = tmp_path / "pasted.xlsx"
+    paste(built, pasted, contract, example_rows())
+    out = tmp_path / "pacing.pdf"
+    print_pdf(pasted, out, "--sheets", "Pacing")
+    # One A4 landscape page: the projection, one page wide.
+    assert page_sizes(out) == [pytest.approx((A4[1], A4[0]), abs=1)]
+    text = pdf_text(out)
+    for amount in (result.bonus, result.base, result.total, *(k.payout for k in result.kpis)):
+        assert money(amount, contract.decimals) in text
+    for kpi in result.kpis:
+        assert figure(kpi.projected) in text, kpi.code
+        assert f"{kpi.attainment:.2%}" in text
+    gmv = result.kpis[0]
+    assert gmv.next_step is not None and gmv.next_step.per_day is not None
+    assert figure(gmv.next_step.per_day) in text  # +9,881.0526 GMV per day to reach 100 %
+    assert figure(gmv.next_step.rest_of_period or 0) in text
+    # Labels wrap in their cells: parts that fit on one printed line.
+    for label in ("Next step", "下一档", "Per remaining", "每日需增加", "Projected total fee",
+                  "预测总服务费", "OK: every pasted row is used", "2027-03-12"):  # fmt: skip
+        assert label in text
+    assert "2027-03-05" not in text  # the pasted rows are working data: they do not print

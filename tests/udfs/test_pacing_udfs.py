@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -74,5 +75,38 @@ def test_blank_when_nothing_is_left() -> None:
 )
 def test_bad_arguments_are_value_errors(call: object, message: str) -> None:
     assert callable(call)
+    with pytest.raises(UdfInputError, match=message):
+        call()
+
+
+def test_kpixl_todate_is_the_engines_to_date_of_every_kind() -> None:
+    from kpixl.engine.pacing import to_date_of
+
+    first, as_of = dt.date(2027, 3, 1), dt.date(2027, 3, 4)
+    days = [dt.date(2027, 3, d) for d in (3, 1, 2, 4, 5)]
+    values: list[float | None] = [30.0, 10.0, None, 40.5, 99.0]
+    serials = [[float((d - dt.date(1899, 12, 30)).days)] for d in days]
+    cells = [[v] for v in values]
+    for kind, want in (("sum", 80.5), ("mean", 80.5 / 3), ("last", 40.5)):
+        assert to_date_of(kind, days, values, first, as_of) == want
+        assert udf.kpixl_todate(kind, serials, cells, serials[1][0], serials[3][0]) == want
+        as_datetimes = [[dt.datetime.combine(d, dt.time())] for d in days]
+        assert udf.kpixl_todate(kind, as_datetimes, cells, first, as_of) == want
+    # A blank row, and text where a figure belongs, are days without a figure (as SUMIFS reads).
+    assert udf.kpixl_todate("sum", [*serials, [None]], [*cells, [5.0]], 46447.0, 46450.0) == 80.5
+    assert udf.kpixl_todate("mean", serials[2:3], [["n/a"]], 46447.0, 46450.0) == ""
+    assert udf.kpixl_todate("sum", serials[2:3], [[None]], 46447.0, 46450.0) == 0
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: udf.kpixl_todate("median", [[1.0]], [[1.0]], 1, 2), "kind must be one of"),
+        (lambda: udf.kpixl_todate("sum", [[1.0], [2.0]], [[1.0]], 1, 2), "as many rows"),
+        (lambda: udf.kpixl_todate("sum", [["x"]], [[1.0]], 1, 2), "dates must be a number"),
+        (lambda: udf.kpixl_todate("sum", [[1.0]], [[1.0]], None, 2), "first_day and as_of"),
+    ],
+)
+def test_kpixl_todate_bad_input_is_a_readable_value_error(call: Any, message: str) -> None:
     with pytest.raises(UdfInputError, match=message):
         call()

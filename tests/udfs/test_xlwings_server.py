@@ -57,6 +57,7 @@ FUNCTIONS = {
     ],
     "KPIXL_ROUND": ["x", "decimals"],
     "KPIXL_SCENARIO": ["base", "payouts", "period_cap", "contract_cap", "decimals", "what"],
+    "KPIXL_TODATE": ["kind", "dates", "values", "first_day", "as_of"],
     "KPIXL_WEIGHTED": ["weights", "attainments"],
 }
 

@@ -172,3 +172,50 @@ def formula_of(element: bytes) -> str:
     if found is None:
         raise ValueError(f"no formula in {element!r}")
     return found.group(1).decode().replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
+
+
+def openpyxl_cells(path: Path) -> dict[str, dict[tuple[int, int], tuple[type, Any, str]]] | None:
+    """Every cell openpyxl loads (formulas, not values): type, value and data type by sheet.
+
+    None when openpyxl cannot load the file. Its warnings (styles another application rewrote,
+    extensions it drops) are not findings here.
+    """
+    import warnings
+
+    import openpyxl
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            book = openpyxl.load_workbook(path, data_only=False)
+    except Exception:
+        return None
+    return {
+        ws.title: {key: (type(c.value), c.value, c.data_type) for key, c in ws._cells.items()}
+        for ws in book.worksheets
+    }
+
+
+def assert_same_cells_as_openpyxl(path: Path, *, must_read: bool = True) -> None:
+    """The XML reader gives every cell openpyxl gives, or declines (and openpyxl reads it).
+
+    Args:
+        path: the workbook.
+        must_read: whether the XML reader must read it itself (kpixl's own workbooks and the
+            foreign applications' saves); otherwise declining is allowed.
+    """
+    from kpixl.workbook.xml_cells import load_cells
+
+    fast = load_cells(path)
+    if fast is None:
+        assert not must_read, f"{path.name}: the XML reader declined"
+        return
+    expected = openpyxl_cells(path)
+    assert expected is not None, f"{path.name}: read by the XML reader, not by openpyxl"
+    got = {
+        sheet.title: {key: (type(c.value), c.value, c.data_type) for key, c in sheet._cells.items()}
+        for sheet in fast.worksheets
+    }
+    assert list(got) == list(expected), path.name
+    for title, cells in expected.items():
+        assert got[title] == cells, f"{path.name}!{title}"

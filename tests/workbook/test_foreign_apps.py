@@ -33,6 +33,7 @@ from tests.workbook.contracts import case
 from tests.workbook.foreign import (
     TOTALS,
     Edit,
+    assert_same_cells_as_openpyxl,
     formula_of,
     gnumeric_recalc,
     inline_text,
@@ -184,6 +185,15 @@ def test_gnumeric_round_trip_validates_and_totals_equal_the_engine(
     item = gnumeric[name]
     assert _errors(validate_workbook(item.path)) == []
     assert _cached_totals(item.path, item.contract) == pytest.approx(_engine(item), abs=CENT)
+
+
+@pytest.mark.parametrize("app", ["libreoffice", "gnumeric"])
+def test_the_xml_reader_reads_every_saved_file_as_openpyxl(
+    app: str, request: pytest.FixtureRequest
+) -> None:
+    """`kpixl recalc` reads inputs with its own XML reader: the same cells as openpyxl's."""
+    for item in request.getfixturevalue(app).values():
+        assert_same_cells_as_openpyxl(item.path)
 
 
 @pytest.mark.parametrize("app", ["libreoffice", "gnumeric"])

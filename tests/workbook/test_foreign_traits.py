@@ -29,6 +29,7 @@ from kpixl.workbook.read import read_workbook_inputs
 from kpixl.workbook.recalc import recalc
 from kpixl.workbook.validate import validate_workbook
 from kpixl.workbook.verify import verify_built
+from tests.workbook.foreign import assert_same_cells_as_openpyxl
 
 _CELL_F = re.compile(rb'<c r="([A-Z]+)(\d+)"([^>]*)><f>(.*?)</f>', re.S)
 _DIMENSION = re.compile(rb"<dimension [^>]*/>")
@@ -124,6 +125,7 @@ def _write(tmp_path: Path, name: str, data: bytes) -> Path:
     path = tmp_path / name / "book.xlsx"
     path.parent.mkdir()
     path.write_bytes(data)
+    assert_same_cells_as_openpyxl(path)  # the XML reader of `kpixl recalc` reads it as openpyxl
     return path
 
 

@@ -67,7 +67,7 @@ def test_constant_formulas_are_their_value(formula: str, value: object) -> None:
     assert type(got) is type(value)
 
 
-@pytest.mark.parametrize("formula", ["=A1", "=1+2", '=-"x"', "=SUM(1)", "=NOW()"])
+@pytest.mark.parametrize("formula", ["=A1", "=1+2", '=-"x"', "=SUM(1)", "=NOW()", "=0_0", "=1_000"])
 def test_other_formulas_are_not_constants(formula: str) -> None:
     assert constant_value(formula) == (False, None)
 

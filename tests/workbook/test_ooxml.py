@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from xml.sax.saxutils import escape
+
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl.utils import column_index_from_string, get_column_letter
 
-from kpixl.workbook.ooxml import column_letters, column_number, rels_part, resolve_target
+from kpixl.workbook.ooxml import (
+    column_letters,
+    column_number,
+    escape_text,
+    rels_part,
+    resolve_target,
+)
 
 
 def test_targets_resolve_one_way_for_scanner_and_patcher() -> None:
@@ -25,3 +35,8 @@ def test_column_letters_agree_with_openpyxl() -> None:
             get_column_letter(number)
         )
     assert column_number("xfd") == 16384
+
+
+@given(st.text())
+def test_escape_text_is_saxutils_escape(text: str) -> None:
+    assert escape_text(text) == escape(text)

@@ -214,37 +214,3 @@ def test_recalc_caches_the_typed_pacing_and_validate_accepts_it(tmp_path: Path) 
     patch_cached_values(typed, typed, {PACING: {at.summary("total").replace("$", ""): 1.0}})
     codes = [i.code for i in validate_workbook(typed)]
     assert "KX405" in codes
-
-
-@pytest.mark.libreoffice
-@pytest.mark.slow
-@pytest.mark.parametrize("which", ["example", "every-kind"])
-def test_native_pacing_sheet_in_libreoffice(tmp_path: Path, which: str) -> None:
-    from kpixl.engine.pacing import pace_to_date
-    from tests.libreoffice import recalc_with_libreoffice
-
-    if which == "example":
-        contract = load_contract(EXAMPLES / "acme-amz-us.yaml")
-        contract = contract.model_copy(
-            update={"fee": contract.fee.model_copy(update={"contract_cap": 40000})}
-        )
-        actuals = read_actuals(EXAMPLES / "acme-amz-us.actuals.csv")
-        settled: Actuals | None = Actuals(actuals.source, actuals.columns, actuals.rows[:2])
-        daily = resolve_daily(contract, read_daily(DAILY))
-        assert settled is not None
-        result = pace(contract, daily, dt.date(2027, 3, 12), settle(contract, settled))
-    else:
-        contract, settled = baseline_contract(), None
-        to_date = {"orders": 2100.0, "ship": 3.4, "rating": 4.6, "buyers": 310.0,
-                   "visits": 12000.0, "refunds": 0.12, "person_days": 24.0}  # fmt: skip
-        result = pace_to_date(contract, dt.date(2027, 5, 9), to_date, 30)
-    built, src = tmp_path / "built.xlsx", tmp_path / "src" / "typed.xlsx"
-    src.parent.mkdir()
-    build_workbook(contract, settled, None, mode="native", out=built)
-    # openpyxl keeps the formulas and drops every cached value: what LibreOffice shows is its own.
-    fill(built, src, contract, result)
-    out = recalc_with_libreoffice(src, tmp_path / "lo")
-    book = openpyxl.load_workbook(out, data_only=True)
-    values = {f"{PACING}!{c.coordinate}": c.value for row in book[PACING].iter_rows() for c in row}
-    book.close()
-    check(contract, result, values)
