@@ -361,7 +361,7 @@ def _write(
         _write_evidence(book, sheets[ACTUALS], layout, evidence, lang, formats)
         evidence_rows = _write_statement_evidence(sheets[STATEMENT], layout, evidence, formats)
     _finish(book, sheets, schema, layout)
-    finish_review(book, sheets[REVIEW], layout, lang, values.get(REVIEW, {}))
+    finish_review(book, sheets[REVIEW], layout, lang)
     print_statement(sheets[STATEMENT], layout, grid.adjustments, evidence_rows)
     book.close()
     return planned

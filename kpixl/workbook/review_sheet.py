@@ -664,13 +664,10 @@ WRAPPED = (
 )
 
 
-def finish_review(
-    book: Any, sheet: Any, layout: Layout, lang: Lang, values: dict[str, CellValue]
-) -> None:
+def finish_review(book: Any, sheet: Any, layout: Layout, lang: Lang) -> None:
     """Table header rows high enough for wrapped bilingual labels, and the attainment chart.
 
-    ``values`` are the Review's cached values: the chart's own cache leaves a period that is
-    not settled out (XlsxWriter would cache #N/A as 0, and LibreOffice draws the cache).
+    The chart depends on the shape only (no values): ``kpixl batch`` reuses it per shape.
     """
     at = ReviewLayout(layout)
     # Lines of wrapped bilingual header: two over the attainment table, three over the
@@ -686,12 +683,10 @@ def finish_review(
     sheet.set_row(0, 20)
     last = at.chart_first_col + layout.k - 1
     sheet.set_column(at.chart_first_col - 1, last, None, None, {"hidden": True})
-    _chart(book, sheet, at, lang, values)
+    _chart(book, sheet, at, lang)
 
 
-def _chart(
-    book: Any, sheet: Any, at: ReviewLayout, lang: Lang, values: dict[str, CellValue]
-) -> None:
+def _chart(book: Any, sheet: Any, at: ReviewLayout, lang: Lang) -> None:
     """A line chart of each KPI's attainment per period, with a dashed target line at 100 %."""
     layout = at.layout
     chart = book.add_chart({"type": "line"})
@@ -699,13 +694,11 @@ def _chart(
     categories = [REVIEW, first, 0, last, 0]
     for k, kpi in enumerate(layout.contract.kpis):
         col = at.chart_first_col + k
-        points = [values.get(_rel(at.chart_point(p, k))) for p in range(1, layout.n + 1)]
         chart.add_series(
             {
                 "name": kpi.code,
                 "categories": categories,
                 "values": [REVIEW, first, col, last, col],
-                "values_data": [v if isinstance(v, float) else None for v in points],
                 "marker": {"type": "circle", "size": 5},
             }
         )
