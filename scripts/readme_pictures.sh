@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Render the README pictures of the SPEC example workbook: page 1 of the Quote as it prints
 # (A4 portrait: the proposal a client reads), the Settlement sheet (its helper columns are
-# grouped and collapsed, so the whole sheet fits the picture), and a Statement page from
-# `kpixl pdf`.
+# grouped and collapsed, so the whole sheet fits the picture), and a Statement page and page 1
+# of the Review from `kpixl pdf`.
 # Needs soffice and pdftoppm, and a CJK font for the Chinese labels:
 # scripts/install_libreoffice.sh --fonts.
 set -euo pipefail
@@ -34,3 +34,9 @@ echo "wrote docs/img/statement.png"
 pdftoppm -png -r 100 -f 1 -l 1 -singlefile -x 0 -y 0 -W 1169 -H 660 \
     "$work/pacing.pdf" docs/img/pacing
 echo "wrote docs/img/pacing.png"
+
+# Page 1 of the Review sheet as `kpixl pdf --sheets Review` prints it, trimmed.
+.venv/bin/kpixl pdf "$work/acme.xlsx" -o "$work/review.pdf" --sheets Review
+pdftoppm -png -r 100 -f 1 -l 1 -singlefile -x 0 -y 0 -W 827 -H 500 \
+    "$work/review.pdf" docs/img/review
+echo "wrote docs/img/review.png"

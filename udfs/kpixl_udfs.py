@@ -36,6 +36,7 @@ from kpixl.engine.money import (
 )
 from kpixl.engine.pacing import actual_for, next_breakpoint, project, rest_needed, to_date_of
 from kpixl.engine.pricing import list_figures
+from kpixl.engine.review import halves, longest_streak
 from kpixl.engine.scenarios import scenario_fee
 from kpixl.errors import KpixlError
 
@@ -47,6 +48,7 @@ __all__ = [
     "kpixl_exit",
     "kpixl_factor",
     "kpixl_guardrail",
+    "kpixl_half",
     "kpixl_listprice",
     "kpixl_nextstep",
     "kpixl_pace",
@@ -54,6 +56,7 @@ __all__ = [
     "kpixl_rest",
     "kpixl_round",
     "kpixl_scenario",
+    "kpixl_streak",
     "kpixl_todate",
     "kpixl_weighted",
 ]
@@ -599,6 +602,43 @@ def kpixl_rest(
         _optional_scalar(denominator, "denominator"),
     )
     return _blank_if_none(daily if per_day is True or per_day == 1 else rest)
+
+
+# --- the review for renewal ----------------------------------------------------------------
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("attainments", ndim=2, doc="The KPI's attainment per period (blank: not settled).")
+@xw.arg("which", doc='"first" or "second": the half whose mean is returned.')
+@_excel_errors
+def kpixl_half(attainments: Any, which: Any) -> Any:
+    """Mean attainment of the first or last n // 2 settled periods (blank under two periods)."""
+    half = _choice(which, "which", ("first", "second"), None) or _fail("which is required")
+    values = tuple(
+        _number(cell, "attainments")
+        for row in _rows(attainments, "attainments")
+        for cell in row
+        if not _is_blank(cell)
+    )
+    first, second = halves(values)
+    return _blank_if_none(first if half == "first" else second)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("misses", ndim=2, doc="Each period's miss flag (1 / TRUE: missed; blank: not settled).")
+@_excel_errors
+def kpixl_streak(misses: Any) -> Any:
+    """The longest run of missed periods in a row; a period not settled breaks a run."""
+    flags = [
+        None
+        if _is_blank(cell)
+        else cell
+        if isinstance(cell, bool)
+        else bool(_number(cell, "misses"))
+        for row in _rows(misses, "misses")
+        for cell in row
+    ]
+    return float(longest_streak(flags))
 
 
 def _day(cell: Any, name: str) -> dt.date | None:

@@ -8,6 +8,7 @@ settlement paid on, and a period's own revenue is the difference of the to-date 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -160,9 +161,14 @@ def review(
     )
 
 
+def half_length(count: int) -> int:
+    """How many periods each half holds: ``count // 2`` (an odd middle period is in neither)."""
+    return count // 2
+
+
 def halves(values: tuple[float, ...]) -> tuple[float | None, float | None]:
     """Mean of the first and of the last ``n // 2`` values (an odd middle value is in neither)."""
-    half = len(values) // 2
+    half = half_length(len(values))
     if half == 0:
         return None, None
     return math.fsum(values[:half]) / half, math.fsum(values[-half:]) / half
@@ -264,14 +270,10 @@ def _growth(value: float, start: float | None) -> float | None:
 def _exit_review(contract: Contract, settlement: Settlement) -> ExitReview | None:
     if contract.exit is None:
         return None
-    longest = streak = 0
-    previous = None
-    for period in settlement.periods:
-        # An unsettled period between settled ones breaks a streak, as in the settlement.
-        follows = previous is not None and period.index == previous + 1
-        streak = (streak + 1 if follows else 1) if period.miss else 0
-        longest = max(longest, streak)
-        previous = period.index
+    # An unsettled period between settled ones breaks a streak, as in the settlement.
+    by_index = {period.index: period.miss for period in settlement.periods}
+    last_index = max(by_index, default=0)
+    longest = longest_streak([by_index.get(i) for i in range(1, last_index + 1)])
     last = settlement.periods[-1] if settlement.periods else None
     return ExitReview(
         threshold=contract.exit.threshold,
@@ -281,6 +283,22 @@ def _exit_review(contract: Contract, settlement: Settlement) -> ExitReview | Non
         longest_streak=longest,
         exit_eligible_now=bool(last and last.exit_eligible),
     )
+
+
+def longest_streak(misses: Sequence[bool | None]) -> int:
+    """The longest run of misses in a row; None (a period not settled) breaks a run.
+
+    Args:
+        misses: each period's miss flag in period order, None where it is not settled.
+
+    Returns:
+        The longest run (0 without a miss).
+    """
+    longest = streak = 0
+    for miss in misses:
+        streak = streak + 1 if miss else 0
+        longest = max(longest, streak)
+    return longest
 
 
 def _adjustment_review(settlement: Settlement, fee_effect: float | None) -> AdjustmentReview:

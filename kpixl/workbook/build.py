@@ -49,6 +49,7 @@ from kpixl.workbook.layout import (
     META_KEY_COL,
     PACING,
     QUOTE,
+    REVIEW,
     SCENARIO_CHART_ROWS,
     SCENARIO_ROWS,
     SCHEMA_ID,
@@ -67,6 +68,8 @@ from kpixl.workbook.layout import (
     sheet_misfits,
 )
 from kpixl.workbook.pacing_sheet import pacing_wraps, print_pacing
+from kpixl.workbook.review_sheet import WRAPPED as REVIEW_WRAPPED
+from kpixl.workbook.review_sheet import finish_review
 from kpixl.workbook.statement import (
     WRAPPED_LABELS,
     StatementLayout,
@@ -358,6 +361,7 @@ def _write(
         _write_evidence(book, sheets[ACTUALS], layout, evidence, lang, formats)
         evidence_rows = _write_statement_evidence(sheets[STATEMENT], layout, evidence, formats)
     _finish(book, sheets, schema, layout)
+    finish_review(book, sheets[REVIEW], layout, lang)
     print_statement(sheets[STATEMENT], layout, grid.adjustments, evidence_rows)
     book.close()
     return planned
@@ -378,6 +382,7 @@ def _write_label(
     wrap = spec.sheet == SETTLEMENT and spec.key.startswith("label.settlement.")
     wrap = wrap or spec.key.startswith(("label.scenario.", "label.scenario_kpi["))
     wrap = wrap or spec.key.startswith(WRAPPED_LABELS) or pacing_wraps(spec.key)
+    wrap = wrap or spec.key.startswith(REVIEW_WRAPPED)
     heading = spec.sheet == QUOTE and spec.key.removeprefix("label.") in HEADINGS
     fmt = formats.get(None, True, bold=True, wrap=wrap, size=_size(spec.key, heading))
     sheet.write_string(row, col, text, fmt)

@@ -25,6 +25,7 @@ from kpixl.workbook.layout import (
     PRICING_RESULTS,
     QUOTE,
     QUOTE_TOTALS,
+    REVIEW,
     SCENARIO_COLUMNS,
     SCENARIO_KPI_COLUMNS,
     SCENARIO_ROWS,
@@ -36,6 +37,7 @@ from kpixl.workbook.layout import (
     sample_rate_card,
 )
 from kpixl.workbook.pacing_sheet import PacingInputs, blank_inputs, pacing_values
+from kpixl.workbook.review_sheet import review_values
 from kpixl.workbook.statement import default_period, statement_values
 
 CellValue = float | bool | str
@@ -197,6 +199,7 @@ def cached_values(
     )
     typed = inputs.pacing or blank_inputs(layout)
     values[PACING] = pacing_values(layout, typed, data)
+    values[REVIEW] = review_values(layout, data)
     return values
 
 

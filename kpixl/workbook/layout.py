@@ -58,6 +58,7 @@ QUOTE, KPIS, TIERS, GUARDRAILS, ACTUALS, SETTLEMENT, RATECARD, META = (
 )
 STATEMENT = "Statement"  # the client's statement of one period (kpixl/workbook/statement.py)
 PACING = "Pacing"  # the open period's projection (kpixl/workbook/pacing_sheet.py)
+REVIEW = "Review"  # the renewal facts of the settled periods (kpixl/workbook/review_sheet.py)
 #: The sales pricing inputs and the SPEC §6 price: a working sheet that never prints.
 PRICING = "Pricing"
 SHEETS = (
@@ -69,6 +70,7 @@ SHEETS = (
     SETTLEMENT,
     STATEMENT,
     PACING,
+    REVIEW,
     PRICING,
     RATECARD,
     META,

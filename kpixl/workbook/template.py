@@ -63,6 +63,7 @@ from kpixl.workbook.layout import (
 )
 from kpixl.workbook.pacing_sheet import PACING_WIDTHS, pacing_cells, pacing_label
 from kpixl.workbook.proposal import proposal_label
+from kpixl.workbook.review_sheet import review_cells, review_label, review_sheet
 from kpixl.workbook.statement import (
     statement_cells,
     statement_label,
@@ -233,6 +234,7 @@ def _make_schema(
         *_settlement_cells(layout, lang),
         *statement_cells(layout),
         *pacing_cells(layout, lang),
+        *review_cells(layout),
         *_pricing_cells(layout),
         *(_ratecard_cells(layout) if variant == "full" else ()),
         *[
@@ -313,6 +315,7 @@ def _sheets(layout: Layout) -> tuple[SheetSpec, ...]:
         ),
         statement_sheet(layout),
         SheetSpec(PACING, widths=PACING_WIDTHS),
+        review_sheet(layout),
         SheetSpec(PRICING, freeze=(1, 0), widths=((0, 36), (1, 16))),
         SheetSpec(
             RATECARD,
@@ -1122,6 +1125,8 @@ def fixed_label(key: str, layout: Layout, lang: Lang) -> str | None:  # noqa: C9
         return pacing_label(rest, layout, lang)
     if kind == "statement":
         return statement_label(rest, layout, lang)
+    if kind == "review":
+        return review_label(rest, layout, lang)
     if kind == "per_period":
         names = {
             "period": LABELS["period"],

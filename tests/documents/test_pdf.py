@@ -149,6 +149,26 @@ def test_hostile_file_refused_before_libreoffice(
     assert not out.exists()
 
 
+@pytest.mark.libreoffice
+@pytest.mark.slow
+def test_review_pdf(soffice: None, tmp_path: Path) -> None:
+    # udf mode: the printed figures are kpixl's cached values (LibreOffice has no add-in).
+    contract = load_contract(SPEC)
+    actuals = read_actuals(EXAMPLES / "acme-amz-us.actuals.csv")
+    workbook = build_workbook(contract, actuals, mode="udf", out=tmp_path / "spec.xlsx")
+    out = tmp_path / "review.pdf"
+    print_pdf(workbook, out, "--sheets", "Review")
+    sizes = page_sizes(out)
+    assert 1 <= len(sizes) <= 2
+    assert all(w == pytest.approx(A4[0], abs=1) for w, _h in sizes)
+    text = pdf_text(out)
+    totals = settle(contract, actuals).totals
+    for label in ("Review for renewal", "续约复盘", "Total fee paid", "Longest run of misses"):
+        assert label in text
+    assert money(totals.total, contract.decimals) in text
+    assert "KPI-linked service fee quote" not in text  # only the sheet asked for
+
+
 def figure(value: float) -> str:
     """A figure as the Pacing sheet's ``#,##0.00##`` shows it: 2 to 4 decimals."""
     text = f"{value:,.4f}"

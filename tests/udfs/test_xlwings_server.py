@@ -41,9 +41,11 @@ FUNCTIONS = {
         "months",
         "decimals",
     ],
+    "KPIXL_HALF": ["attainments", "which"],
     "KPIXL_NEXTSTEP": ["attainment", "breakpoints", "direction", "target", "baseline"],
     "KPIXL_PACE": ["to_date", "kind", "days_in_period", "days_elapsed"],
     "KPIXL_PAYOUT": ["pool", "weight", "factor", "decimals"],
+    "KPIXL_STREAK": ["misses"],
     "KPIXL_REST": [
         "shape",
         "actual",

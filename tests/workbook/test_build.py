@@ -45,6 +45,7 @@ def test_structure(spec_contract: Contract, spec_actuals: Actuals, tmp_path: Pat
         "Settlement",
         "Statement",
         "Pacing",
+        "Review",
         "RateCard",
         "_kpixl",
     ]

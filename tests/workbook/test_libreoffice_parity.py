@@ -17,6 +17,7 @@ from kpixl.workbook.patch import patch_cached_values
 from kpixl.workbook.template import template_schema
 from tests.libreoffice import recalc_with_libreoffice
 from tests.workbook.contracts import case
+from tests.workbook.test_review_sheet import assert_review
 
 MONEY = ("uncapped", "paid_before", "bonus", "base", "total", "cum_bonus")
 
@@ -31,6 +32,7 @@ def check_libreoffice(
     zeros = {
         "Settlement": {spec.ref: 0 for spec in cells if spec.sheet == "Settlement"},
         "Quote": {spec.ref: 0 for spec in cells if spec.key.startswith("scenario[")},
+        "Review": {spec.ref: 0 for spec in cells if spec.sheet == "Review"},
     }
     src = tmp_path / "src" / "native.xlsx"
     src.parent.mkdir()
@@ -64,6 +66,9 @@ def check_libreoffice(
             assert got == pytest.approx(getattr(row, key), abs=0.005), (i, key)
         if row.gmv is not None:
             assert quote[layout.scenario("gmv", i)].value == pytest.approx(row.gmv, rel=1e-12)
+    # The Review sheet, recalculated in the same start: the engine's review of the settlement.
+    review = openpyxl.load_workbook(out, data_only=True)["Review"]
+    assert_review(contract, actuals, adjustments, lambda ref: review[ref].value, "libreoffice")  # type: ignore[arg-type]
 
 
 @pytest.mark.libreoffice

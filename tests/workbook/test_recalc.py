@@ -86,6 +86,7 @@ def test_recalc_patches_values_only(
         "xl/worksheets/sheet6.xml",
         "xl/worksheets/sheet7.xml",  # the Statement of 2027-06, the period changed
         "xl/worksheets/sheet8.xml",  # Pacing: formula cells, cached again
+        "xl/worksheets/sheet9.xml",  # Review: the renewal facts of the changed settlement
     }
     assert "xl/worksheets/sheet6.xml" in rewritten
     for name, data in EXTRA_PARTS.items():
