@@ -185,6 +185,8 @@ def check_book(book: Book, expected: Contract | None = None) -> list[Issue]:
     if meta is None:
         return [Issue.at(book.label, NOT_KPIXL, "not a kpixl workbook (no _kpixl sheet)")]
     issues = _check_meta(book.label, meta)
+    if any(issue.code == SCHEMA_MISMATCH for issue in issues):
+        return issues  # another layout: every cell would differ, and say nothing more
     mode: Mode = "udf" if meta.get("formula_mode") == "udf" else "native"
     lang: Lang = "en" if meta.get("lang") == "en" else "zh" if meta.get("lang") == "zh" else "both"
     try:
@@ -257,7 +259,9 @@ def _check_meta(label: str, meta: dict[str, str]) -> list[Issue]:
         issues.append(
             where.issue(
                 SCHEMA_MISMATCH,
-                f"schema version {meta.get('schema_version')!r}; this kpixl reads {SCHEMA_VERSION}",
+                f"schema version {meta.get('schema_version')!r}; this kpixl reads"
+                f" {SCHEMA_VERSION!r}: build the workbook again with this kpixl (kpixl quote"
+                " CONTRACT --actuals ACTUALS.csv); its actuals are on the Actuals sheet",
             )
         )
     # A workbook built before the client copy existed has no variant: it is a full one.

@@ -295,3 +295,19 @@ def test_an_adjustment_below_the_adjustments_table_is_named_not_settled(
             with pytest.raises(WorkbookError) as caught:
                 recalc(edited)
             assert [i.code for i in caught.value.issues] == ["KX318"]
+
+
+def test_a_workbook_of_another_schema_version_is_one_issue_saying_to_rebuild_it(
+    tmp_path: Path, spec_contract: Contract, spec_actuals: Actuals
+) -> None:
+    path = built(tmp_path, spec_contract, spec_actuals, "native")
+    book = openpyxl.load_workbook(path)
+    meta = book["_kpixl"]
+    (row,) = [r for r in meta.iter_rows() if r[0].value == "schema_version"]
+    row[1].value = "0"
+    book["KPIs"]["A1"] = "moved"  # a layout of another version differs cell by cell too
+    book.save(path)
+    (issue,) = validate_workbook(path)
+    assert issue.code == "KX303"
+    assert "schema version '0'; this kpixl reads '1'" in issue.message
+    assert "kpixl quote CONTRACT" in issue.message
