@@ -212,7 +212,9 @@ def prepare(
     schema = schema_of(contract, lang, len(grid.adjustments), variant)
     layout = Layout(contract, len(grid.adjustments))
     scenario = default_scenario_inputs(contract, card)
-    values = cached_values(layout, grid, data, scenario)
+    # The schema's Pacing formula cells: listing them anew costs more than their values.
+    pacing = [c.ref for c in schema.cells if c.sheet == PACING and c.kind == "formula"]
+    values = cached_values(layout, grid, data, scenario, pacing)
     return Prepared(card, grid, schema, layout, scenario, values)
 
 
