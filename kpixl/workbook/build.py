@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -290,7 +290,10 @@ def _write(
     variant: Variant = "full",
     evidence: EvidenceTable | None = None,
     workbook_class: Callable[..., Any] = xlsxwriter.Workbook,
+    specs: Iterable[CellSpec] | None = None,
 ) -> dict[str, dict[str, PlannedCell]]:
+    # ``specs``: the cells to write, default the schema's (kpixl.workbook.shape leaves out the
+    # formula cells of a cached shape, whose formulas and formats are the shape's).
     options = {
         "in_memory": True,  # zip entries dated 1980-01-01: deterministic output
         "strings_to_formulas": False,
@@ -335,7 +338,7 @@ def _write(
     }
     planned: dict[str, dict[str, PlannedCell]] = {spec.name: {} for spec in schema.sheets}
     heights: dict[int, float] = {}  # Quote rows heightened for wrapped proposal texts
-    for spec in schema.cells:
+    for spec in schema.cells if specs is None else specs:
         sheet, cells = sheets[spec.sheet], planned[spec.sheet]
         if spec.kind == "formula":
             value = values.get(spec.sheet, {}).get(spec.ref, "")
