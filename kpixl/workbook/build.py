@@ -291,9 +291,11 @@ def _write(
     evidence: EvidenceTable | None = None,
     workbook_class: Callable[..., Any] = xlsxwriter.Workbook,
     specs: Iterable[CellSpec] | None = None,
+    inputs: dict[str, Any] | None = None,
 ) -> dict[str, dict[str, PlannedCell]]:
     # ``specs``: the cells to write, default the schema's (kpixl.workbook.shape leaves out the
-    # formula cells of a cached shape, whose formulas and formats are the shape's).
+    # formula cells of a cached shape, whose formulas and formats are the shape's); ``inputs``:
+    # the input cells' values when the caller has them (``input_values``'s).
     options = {
         "in_memory": True,  # zip entries dated 1980-01-01: deterministic output
         "strings_to_formulas": False,
@@ -324,7 +326,8 @@ def _write(
         _group(sheet, sheet_spec)
         sheet.protect("", {"format_columns": True, "format_rows": True})
     formats = _Formats(book)
-    inputs = input_values(layout, grid, card, schema)
+    if inputs is None:
+        inputs = input_values(layout, grid, card, schema)
     meta = {
         "schema_id": SCHEMA_ID,
         "schema_version": SCHEMA_VERSION,

@@ -39,6 +39,7 @@ import zipfile
 from collections import OrderedDict
 from collections.abc import Callable
 from io import StringIO
+from types import NoneType
 from typing import Any
 
 from xlsxwriter.chart import Chart
@@ -52,6 +53,7 @@ from kpixl.workbook.build import BuiltWorkbook, Prepared, _write, build_bytes, p
 from kpixl.workbook.exact import number_text
 from kpixl.workbook.layout import CellSpec, Lang, Layout, Mode, TemplateSchema, Variant
 from kpixl.workbook.template import template_schema
+from kpixl.workbook.terms import input_values
 
 #: Shapes kept per process (least recently used dropped first): about 5 MB each at 12 × 8.
 CACHE_SIZE = 16
@@ -309,15 +311,21 @@ class _BookRecorder:
 
 
 def _record(
-    plan: Prepared, mode: Mode, lang: Lang, variant: Variant, specs: Any = None
+    plan: Prepared,
+    mode: Mode,
+    lang: Lang,
+    variant: Variant,
+    specs: Any = None,
+    inputs: dict[str, Any] | None = None,
 ) -> tuple[_Recording, Any]:
     """Run the builder's ``_write`` against the recorder; the recording and the planned cells.
 
-    ``specs``: the cells to write (default: all the schema's)."""
+    ``specs``: the cells to write (default: all the schema's); ``inputs``: their input values
+    when already known."""
     recording = _Recording()
     cells = _write(io.BytesIO(), plan.schema, plan.layout, plan.grid, plan.values, mode, lang,
                    plan.card, variant, None, workbook_class=_BookRecorder(recording),
-                   specs=specs)  # fmt: skip
+                   specs=specs, inputs=inputs)  # fmt: skip
     return recording, cells
 
 
@@ -342,23 +350,43 @@ class _Formulas:
     order: dict[str, list[str]]
     #: The shape's cells: a contract is filled in only when its schema holds these very cells.
     specs: tuple[CellSpec, ...]
+    #: (sheet index, (row, col), sheet, A1, input key, n or b) of each input cell filled in: a
+    #: number or a blank in the first contract, filled only when the contract's is one too.
+    numbers: list[tuple[int, tuple[int, int], str, str, str, str]] = dataclasses.field(
+        default_factory=list
+    )
 
     @classmethod
     def from_prime(
-        cls, plan: Prepared, mode: Mode, lang: Lang, variant: Variant, planned: Any
+        cls,
+        plan: Prepared,
+        mode: Mode,
+        lang: Lang,
+        variant: Variant,
+        prime: tuple[_Recording, Any],
+        numbers: bool = False,
     ) -> _Formulas:
+        """The shape's formula cells (and, with ``numbers``, its number and blank inputs)."""
+        full, planned = prime
         specs = plan.schema.cells
-        rest = tuple(spec for spec in specs if spec.kind != "formula")
-        recording, _cells = _record(plan, mode, lang, variant, rest)
-        sheets = {name: i for i, name in enumerate(recording.sheets)}
-        cells = []
+        sheets = {name: i for i, name in enumerate(full.sheets)}
+        cells, filled, rest = [], [], []
         for spec in specs:
+            index, key = sheets[spec.sheet], xl_cell_to_rowcol(spec.ref)
             if spec.kind == "formula":
                 formula = planned[spec.sheet][spec.ref][0]
-                key = xl_cell_to_rowcol(spec.ref)
-                cells.append((sheets[spec.sheet], key, spec.sheet, spec.ref, formula))
+                cells.append((index, key, spec.sheet, spec.ref, formula))
+                continue
+            if numbers and spec.role not in ("label", "meta"):
+                kind = full.cells[index].get(key, ("", None))[0]
+                value = planned[spec.sheet][spec.ref][1]
+                if (kind == "n" and type(value) in (int, float)) or (kind, value) == ("b", None):
+                    filled.append((index, key, spec.sheet, spec.ref, spec.key, kind))
+                    continue
+            rest.append(spec)
+        recording, _cells = _record(plan, mode, lang, variant, tuple(rest))
         order = {name: list(refs) for name, refs in planned.items()}
-        return cls(rest, cells, recording.structure, order, specs)
+        return cls(tuple(rest), cells, recording.structure, order, specs, filled)
 
     def record(
         self, plan: Prepared, mode: Mode, lang: Lang, variant: Variant
@@ -366,11 +394,23 @@ class _Formulas:
         """The contract's recording and planned cells; None when its log is not the shape's."""
         if plan.schema.cells is not self.specs:
             return None
-        recording, planned = _record(plan, mode, lang, variant, self.rest)
+        inputs = None
+        if self.numbers:
+            inputs = input_values(plan.layout, plan.grid, plan.card, plan.schema)
+            for _index, _key, _sheet, _ref, name, kind in self.numbers:
+                value = inputs.get(name)
+                if (value is None) != (kind == "b") or type(value) not in (int, float, NoneType):
+                    return None  # another kind of value: written by the builder
+        recording, planned = _record(plan, mode, lang, variant, self.rest, inputs)
         if recording.structure != self.structure:
             return None
         values = plan.values
         empty: dict[str, Any] = {}
+        if inputs is not None:
+            for index, key, sheet, ref, name, kind in self.numbers:
+                value = inputs.get(name)
+                recording.cells[index][key] = (kind, value)
+                planned[sheet][ref] = (None, value)
         for index, key, sheet, ref, formula in self.cells:
             value = values.get(sheet, empty).get(ref, "")
             recording.cells[index][key] = ("f", value)
@@ -666,6 +706,8 @@ class _Entry:
     template: _Template | None  # None: the shape is built with XlsxWriter every time
     reason: str = ""
     formulas: _Formulas | None = None
+    #: The formula cells and the number and blank inputs filled in (tried first).
+    numbers: _Formulas | None = None
 
 
 _CACHE: OrderedDict[tuple[Any, ...], _Entry] = OrderedDict()
@@ -811,16 +853,18 @@ def _new_entry(
     try:
         recording, cells = _record(plan, mode, lang, variant)
         template = _Template.from_prime(built.data, recording)
-        formulas = _Formulas.from_prime(plan, mode, lang, variant, cells)
-        filled = formulas.record(plan, mode, lang, variant)
-        if filled is None or _planned_items(filled[1]) != _planned_items(cells):
-            return _Entry(plan.schema, facts, None, "formula cells filled differ from written")
-        for reuse in (False, True):
-            if template.render(filled[0], reuse) != built.data:
-                return _Entry(plan.schema, facts, None, "re-rendering differs from XlsxWriter")
+        fills = [_Formulas.from_prime(plan, mode, lang, variant, (recording, cells), numbers)
+                 for numbers in (False, True)]  # fmt: skip
+        for fill in fills:
+            filled = fill.record(plan, mode, lang, variant)
+            if filled is None or _planned_items(filled[1]) != _planned_items(cells):
+                return _Entry(plan.schema, facts, None, "cells filled in differ from written")
+            for reuse in (False, True):
+                if template.render(filled[0], reuse) != built.data:
+                    return _Entry(plan.schema, facts, None, "re-rendering differs from XlsxWriter")
     except _Unsupported as e:
         return _Entry(plan.schema, facts, None, str(e))
-    return _Entry(plan.schema, facts, template, formulas=formulas)
+    return _Entry(plan.schema, facts, template, formulas=fills[0], numbers=fills[1])
 
 
 def _planned_items(planned: Any) -> list[Any]:
@@ -835,7 +879,9 @@ def _from_shape(
     if template is None or formulas is None or _layout_facts(plan.layout) != entry.layout:
         return None
     try:
-        filled = formulas.record(plan, mode, lang, variant)
+        filled = None if entry.numbers is None else entry.numbers.record(plan, mode, lang, variant)
+        if filled is None:  # an input of another kind than the shape's: the builder writes it
+            filled = formulas.record(plan, mode, lang, variant)
         if filled is None:
             return None
         recording, cells = filled
