@@ -329,6 +329,10 @@ def _record(
     return recording, cells
 
 
+#: The types of the input values filled in (a number, or None for a blank).
+_FILLED = (int, float, NoneType)
+
+
 @dataclasses.dataclass
 class _Formulas:
     """A shape's formula cells, filled in per contract instead of written by the builder.
@@ -394,26 +398,25 @@ class _Formulas:
         """The contract's recording and planned cells; None when its log is not the shape's."""
         if plan.schema.cells is not self.specs:
             return None
-        inputs = None
+        inputs, got = None, []
         if self.numbers:
             inputs = input_values(plan.layout, plan.grid, plan.card, plan.schema)
-            for _index, _key, _sheet, _ref, name, kind in self.numbers:
-                value = inputs.get(name)
-                if (value is None) != (kind == "b") or type(value) not in (int, float, NoneType):
+            got = [inputs.get(entry[4]) for entry in self.numbers]
+            for value, entry in zip(got, self.numbers, strict=True):
+                if (value is None) != (entry[5] == "b") or type(value) not in _FILLED:
                     return None  # another kind of value: written by the builder
         recording, planned = _record(plan, mode, lang, variant, self.rest, inputs)
         if recording.structure != self.structure:
             return None
+        sheets = recording.cells
+        for (index, key, sheet, ref, _name, kind), value in zip(self.numbers, got, strict=True):
+            sheets[index][key] = (kind, value)
+            planned[sheet][ref] = (None, value)
         values = plan.values
         empty: dict[str, Any] = {}
-        if inputs is not None:
-            for index, key, sheet, ref, name, kind in self.numbers:
-                value = inputs.get(name)
-                recording.cells[index][key] = (kind, value)
-                planned[sheet][ref] = (None, value)
         for index, key, sheet, ref, formula in self.cells:
             value = values.get(sheet, empty).get(ref, "")
-            recording.cells[index][key] = ("f", value)
+            sheets[index][key] = ("f", value)
             planned[sheet][ref] = (formula, value)
         ordered = {}
         for name, cells in planned.items():
