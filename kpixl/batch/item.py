@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from kpixl.actuals import Actuals, Adjustments, resolve
+from kpixl.actuals import Actuals, Adjustments
 from kpixl.atomic import atomic_write_bytes
 from kpixl.batch.hashing import CODE_UNREADABLE
 from kpixl.batch.records import (
@@ -33,10 +33,10 @@ from kpixl.batch.records import (
     ItemTask,
     PeriodRow,
 )
-from kpixl.engine.settle import settle
 from kpixl.errors import Issue, KpixlError, WorkbookError
 from kpixl.model import Contract, contract_from_bytes
 from kpixl.ratecard import RateCard
+from kpixl.workbook.settled import resolved, settled
 from kpixl.workbook.tables import actuals_from_bytes, adjustments_from_bytes
 
 #: Test hook: items whose ordinal is at least this value sleep instead of running, so a test can
@@ -165,8 +165,8 @@ def _build(
     card = None
     if item.rate_card is not None:
         card = _card(data["rate_card"], str(item.rate_card), hashes["rate_card"])
-    rows = period_rows(contract, actuals, adjustments)
     workbook = checked_workbook(contract, actuals, adjustments, task, card)
+    rows = period_rows(contract, actuals, adjustments)
     return contract, rows, workbook
 
 
@@ -209,10 +209,12 @@ def period_rows(
     Raises:
         ActualsError: the actuals or adjustments do not fit the contract.
     """
-    if actuals is None:
+    # The workbook's own resolution and settlement of these objects (built just before): the
+    # summary rows are its figures, not a second computation of them.
+    data = resolved(contract, actuals, adjustments)
+    if data is None:
         return ()
-    data = resolve(contract, actuals, adjustments)
-    result = settle(contract, data)
+    result = settled(contract, data)
     revenue: list[float] | None = None
     if contract.revenue_kpi is not None:
         kpi = contract.kpi(contract.revenue_kpi)

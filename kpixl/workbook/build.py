@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -212,7 +212,9 @@ def prepare(
     schema = schema_of(contract, lang, len(grid.adjustments), variant)
     layout = Layout(contract, len(grid.adjustments))
     scenario = default_scenario_inputs(contract, card)
-    values = cached_values(layout, grid, data, scenario)
+    # The schema's Pacing formula cells: listing them anew costs more than their values.
+    pacing = [c.ref for c in schema.cells if c.sheet == PACING and c.kind == "formula"]
+    values = cached_values(layout, grid, data, scenario, pacing)
     return Prepared(card, grid, schema, layout, scenario, values)
 
 
@@ -288,7 +290,12 @@ def _write(
     variant: Variant = "full",
     evidence: EvidenceTable | None = None,
     workbook_class: Callable[..., Any] = xlsxwriter.Workbook,
+    specs: Iterable[CellSpec] | None = None,
+    inputs: dict[str, Any] | None = None,
 ) -> dict[str, dict[str, PlannedCell]]:
+    # ``specs``: the cells to write, default the schema's (kpixl.workbook.shape leaves out the
+    # formula cells of a cached shape, whose formulas and formats are the shape's); ``inputs``:
+    # the input cells' values when the caller has them (``input_values``'s).
     options = {
         "in_memory": True,  # zip entries dated 1980-01-01: deterministic output
         "strings_to_formulas": False,
@@ -319,7 +326,8 @@ def _write(
         _group(sheet, sheet_spec)
         sheet.protect("", {"format_columns": True, "format_rows": True})
     formats = _Formats(book)
-    inputs = input_values(layout, grid, card, schema)
+    if inputs is None:
+        inputs = input_values(layout, grid, card, schema)
     meta = {
         "schema_id": SCHEMA_ID,
         "schema_version": SCHEMA_VERSION,
@@ -333,7 +341,7 @@ def _write(
     }
     planned: dict[str, dict[str, PlannedCell]] = {spec.name: {} for spec in schema.sheets}
     heights: dict[int, float] = {}  # Quote rows heightened for wrapped proposal texts
-    for spec in schema.cells:
+    for spec in schema.cells if specs is None else specs:
         sheet, cells = sheets[spec.sheet], planned[spec.sheet]
         if spec.kind == "formula":
             value = values.get(spec.sheet, {}).get(spec.ref, "")

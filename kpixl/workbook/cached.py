@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from kpixl.actuals import (
@@ -10,13 +11,11 @@ from kpixl.actuals import (
     PeriodData,
     parse_number,
     period_index,
-    resolve,
 )
 from kpixl.engine.curves import factor
 from kpixl.engine.money import contract_total, payout
 from kpixl.engine.pricing import Price, price_quote, quote_for
 from kpixl.engine.scenarios import ScenarioRow, scenarios
-from kpixl.engine.settle import settle
 from kpixl.model import Contract
 from kpixl.ratecard import DEFAULT_LEVELS, QuoteInputs, RateCard, RateCardError
 from kpixl.workbook.layout import (
@@ -38,6 +37,8 @@ from kpixl.workbook.layout import (
 )
 from kpixl.workbook.pacing_sheet import PacingInputs, blank_inputs, pacing_values
 from kpixl.workbook.review_sheet import review_values
+from kpixl.workbook.settled import resolved as settled_data
+from kpixl.workbook.settled import settled
 from kpixl.workbook.statement import default_period, statement_values
 
 CellValue = float | bool | str
@@ -157,6 +158,7 @@ def cached_values(
     grid: ActualsGrid,
     data: PeriodData | None,
     scenario: ScenarioInputs | None = None,
+    pacing_refs: Iterable[str] | None = None,
 ) -> dict[str, dict[str, CellValue]]:
     """Every formula cell's value: ``{sheet: {A1: value}}``.
 
@@ -166,6 +168,7 @@ def cached_values(
         data: the resolved actuals (adjustments applied), or None when nothing is settled.
         scenario: the scenario table's inputs as the workbook holds them; None: the
             contract's defaults (:func:`default_scenario_inputs`).
+        pacing_refs: the Pacing sheet's formula addresses, when the caller has its schema.
 
     Returns:
         Values by sheet and cell; a period without actuals holds "".
@@ -198,7 +201,7 @@ def cached_values(
         layout, values[SETTLEMENT], chosen, grid.values, grid.adjustments
     )
     typed = inputs.pacing or blank_inputs(layout)
-    values[PACING] = pacing_values(layout, typed, data)
+    values[PACING] = pacing_values(layout, typed, data, pacing_refs)
     values[REVIEW] = review_values(layout, data)
     return values
 
@@ -288,7 +291,7 @@ def _settlement_rows(
         blank[p] = row
     if data is None or not data.indices:
         return blank
-    result = settle(contract, data)
+    result = settled(contract, data)
     for i, (index, period) in enumerate(zip(data.indices, result.periods, strict=True)):
         row = blank[index]
         for m in layout.metrics:
@@ -329,7 +332,6 @@ def _settlement_rows(
 def resolved(
     contract: Contract, actuals: Actuals | None, adjustments: Adjustments | None
 ) -> PeriodData | None:
-    """Resolve actuals against the contract, or None when there are none."""
-    if actuals is None:
-        return None
-    return resolve(contract, actuals, adjustments)
+    """Resolve actuals against the contract, or None when there are none (the last call's
+    result is reused for the same objects: ``kpixl.workbook.settled``)."""
+    return settled_data(contract, actuals, adjustments)

@@ -7,6 +7,7 @@ Cells, their native and udf formulas, and their cached values (from the engine's
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -19,7 +20,6 @@ from kpixl.engine.pacing import (
     project,
 )
 from kpixl.engine.rounding import excel_round
-from kpixl.engine.settle import settle
 from kpixl.errors import Issue, KpixlError
 from kpixl.model import Kpi
 from kpixl.workbook import cellformulas as cf
@@ -61,6 +61,7 @@ from kpixl.workbook.pacing_daily import (
     to_date_from_rows,
     used_formulas,
 )
+from kpixl.workbook.settled import settled
 
 CellValue = float | bool | str
 
@@ -570,8 +571,17 @@ def pacing_input_values(inputs: PacingInputs, layout: Layout | None = None) -> d
     return out
 
 
+def _formula_refs(layout: Layout, given: Iterable[str] | None) -> Iterable[str]:
+    if given is not None:
+        return given
+    return [spec.ref for spec in pacing_cells(layout, "en") if spec.kind == "formula"]
+
+
 def pacing_values(
-    layout: Layout, inputs: PacingInputs, data: PeriodData | None
+    layout: Layout,
+    inputs: PacingInputs,
+    data: PeriodData | None,
+    formula_refs: Iterable[str] | None = None,
 ) -> dict[str, CellValue]:
     """Every Pacing formula cell's value by address, from the engine (blank until ready).
 
@@ -582,6 +592,8 @@ def pacing_values(
         layout: the workbook layout.
         inputs: what the Pacing sheet holds.
         data: the Actuals sheet resolved (its settlement gives the bonus paid before).
+        formula_refs: the addresses of the sheet's formula cells when the caller has them (a
+            built schema's); None: from :func:`pacing_cells` (which costs more than the rest).
 
     Returns:
         Values by Pacing address.
@@ -589,9 +601,8 @@ def pacing_values(
     at = PacingLayout(layout)
     contract = layout.contract
     values: dict[str, CellValue] = {}
-    formulas = [c for c in pacing_cells(layout, "en") if c.kind == "formula"]
-    for spec in formulas:
-        values[spec.ref] = ""
+    for ref in _formula_refs(layout, formula_refs):
+        values[ref] = ""
     as_of = inputs.as_of or last_pasted_day(inputs.daily)
     index = None if as_of is None else period_containing(contract, as_of)
     values[_rel(at.header("ready"))] = False
@@ -631,7 +642,7 @@ def pacing_values(
         values[_rel(at.column_cell(name, "projected"))] = project(typed[name], at.kinds[name], n, e)
     paid = 0.0
     if data is not None and any(i < index for i in data.indices):
-        earlier = [p.bonus for p in settle(contract, data).periods if p.index < index]
+        earlier = [p.bonus for p in settled(contract, data).periods if p.index < index]
         paid = excel_round(sum(earlier), contract.decimals)
     days = figures.counts["used"] if figures.pasted else inputs.days_with_data or 0
     try:

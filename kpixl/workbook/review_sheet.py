@@ -12,7 +12,6 @@ from typing import Any
 
 from kpixl.actuals import PeriodData
 from kpixl.engine.review import Review, half_length, review
-from kpixl.engine.settle import settle
 from kpixl.workbook.layout import (
     ACTUALS,
     PERCENT,
@@ -28,6 +27,7 @@ from kpixl.workbook.layout import (
     column,
     label,
 )
+from kpixl.workbook.settled import settled
 
 CellValue = float | bool | str
 
@@ -587,7 +587,7 @@ def review_values(layout: Layout, data: PeriodData | None) -> dict[str, CellValu
     if data is None or not data.indices:
         return values
     contract = layout.contract
-    figures = review(contract, settle(contract, data))
+    figures = review(contract, settled(contract, data))
     _fill(values, at, figures, data.indices)
     return values
 

@@ -39,6 +39,7 @@ import zipfile
 from collections import OrderedDict
 from collections.abc import Callable
 from io import StringIO
+from types import NoneType
 from typing import Any
 
 from xlsxwriter.chart import Chart
@@ -50,8 +51,9 @@ from kpixl.model import Contract
 from kpixl.ratecard import RateCard
 from kpixl.workbook.build import BuiltWorkbook, Prepared, _write, build_bytes, prepare
 from kpixl.workbook.exact import number_text
-from kpixl.workbook.layout import Lang, Layout, Mode, TemplateSchema, Variant
+from kpixl.workbook.layout import CellSpec, Lang, Layout, Mode, TemplateSchema, Variant
 from kpixl.workbook.template import template_schema
+from kpixl.workbook.terms import input_values
 
 #: Shapes kept per process (least recently used dropped first): about 5 MB each at 12 × 8.
 CACHE_SIZE = 16
@@ -308,12 +310,121 @@ class _BookRecorder:
         self.r.structure.append(("close",))
 
 
-def _record(plan: Prepared, mode: Mode, lang: Lang, variant: Variant) -> tuple[_Recording, Any]:
-    """Run the builder's ``_write`` against the recorder; the recording and the planned cells."""
+def _record(
+    plan: Prepared,
+    mode: Mode,
+    lang: Lang,
+    variant: Variant,
+    specs: Any = None,
+    inputs: dict[str, Any] | None = None,
+) -> tuple[_Recording, Any]:
+    """Run the builder's ``_write`` against the recorder; the recording and the planned cells.
+
+    ``specs``: the cells to write (default: all the schema's); ``inputs``: their input values
+    when already known."""
     recording = _Recording()
     cells = _write(io.BytesIO(), plan.schema, plan.layout, plan.grid, plan.values, mode, lang,
-                   plan.card, variant, None, workbook_class=_BookRecorder(recording))  # fmt: skip
+                   plan.card, variant, None, workbook_class=_BookRecorder(recording),
+                   specs=specs, inputs=inputs)  # fmt: skip
     return recording, cells
+
+
+#: The types of the input values filled in (a number, or None for a blank).
+_FILLED = (int, float, NoneType)
+
+
+@dataclasses.dataclass
+class _Formulas:
+    """A shape's formula cells, filled in per contract instead of written by the builder.
+
+    A hit's schema *is* its shape's (``shaped_build`` hands the cached schema to ``prepare``),
+    and the mode is part of the shape, so each formula cell's position, formula and format are
+    the shape's: only its cached value is the contract's, looked up as ``_write`` looks it up.
+    The builder's ``_write`` runs over the other cells (labels, inputs, meta) and everything
+    else, recorded and compared with the first contract's log as before.
+    """
+
+    #: The schema's other cells, which the builder writes.
+    rest: tuple[CellSpec, ...]
+    #: (sheet index, (row, col), sheet, A1, formula as planned) of each formula cell.
+    cells: list[tuple[int, tuple[int, int], str, str, str]]
+    #: The first contract's log without the formula cells.
+    structure: list[Any]
+    #: Each sheet's planned cells in the order ``_write`` plans them.
+    order: dict[str, list[str]]
+    #: The shape's cells: a contract is filled in only when its schema holds these very cells.
+    specs: tuple[CellSpec, ...]
+    #: (sheet index, (row, col), sheet, A1, input key, n or b) of each input cell filled in: a
+    #: number or a blank in the first contract, filled only when the contract's is one too.
+    numbers: list[tuple[int, tuple[int, int], str, str, str, str]] = dataclasses.field(
+        default_factory=list
+    )
+
+    @classmethod
+    def from_prime(
+        cls,
+        plan: Prepared,
+        mode: Mode,
+        lang: Lang,
+        variant: Variant,
+        prime: tuple[_Recording, Any],
+        numbers: bool = False,
+    ) -> _Formulas:
+        """The shape's formula cells (and, with ``numbers``, its number and blank inputs)."""
+        full, planned = prime
+        specs = plan.schema.cells
+        sheets = {name: i for i, name in enumerate(full.sheets)}
+        cells, filled, rest = [], [], []
+        for spec in specs:
+            index, key = sheets[spec.sheet], xl_cell_to_rowcol(spec.ref)
+            if spec.kind == "formula":
+                formula = planned[spec.sheet][spec.ref][0]
+                cells.append((index, key, spec.sheet, spec.ref, formula))
+                continue
+            if numbers and spec.role not in ("label", "meta"):
+                kind = full.cells[index].get(key, ("", None))[0]
+                value = planned[spec.sheet][spec.ref][1]
+                if (kind == "n" and type(value) in (int, float)) or (kind, value) == ("b", None):
+                    filled.append((index, key, spec.sheet, spec.ref, spec.key, kind))
+                    continue
+            rest.append(spec)
+        recording, _cells = _record(plan, mode, lang, variant, tuple(rest))
+        order = {name: list(refs) for name, refs in planned.items()}
+        return cls(tuple(rest), cells, recording.structure, order, specs, filled)
+
+    def record(
+        self, plan: Prepared, mode: Mode, lang: Lang, variant: Variant
+    ) -> tuple[_Recording, Any] | None:
+        """The contract's recording and planned cells; None when its log is not the shape's."""
+        if plan.schema.cells is not self.specs:
+            return None
+        inputs, got = None, []
+        if self.numbers:
+            inputs = input_values(plan.layout, plan.grid, plan.card, plan.schema)
+            got = [inputs.get(entry[4]) for entry in self.numbers]
+            for value, entry in zip(got, self.numbers, strict=True):
+                if (value is None) != (entry[5] == "b") or type(value) not in _FILLED:
+                    return None  # another kind of value: written by the builder
+        recording, planned = _record(plan, mode, lang, variant, self.rest, inputs)
+        if recording.structure != self.structure:
+            return None
+        sheets = recording.cells
+        for (index, key, sheet, ref, _name, kind), value in zip(self.numbers, got, strict=True):
+            sheets[index][key] = (kind, value)
+            planned[sheet][ref] = (None, value)
+        values = plan.values
+        empty: dict[str, Any] = {}
+        for index, key, sheet, ref, formula in self.cells:
+            value = values.get(sheet, empty).get(ref, "")
+            sheets[index][key] = ("f", value)
+            planned[sheet][ref] = (formula, value)
+        ordered = {}
+        for name, cells in planned.items():
+            refs = self.order[name]
+            if len(refs) != len(cells):
+                return None
+            ordered[name] = {ref: cells[ref] for ref in refs}
+        return recording, ordered
 
 
 # Rendering ------------------------------------------------------------------------------------
@@ -597,6 +708,9 @@ class _Entry:
     layout: tuple[Any, ...]
     template: _Template | None  # None: the shape is built with XlsxWriter every time
     reason: str = ""
+    formulas: _Formulas | None = None
+    #: The formula cells and the number and blank inputs filled in (tried first).
+    numbers: _Formulas | None = None
 
 
 _CACHE: OrderedDict[tuple[Any, ...], _Entry] = OrderedDict()
@@ -740,27 +854,40 @@ def _new_entry(
     """A shape from its first contract, cached only if it renders back to XlsxWriter's bytes."""
     facts = _layout_facts(plan.layout)
     try:
-        recording, _cells = _record(plan, mode, lang, variant)
+        recording, cells = _record(plan, mode, lang, variant)
         template = _Template.from_prime(built.data, recording)
-        for reuse in (False, True):
-            if template.render(recording, reuse) != built.data:
-                return _Entry(plan.schema, facts, None, "re-rendering differs from XlsxWriter")
+        fills = [_Formulas.from_prime(plan, mode, lang, variant, (recording, cells), numbers)
+                 for numbers in (False, True)]  # fmt: skip
+        for fill in fills:
+            filled = fill.record(plan, mode, lang, variant)
+            if filled is None or _planned_items(filled[1]) != _planned_items(cells):
+                return _Entry(plan.schema, facts, None, "cells filled in differ from written")
+            for reuse in (False, True):
+                if template.render(filled[0], reuse) != built.data:
+                    return _Entry(plan.schema, facts, None, "re-rendering differs from XlsxWriter")
     except _Unsupported as e:
         return _Entry(plan.schema, facts, None, str(e))
-    return _Entry(plan.schema, facts, template)
+    return _Entry(plan.schema, facts, template, formulas=fills[0], numbers=fills[1])
+
+
+def _planned_items(planned: Any) -> list[Any]:
+    return [(name, list(cells.items())) for name, cells in planned.items()]
 
 
 def _from_shape(
     entry: _Entry, plan: Prepared, mode: Mode, lang: Lang, variant: Variant
 ) -> BuiltWorkbook | None:
     """The contract rendered into its shape, or None when it does not fit the shape exactly."""
-    template = entry.template
-    if template is None or _layout_facts(plan.layout) != entry.layout:
+    template, formulas = entry.template, entry.formulas
+    if template is None or formulas is None or _layout_facts(plan.layout) != entry.layout:
         return None
     try:
-        recording, cells = _record(plan, mode, lang, variant)
-        if recording.structure != template.prime.structure:
+        filled = None if entry.numbers is None else entry.numbers.record(plan, mode, lang, variant)
+        if filled is None:  # an input of another kind than the shape's: the builder writes it
+            filled = formulas.record(plan, mode, lang, variant)
+        if filled is None:
             return None
+        recording, cells = filled
         data = template.render(recording)
     except _Unsupported:
         return None
