@@ -27,7 +27,7 @@ from kpixl.workbook.validate import validate_workbook
 from tests.conftest import EXAMPLES
 from tests.strategies import actuals_for, build, contract_data
 from tests.workbook.contracts import case
-from tests.workbook.test_parity import UDFS, check_parity
+from tests.workbook.test_parity import parity_values
 
 NAMES = ("acme-amz-us", "shopee-vn-fashion", "tiktok-us-beauty", "internal-team-plan")
 
@@ -144,8 +144,7 @@ def check_review(
     out: Path,
 ) -> None:
     """Every formula cell = its cache (check_parity); the Review's cells = the engine's review."""
-    check_parity(contract, actuals, adjustments, mode, out)
-    evaluated = evaluate_workbook(out, UDFS)
+    evaluated = parity_values(contract, actuals, adjustments, mode, out)
     assert_review(contract, actuals, adjustments, lambda ref: evaluated[f"{REVIEW}!{ref}"], mode)
 
 
