@@ -47,6 +47,7 @@ from kpixl.workbook.layout import (
     TARGET_FIELDS,
     TIERS,
     CellSpec,
+    Column,
     Lang,
     Layout,
     Mode,
@@ -963,18 +964,7 @@ def quote_term_cell(key: str, money: str | None = None) -> CellSpec:
 
 def kpi_term_cell(k: int, key: str) -> CellSpec:
     """The KPI table cell of KPI k's field ``key``."""
-    column = KPI_FIELDS[Layout.kpi_col(key)]
-    return CellSpec(
-        KPIS,
-        cell(Layout.table_row(k), Layout.kpi_col(key)),
-        f"kpis[{k}].{key}",
-        "input",
-        column.value_type,
-        number_format=column.number_format,
-        validation=column.choices,
-        role="term",
-        field=f"kpis[{k}].{column.path}",
-    )
+    return _table_term_cell(KPIS, "kpis", k, Layout.kpi_col(key), KPI_FIELDS, key)
 
 
 def target_term_cell(kpis: int, k: int, key: str, p: int) -> CellSpec:
@@ -999,17 +989,26 @@ def tier_term_cell(k: int, i: int, key: Literal["from", "rate"]) -> CellSpec:
 
 def guardrail_term_cell(j: int, key: str) -> CellSpec:
     """The Guardrails table cell of guardrail j's field ``key``."""
-    column = GUARDRAIL_FIELDS[Layout.guardrail_col(key)]
+    return _table_term_cell(
+        GUARDRAILS, "guardrails", j, Layout.guardrail_col(key), GUARDRAIL_FIELDS, key
+    )
+
+
+def _table_term_cell(
+    sheet: str, items: str, i: int, col: int, fields: Sequence[Column], key: str
+) -> CellSpec:
+    """Row i's cell of a KPI or guardrail table: field ``key`` in column ``col``."""
+    column = fields[col]
     return CellSpec(
-        GUARDRAILS,
-        cell(Layout.table_row(j), Layout.guardrail_col(key)),
-        f"guardrails[{j}].{key}",
+        sheet,
+        cell(Layout.table_row(i), col),
+        f"{items}[{i}].{key}",
         "input",
         column.value_type,
         number_format=column.number_format,
         validation=column.choices,
         role="term",
-        field=f"guardrails[{j}].{column.path}",
+        field=f"{items}[{i}].{column.path}",
     )
 
 
