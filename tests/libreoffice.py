@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import subprocess
 import tempfile
 from pathlib import Path
+
+from kpixl.documents.pdf import run_soffice
 
 TIMEOUT_SECONDS = 120
 INSTALL_HINT = "install it with scripts/install_libreoffice.sh (CI runs it before the tests)"
@@ -97,7 +96,7 @@ def convert_many(sources: list[Path], out_dir: Path, target: str = "xlsx") -> li
             str(out_dir),
             *(str(src.resolve()) for src in sources),
         ]
-        output = _run(command)
+        output = run_soffice(command, TIMEOUT_SECONDS)
     missing = [str(result) for result in results if not result.is_file()]
     if missing:
         raise RuntimeError(f"soffice did not write {', '.join(missing)}; its output was:\n{output}")
@@ -108,25 +107,3 @@ def _write_profile(profile: Path) -> None:
     user = profile / "user"
     user.mkdir(parents=True)
     (user / "registrymodifications.xcu").write_text(_FORCE_RECALC, encoding="utf-8")
-
-
-def _run(command: list[str]) -> str:
-    """Run soffice in its own process group so a timeout kills soffice.bin too."""
-    with subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    ) as process:
-        try:
-            output, _ = process.communicate(timeout=TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired as exc:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.communicate()
-            raise RuntimeError(
-                f"soffice did not finish within {TIMEOUT_SECONDS} s: {' '.join(command)}"
-            ) from exc
-    if process.returncode != 0:
-        raise RuntimeError(f"soffice exited with {process.returncode}:\n{output}")
-    return output

@@ -179,7 +179,7 @@ def _convert(soffice: str, copy: Path, folder: Path) -> Path:
         str(outdir),
         str(copy),
     ]
-    output = _run(command)
+    output = run_soffice(command)
     result = outdir / f"{copy.stem}.pdf"
     if not result.is_file():
         issue = Issue(copy.name, CODE_SOFFICE_FAILED, f"LibreOffice wrote no PDF: {output.strip()}")
@@ -187,8 +187,15 @@ def _convert(soffice: str, copy: Path, folder: Path) -> Path:
     return result
 
 
-def _run(command: list[str]) -> str:
-    """Run soffice in its own process group, so a timeout ends soffice.bin too."""
+def run_soffice(command: list[str], timeout: float = TIMEOUT_SECONDS) -> str:
+    """Run a soffice command in its own process group, so a timeout ends soffice.bin too.
+
+    Returns:
+        What soffice printed (stdout and stderr).
+
+    Raises:
+        WorkbookError: soffice did not finish within ``timeout`` seconds or failed (KX853).
+    """
     env = {**os.environ, "SAL_USE_VCLPLUGIN": "svp"}
     with subprocess.Popen(
         command,
@@ -199,11 +206,11 @@ def _run(command: list[str]) -> str:
         env=env,
     ) as process:
         try:
-            output, _ = process.communicate(timeout=TIMEOUT_SECONDS)
+            output, _ = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired as exc:
             os.killpg(process.pid, signal.SIGKILL)
             process.communicate()
-            issue = Issue("soffice", CODE_SOFFICE_FAILED, f"no PDF within {TIMEOUT_SECONDS} s")
+            issue = Issue("soffice", CODE_SOFFICE_FAILED, f"did not finish within {timeout} s")
             raise WorkbookError.from_issues([issue]) from exc
     if process.returncode != 0:
         issue = Issue("soffice", CODE_SOFFICE_FAILED, f"exited with {process.returncode}: {output}")

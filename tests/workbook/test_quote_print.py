@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from kpixl.documents.pdf import run_soffice
 from kpixl.model import Contract, contract_from_data
 from kpixl.workbook.build import build_workbook
-from tests.libreoffice import _run, _write_profile, soffice_path
+from tests.libreoffice import TIMEOUT_SECONDS, _write_profile, soffice_path
 from tests.workbook.contracts import case
 
 pytestmark = [pytest.mark.slow, pytest.mark.libreoffice]
@@ -75,7 +76,7 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Contrac
     pdfs = work / "pdf"
     with tempfile.TemporaryDirectory(prefix="kpixl-lo-profile-") as profile:
         _write_profile(Path(profile))
-        _run(
+        run_soffice(
             [
                 soffice,
                 "--headless",
@@ -86,7 +87,8 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Contrac
                 "--outdir",
                 str(pdfs),
                 *sources,
-            ]
+            ],
+            TIMEOUT_SECONDS,
         )
     return {name: (built[name][0], pdfs / f"{name}.pdf") for name in built}
 
