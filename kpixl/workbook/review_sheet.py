@@ -600,9 +600,9 @@ def _fill(
     values: dict[str, CellValue], at: ReviewLayout, figures: Review, indices: tuple[int, ...]
 ) -> None:
     layout = at.layout
-    settled = len(figures.periods)
-    _put(values, at.header("settled"), settled)
-    _put(values, at.header("half"), half_length(settled))
+    count = len(figures.periods)
+    _put(values, at.header("settled"), count)
+    _put(values, at.header("half"), half_length(count))
     for i, p in enumerate(indices):
         _put(values, at.settled(p), i + 1)
         for k, kpi in enumerate(figures.kpis):
