@@ -32,7 +32,6 @@ from kpixl.workbook.cached import (
     actuals_grid,
     cached_values,
     default_scenario_inputs,
-    resolved,
 )
 from kpixl.workbook.evidence import (
     STATEMENT_SOURCE_COLUMNS,
@@ -70,6 +69,7 @@ from kpixl.workbook.layout import (
 from kpixl.workbook.pacing_sheet import pacing_wraps, print_pacing
 from kpixl.workbook.review_sheet import WRAPPED as REVIEW_WRAPPED
 from kpixl.workbook.review_sheet import finish_review
+from kpixl.workbook.settled import resolved
 from kpixl.workbook.statement import (
     WRAPPED_LABELS,
     StatementLayout,

@@ -37,7 +37,6 @@ from kpixl.workbook.layout import (
 )
 from kpixl.workbook.pacing_sheet import PacingInputs, blank_inputs, pacing_values
 from kpixl.workbook.review_sheet import review_values
-from kpixl.workbook.settled import resolved as settled_data
 from kpixl.workbook.settled import settled
 from kpixl.workbook.statement import default_period, statement_values
 
@@ -327,11 +326,3 @@ def _settlement_rows(
         if period.to_date_bonus is not None:
             row["to_date"] = period.to_date_bonus
     return blank
-
-
-def resolved(
-    contract: Contract, actuals: Actuals | None, adjustments: Adjustments | None
-) -> PeriodData | None:
-    """Resolve actuals against the contract, or None when there are none (the last call's
-    result is reused for the same objects: ``kpixl.workbook.settled``)."""
-    return settled_data(contract, actuals, adjustments)

@@ -7,11 +7,12 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from kpixl.workbook.cached import actuals_grid, cached_values, resolved
+from kpixl.workbook.cached import actuals_grid, cached_values
 from kpixl.workbook.layout import Layout
 from kpixl.workbook.patch import CellValue, PatchReport, patch_cached_values
 from kpixl.workbook.read import read_workbook_inputs
 from kpixl.workbook.safety import check_package
+from kpixl.workbook.settled import resolved
 
 Engine = Literal["kpixl", "formulas"]
 

@@ -26,7 +26,6 @@ from kpixl.workbook.cached import (
     actuals_grid,
     cached_values,
     pricing_values,
-    resolved,
 )
 from kpixl.workbook.evidence import EVIDENCE_SHEET, evidence_issues
 from kpixl.workbook.foreign_inputs import rewritten_styles
@@ -62,6 +61,7 @@ from kpixl.workbook.safety import (
     Limits,
     open_package,
 )
+from kpixl.workbook.settled import resolved
 from kpixl.workbook.template import fingerprint, fixed_label, formula_text, template_schema
 from kpixl.workbook.terms import input_values
 
