@@ -398,7 +398,10 @@ def daily_issues(
         where = Place(label_, PACING, cell(block.first_day_row + row.offset, 0))
         day = row.day.isoformat()
         if flag == "twice":
-            message = f"daily row {row.offset + 1}: the day {day} is pasted twice; keep one row"
+            message = (
+                f"daily row {row.offset + 1}: the day {day} is pasted twice"
+                f" (open period{period}); keep one row"
+            )
             issues.append(where.issue(CODE, message))
         else:
             message = (

@@ -227,7 +227,7 @@ def test_a_day_twice_stops_the_projection_and_validate_names_it(tmp_path: Path) 
     found = [(i.code, i.severity, i.location.rsplit("!", 1)[-1]) for i in issues]
     first = at.daily.first_day_row + 1
     assert found == [("KX238", "error", f"A{first + 3}"), ("KX238", "error", f"A{first + 12}")]
-    assert "2027-03-04 is pasted twice" in issues[0].message
+    assert "2027-03-04 is pasted twice (open period 2027-03)" in issues[0].message
 
 
 @pytest.mark.slow
