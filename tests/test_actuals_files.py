@@ -172,3 +172,59 @@ def test_batch_takes_actuals_xlsx_beside_the_contract(tmp_path: Path) -> None:
     (folder / "acme.actuals.csv").write_bytes(ACME_ACTUALS.read_bytes())
     clash = discover(folder)
     assert any("KX901" in str(row) for r in clash.failures for row in r.errors)
+
+
+def test_batch_reads_gb18030_inputs_and_register_with_encoding(tmp_path: Path) -> None:
+    """`kpixl batch --encoding gb18030`: CSV inputs and a register saved by Excel on Chinese
+    Windows; without the option the item fails with KX200 naming --encoding (nothing lost)."""
+    data = tmp_path / "数据"
+    data.mkdir()
+    contract = data / SHOPEE.name
+    contract.write_bytes(SHOPEE.read_bytes())
+    actuals = data / "实际.csv"
+    actuals.write_bytes(SHOPEE_ACTUALS.read_bytes())  # ASCII: UTF-8 whatever the option
+    adjustments = data / "调整.csv"
+    adjustments.write_bytes(
+        "period,metric,value,reason,approved_by\n"
+        '2027-05,gmv,"1,720,000,000",断货补偿,陈财务\n'.encode("gb18030")
+    )
+    register = tmp_path / "登记.csv"
+    register.write_bytes(
+        "id,contract,actuals,adjustments\n"
+        f"vn,数据/{contract.name},数据/实际.csv,数据/调整.csv\n".encode("gb18030")
+    )
+    out = tmp_path / "out"
+
+    unread = runner.invoke(app, ["batch", str(register), "-o", str(out)])
+    assert unread.exit_code == 2
+    assert "KX200 not UTF-8 text" in unread.stderr and "--encoding" in unread.stderr
+
+    register.write_text(register.read_bytes().decode("gb18030"), encoding="utf-8")
+    failed = runner.invoke(app, ["batch", str(register), "-o", str(out), "--jobs", "1"])
+    assert failed.exit_code == 1
+    errors = list(csv.DictReader((out / "errors.csv").read_text(encoding="utf-8").splitlines()))
+    assert [(e["contract"], e["code"]) for e in errors] == [("vn", "KX200")]
+    assert "--encoding" in errors[0]["message"] and not (out / "vn.xlsx").exists()
+
+    built = runner.invoke(
+        app, ["batch", str(register), "-o", str(out), "--jobs", "1", "--encoding", "gb18030"]
+    )
+    assert built.exit_code == 0, built.output
+    summary = list(csv.DictReader((out / "summary.csv").read_text(encoding="utf-8").splitlines()))
+    reference = settle_json(
+        SHOPEE, SHOPEE_ACTUALS, "--adjustments", EXAMPLES / "shopee-vn-fashion.adjustments.csv"
+    )
+    assert [float(row["total"]) for row in summary] == [p["total"] for p in reference["periods"]]
+    assert (out / "errors.csv").read_text(
+        encoding="utf-8"
+    ) == "contract,file,location,message,code\n"
+    stamp = (out / "vn.xlsx").stat().st_mtime_ns
+    again = run_batch(register, BatchOptions(out, jobs=1, encoding="gb18030"))
+    assert [r.status for r in again.results] == ["skipped"]
+    other = run_batch(register, BatchOptions(out, jobs=1, encoding="gb2312"))
+    assert [r.status for r in other.results] == ["ok"]  # read another way: built again
+    assert (out / "vn.xlsx").stat().st_mtime_ns != stamp
+
+    unknown = runner.invoke(app, ["batch", str(register), "-o", str(out), "--encoding", "klingon"])
+    assert unknown.exit_code == 2
+    assert "--encoding: KX200 unknown encoding 'klingon'" in unknown.stderr

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from kpixl.actuals import decode_text
 from kpixl.batch.records import BatchItem, BatchUsageError, ErrorRow, ItemResult
 from kpixl.errors import Issue, KpixlError
 
@@ -39,13 +40,14 @@ class Portfolio:
     failures: tuple[ItemResult, ...]
 
 
-def discover(path: Path) -> Portfolio:
+def discover(path: Path, encoding: str | None = None) -> Portfolio:
     """Read a portfolio: a folder of ``<id>.yaml|.json`` + ``<id>.actuals.csv``, or a register.
 
     Args:
         path: a folder, or a register (``.csv`` or ``.xlsx``, one row per contract with the
             columns ``contract``, ``actuals``, ``adjustments`` and optionally ``id``; paths
             relative to the register).
+        encoding: how to read a register CSV that is neither UTF-8 nor marked by a BOM.
 
     Returns:
         The items and, as failed results, every entry that cannot be built (orphan data files,
@@ -57,7 +59,7 @@ def discover(path: Path) -> Portfolio:
     if path.is_dir():
         return _from_folder(path)
     if path.is_file() and path.suffix.lower() in REGISTER_SUFFIXES:
-        header, rows = _register_rows(path)
+        header, rows = _register_rows(path, encoding)
         return _from_register(path, header, rows)
     message = "not a folder, nor a register (.csv or .xlsx)"
     raise PortfolioError.from_issues([Issue(str(path), CODE_PORTFOLIO, message)])
@@ -127,7 +129,7 @@ def _item_problem(item: BatchItem) -> ItemResult | None:
     return None
 
 
-def _register_rows(path: Path) -> tuple[list[str], list[list[object]]]:
+def _register_rows(path: Path, encoding: str | None) -> tuple[list[str], list[list[object]]]:
     if path.suffix.lower() == ".xlsx":
         from kpixl.workbook.register import read_first_sheet
 
@@ -136,10 +138,12 @@ def _register_rows(path: Path) -> tuple[list[str], list[list[object]]]:
         except KpixlError as e:
             raise PortfolioError.from_issues(e.issues) from e
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as e:
-        issue = Issue(str(path), CODE_PORTFOLIO, f"cannot read the register: {e}")
+        text = decode_text(path.read_bytes(), str(path), encoding)
+    except OSError as e:
+        issue = Issue(str(path), CODE_PORTFOLIO, f"cannot read the register: {e.strerror or e}")
         raise PortfolioError.from_issues([issue]) from e
+    except KpixlError as e:  # not text, or not UTF-8 and no --encoding that reads it
+        raise PortfolioError.from_issues(e.issues) from e
     table = list(csv.reader(io.StringIO(text)))
     if not table:
         raise PortfolioError.from_issues(

@@ -158,10 +158,12 @@ def _build(
     contract = contract_from_bytes(data["contract"], item.contract)
     actuals = None
     if item.actuals is not None:
-        actuals = actuals_from_bytes(data["actuals"], str(item.actuals))
+        actuals = actuals_from_bytes(data["actuals"], str(item.actuals), task.encoding)
     adjustments = None
     if item.adjustments is not None:
-        adjustments = adjustments_from_bytes(data["adjustments"], str(item.adjustments))
+        adjustments = adjustments_from_bytes(
+            data["adjustments"], str(item.adjustments), task.encoding
+        )
     card = None
     if item.rate_card is not None:
         card = _card(data["rate_card"], str(item.rate_card), hashes["rate_card"])

@@ -36,11 +36,15 @@ class Manifest:
     Opening it folds a journal left by an interrupted run into ``manifest.json``.
     """
 
-    def __init__(self, out_dir: Path, version: str, mode: Mode) -> None:
+    def __init__(
+        self, out_dir: Path, version: str, mode: Mode, encoding: str | None = None
+    ) -> None:
         self.path = out_dir / MANIFEST
         self.journal_path = out_dir / JOURNAL
         self.version = version
         self.mode = mode
+        #: ``--encoding`` of the CSV inputs: a workbook read with another one is built again.
+        self.encoding = encoding
         self.entries, replayed = read_entries(out_dir)
         self.dirty = False
         self.journal: IO[bytes] | None = None
@@ -64,6 +68,7 @@ class Manifest:
             entry is None
             or entry.get("kpixl") != self.version
             or entry.get("formulas") != self.mode
+            or entry.get("encoding") != self.encoding
         ):
             return None
         try:
@@ -102,6 +107,8 @@ class Manifest:
             "decimals": result.decimals,
             "rows": [asdict(row) for row in result.rows],
         }
+        if self.encoding is not None:  # absent when not given: older manifests stay current
+            entry["encoding"] = self.encoding
         self.entries[result.id] = entry
         self.dirty = True
         self._append({"id": result.id, "entry": entry})

@@ -44,6 +44,8 @@ class ItemTask:
     item: BatchItem
     out_dir: Path
     mode: Mode
+    #: Encoding of CSV inputs that are neither UTF-8 nor marked by a BOM (``--encoding``).
+    encoding: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import dataclasses
 import time
@@ -23,6 +24,7 @@ from kpixl.workbook.layout import load_fitting_card
 
 LOCK = ".kpixl-batch.lock"
 CODE_OUT_DIR = "KX906"  # OUTDIR cannot be used
+CODE_ENCODING = "KX200"  # the actuals' code for an unknown encoding
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ class BatchOptions:
     manifest_interval: float = 1.0
     #: Rate card YAML for every workbook's RateCard sheet; None: the shipped sample card.
     rate_card: Path | None = None
+    #: Encoding of CSV inputs that are neither UTF-8 nor marked by a BOM (e.g. gb18030).
+    encoding: str | None = None
 
 
 class ProgressSink(Protocol):
@@ -113,7 +117,8 @@ def run_batch(
         RateCardError: the rate card cannot be read or does not fit the RateCard sheet.
     """
     started = time.perf_counter()
-    found = discover(portfolio)
+    _check_encoding(options.encoding)
+    found = discover(portfolio, options.encoding)
     if options.rate_card is not None:
         card_file = options.rate_card.resolve()
         load_fitting_card(card_file)  # once here: a bad card would fail every item alike
@@ -125,7 +130,7 @@ def run_batch(
     sink = progress or NullProgress()
     with _locked(out_dir):
         _remove_leftovers(out_dir)
-        manifest = Manifest(out_dir, __version__, options.mode)
+        manifest = Manifest(out_dir, __version__, options.mode, options.encoding)
         manifest.keep_only({item.id for item in found.items})
         todo, results = _plan(found, manifest, options)
         try:
@@ -181,7 +186,21 @@ def _plan(
 
 
 def _tasks(items: Sequence[BatchItem], options: BatchOptions) -> list[ItemTask]:
-    return [ItemTask(i, item, options.out_dir, options.mode) for i, item in enumerate(items)]
+    return [
+        ItemTask(i, item, options.out_dir, options.mode, options.encoding)
+        for i, item in enumerate(items)
+    ]
+
+
+def _check_encoding(encoding: str | None) -> None:
+    """An unknown ``--encoding`` is a usage error once, not a failure of every item."""
+    if encoding is None:
+        return
+    try:
+        codecs.lookup(encoding)
+    except LookupError as e:
+        issue = Issue("--encoding", CODE_ENCODING, f"unknown encoding {encoding!r}")
+        raise BatchUsageError.from_issues([issue]) from e
 
 
 def _check_out_dir(portfolio: Path, out_dir: Path) -> None:

@@ -10,6 +10,7 @@ import typer
 from kpixl.cli.app import (
     EXIT_PROBLEMS,
     EXIT_USAGE,
+    EncodingOption,
     Formulas,
     FormulasOption,
     RateCardOption,
@@ -47,12 +48,15 @@ def batch_command(
         str, typer.Option(help="local, dask-local, or dask://HOST:PORT (needs kpixl[dask]).")
     ] = "local",
     rate_card: RateCardOption = None,
+    encoding: EncodingOption = None,
 ) -> None:
     """Regenerate the workbooks of a portfolio: parallel, resumable, failures isolated."""
     from kpixl.batch import BatchOptions, BatchUsageError, run_batch
     from kpixl.progress import BatchProgress, summary_table
 
-    options = BatchOptions(out_dir, jobs, mode_of(formulas), force, executor, rate_card=rate_card)
+    options = BatchOptions(
+        out_dir, jobs, mode_of(formulas), force, executor, rate_card=rate_card, encoding=encoding
+    )
     try:
         report = run_batch(portfolio, options, BatchProgress(err))
     except BatchUsageError as e:

@@ -156,23 +156,24 @@ def read_adjustments(path: str | Path, encoding: str | None = None) -> Adjustmen
     return Adjustments.from_rows(header, rows, source, number + 1)
 
 
-def actuals_from_bytes(raw: bytes, source: str) -> Actuals:
+def actuals_from_bytes(raw: bytes, source: str, encoding: str | None = None) -> Actuals:
     """Actuals from a CSV or .xlsx file's bytes (a batch worker has the bytes, not the file).
 
     ``source`` is the file's name as the client gave it: messages name it, it is never opened.
     An .xlsx goes through the same safe loading as a file, from a private temporary copy.
+    ``encoding`` reads a CSV that is neither UTF-8 nor marked by a BOM (as ``read_actuals``).
     """
     if not raw.startswith(XLSX_MAGIC):
-        return actuals_from_csv_bytes(raw, source)
+        return actuals_from_csv_bytes(raw, source, encoding)
     with _private_copy(raw) as path:
         where, header, rows, number = _table(path, source)
     return Actuals.from_rows(header, rows, where, number + 1)
 
 
-def adjustments_from_bytes(raw: bytes, source: str) -> Adjustments:
+def adjustments_from_bytes(raw: bytes, source: str, encoding: str | None = None) -> Adjustments:
     """Adjustments from a CSV or .xlsx file's bytes (``source`` names it in messages)."""
     if not raw.startswith(XLSX_MAGIC):
-        return adjustments_from_csv_bytes(raw, source)
+        return adjustments_from_csv_bytes(raw, source, encoding)
     with _private_copy(raw) as path:
         where, header, rows, number = _table(path, source)
     return Adjustments.from_rows(header, rows, where, number + 1)
