@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -32,3 +33,16 @@ def corpus() -> Path:
     if not CORPUS.is_dir():
         pytest.skip(f"no shared corpus at {CORPUS}")
     return CORPUS
+
+
+#: Where evaluations of workbooks are shared within one test run (see ``evaluated_once``).
+EVALUATIONS: list[Path] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _evaluations_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """One folder per test run, shared by the xdist workers (the parent of their own temporary
+    folders, which pytest makes per run and cleans up like every temporary folder)."""
+    base = tmp_path_factory.getbasetemp()
+    folder = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    EVALUATIONS[:] = [folder / "evaluations"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ from kpixl.workbook.evaluate import evaluate_workbook
 from kpixl.workbook.layout import Layout, Mode
 from kpixl.workbook.template import template_schema
 from kpixl.workbook.validate import validate_workbook
+from tests.conftest import EVALUATIONS
 from tests.workbook.contracts import case, priced_case
 from udfs import kpixl_udfs
 
@@ -35,6 +38,28 @@ def same(found: Any, expected: Any, money: bool) -> bool:
     return abs(float(found) - float(expected)) <= tolerance
 
 
+def evaluated_once(path: Path) -> dict[str, object]:
+    """``evaluate_workbook(path, UDFS)``, computed once per workbook bytes in a test run.
+
+    Several tests build the very same workbook (the parity, Review and Statement tests of one
+    generated contract and mode): `formulas` takes seconds per workbook, so its evaluation of
+    identical bytes is shared through a per-run folder (JSON keeps floats exactly). Every test
+    still checks the values against its own expectations.
+    """
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    stored = EVALUATIONS[0] / f"{digest}.json" if EVALUATIONS else None
+    if stored is not None and stored.exists():
+        found: dict[str, object] = json.loads(stored.read_text(encoding="utf-8"))
+        return found
+    evaluated = evaluate_workbook(path, UDFS)
+    if stored is not None:
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        temporary = stored.with_suffix(f".{id(evaluated)}.tmp")
+        temporary.write_text(json.dumps(evaluated), encoding="utf-8")
+        temporary.replace(stored)  # atomic: another worker never reads half a file
+    return evaluated
+
+
 def check_parity(
     contract: Contract, actuals: Actuals, adjustments: Any, mode: Mode, out: Path
 ) -> int:
@@ -47,7 +72,7 @@ def parity_values(
 ) -> dict[str, object]:
     """``check_parity``, returning what the workbook's formulas evaluated to (``Sheet!A1``)."""
     build_workbook(contract, actuals, adjustments, mode=mode, out=out)
-    evaluated = evaluate_workbook(out, UDFS)
+    evaluated = evaluated_once(out)
     cached = openpyxl.load_workbook(out, data_only=True)
     schema = template_schema(contract)
     formula_cells = {f"{c.sheet}!{c.ref}": c for c in schema.formula_cells()}
