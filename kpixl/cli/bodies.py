@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kpixl.cli.common import EXIT_PROBLEMS, EXIT_USAGE, OutputFormat, err, fail, out, output_format
+from kpixl.cli.plain_table import PlainTable, show
 from kpixl.errors import KpixlError
 
 if TYPE_CHECKING:
@@ -54,10 +55,8 @@ def settle(
 
 def print_settlement(result: Settlement, title: str) -> None:
     """Print a settlement as two readable tables (KPIs, then periods), totals and adjustments."""
-    from rich.table import Table
-
     d = result.decimals
-    kpis = Table(title=f"{title}: KPIs", title_justify="left")
+    kpis = PlainTable(f"{title}: KPIs")
     for name in ("period", "kpi", "actual", "target", "attainment", "factor", "payout"):
         kpis.add_column(name, justify="left" if name in ("period", "kpi") else "right")
     for period in result.periods:
@@ -71,7 +70,7 @@ def print_settlement(result: Settlement, title: str) -> None:
                 f"{k.factor:.4f}",
                 f"{k.payout:,.{d}f}",
             )
-    periods = Table(title=f"{title}: periods ({result.currency})", title_justify="left")
+    periods = PlainTable(f"{title}: periods ({result.currency})")
     for name in ("period", "W", "m", "bonus", "base", "total", "exit"):
         periods.add_column(name, justify="left" if name == "period" else "right")
     for period in result.periods:
@@ -91,8 +90,7 @@ def print_settlement(result: Settlement, title: str) -> None:
         "total", "", "", f"{t.bonus:,.{d}f}", f"{t.base:,.{d}f}", f"{t.total:,.{d}f}", ""
     )
     if result.periods:
-        out.print(kpis)
-        out.print(periods)
+        show([kpis, periods], out)
     else:
         out.print("No period has actuals yet: nothing settled.")
     for adj in result.adjustments:

@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 #: A line rich would print as it is: printable ASCII without markup (``[``), emoji codes
-#: (``:``) or escapes (``\\``).
-_PLAIN = re.compile(r"[ -9;-Z^-~]*")
+#: (``:name:``) or escapes (``\\``).
+_PLAIN = re.compile(r"(?!.*:\S*:)[ -Z^-~]*")
 
 
 class _LazyConsole:
