@@ -6,7 +6,8 @@ Each command runs as a fresh process, ``--runs`` times after one warm-up run (so
 is warm); the table gives the median and the minimum wall time, the minimum CPU time (user +
 system: less sensitive to other processes on a shared machine), and each command's median and
 minimum over the reference's. The workbook for ``recalc`` is built once beforehand with
-``kpixl quote``.
+``kpixl quote``. "settle floor" imports and settles as ``kpixl settle`` does, without the
+command line (argv, output): what the command could at best take.
 
 ``PYTHONDONTWRITEBYTECODE`` is removed from the children's environment: an installed kpixl has
 its bytecode compiled, and with the variable set every run would compile kpixl's sources again
@@ -34,6 +35,15 @@ def _kpixl() -> list[str]:
     script = Path(sys.executable).with_name("kpixl")
     return [str(script)] if script.exists() else [sys.executable, "-m", "kpixl"]
 
+
+#: What ``kpixl settle`` does, without the command line around it (no output).
+_FLOOR = (
+    "import sys\n"
+    "from kpixl.engine.settle import settle\n"
+    "from kpixl.model import load_contract\n"
+    "from kpixl.workbook.tables import read_actuals\n"
+    "settle(load_contract(sys.argv[1]), read_actuals(sys.argv[2], None), None)"
+)
 
 _ENV = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
 
@@ -77,6 +87,8 @@ def main() -> None:
             'python -c "import pydantic, numpy"': [sys.executable, "-c", "import pydantic, numpy"],
             "kpixl --version": [*kpixl, "--version"],
             "kpixl settle acme-amz-us": [*kpixl, "settle", contract, actuals],
+            # settle's imports and work without the command line: the floor of `kpixl settle`
+            "settle floor (no CLI)": [sys.executable, "-c", _FLOOR, contract, actuals],
             "kpixl recalc acme.xlsx": [*kpixl, "recalc", str(workbook)],
         }
         results = {name: _time(command, args.runs) for name, command in commands.items()}
