@@ -271,3 +271,28 @@ def test_the_fast_path_imports_neither_typer_nor_click(built: Path) -> None:
                               check=True)  # fmt: skip
         loaded = set(done.stderr.split())
         assert {"typer", "click", "kpixl.cli.app"} & loaded == set(), argv
+
+
+@pytest.mark.parametrize(
+    ("argv", "collecting"),
+    [
+        (["settle", CONTRACT, ACTUALS], False),
+        (["recalc", "book.xlsx"], False),
+        (["recalc", "book.xlsx", "--engine", "formulas"], True),
+    ],
+)
+def test_the_collector_waits_for_the_command_and_comes_back(
+    argv: list[str], collecting: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kpixl commands run without the cycle collector, which is back on afterwards."""
+    import gc
+
+    from kpixl.cli import fast
+
+    seen: list[bool] = []
+    monkeypatch.setattr(bodies, argv[0], lambda **_kwargs: seen.append(gc.isenabled()))
+    monkeypatch.setattr(sys, "argv", ["kpixl", *argv])
+    assert gc.isenabled()
+    fast.main()
+    assert seen == [collecting]
+    assert gc.isenabled()
