@@ -296,3 +296,24 @@ def test_the_collector_waits_for_the_command_and_comes_back(
     fast.main()
     assert seen == [collecting]
     assert gc.isenabled()
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        "import kpixl.cli.app",
+        "import kpixl.cli.settle",
+        "import kpixl.cli",
+        "from kpixl.cli import main",
+    ],
+)
+def test_the_package_app_is_the_typer_app_whatever_was_imported_first(first: str) -> None:
+    """``kpixl.cli`` imports typer only when asked for ``app``; its ``app`` is never the module."""
+    code = (
+        f"{first}\nimport sys\nprint('typer' in sys.modules)\n"
+        "import kpixl.cli, typer\nfrom kpixl.cli import GROUPS, app\n"
+        "assert isinstance(app, typer.Typer) and kpixl.cli.app is app, app\n"
+        "assert GROUPS == sys.modules['kpixl.cli.app'].GROUPS"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout == ("True\n" if "app" in first or "settle" in first else "False\n")
