@@ -62,9 +62,7 @@ def test_plain_tables_that_fit_are_printed_without_rich(table: PlainTable) -> No
     texts = [table.title, *(h for h, _ in table.columns), *(c for r in table.rows for c in r)]
     if any(t != t.strip() or "  " in t for t in texts):
         return
-    lines = table.lines(1000)
-    natural = len(_rich(table, 1000).splitlines()[-1])  # the bottom edge
-    assert (lines is None) == (len(table.title) > natural)  # else rich would wrap the title
+    assert table.lines(1000) is not None
 
 
 def test_show_writes_rich_lines_or_uses_rich(capsys: pytest.CaptureFixture[str]) -> None:
@@ -104,8 +102,11 @@ def test_settle_text_is_rich_text(columns: str, tmp_path: Path) -> None:
         rich = subprocess.run([sys.executable, "-c", forced, "settle", *argv], env=env,
                               capture_output=True, text=True, check=True)  # fmt: skip
         assert plain.stdout == rich.stdout, contract.name
-        if contract.stem == "acme-amz-us" and columns in ("", "80", "200"):
-            assert plain.stderr == "False\n"  # the plain path: rich never imported
+        # The plain path (rich never imported) where every table fits: tiktok-us-beauty's KPI
+        # table is 86 columns wide.
+        wide = contract.stem == "tiktok-us-beauty"
+        if columns == "200" or (columns == "80" and not wide):
+            assert plain.stderr == "False\n", contract.name
 
 
 @settings(max_examples=300, deadline=None)

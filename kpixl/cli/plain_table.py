@@ -57,8 +57,8 @@ class PlainTable:
             for i, (header, _justify) in enumerate(self.columns)
         ]
         total = sum(widths) + len(widths) + 1
-        if total > width or len(self.title) > total:
-            return None  # rich would wrap cells or the title
+        if total > width:
+            return None  # rich would shrink the columns (a title is never wrapped: soft wrap)
 
         def rule(left: str, line: str, cross: str, right: str) -> str:
             return left + cross.join(line * w for w in widths) + right
