@@ -83,7 +83,16 @@ def test_recalc_loads_neither_openpyxl_nor_rich(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "line",
-    ["recalculated 498 formula cells -> out/acme.xlsx", "a [b] c", "x :smile: y", "tab\there", ""],
+    [
+        "recalculated 498 formula cells -> out/acme.xlsx",
+        "a [b] c",
+        "x :smile: y",
+        "tab\there",
+        "",
+        "Adjusted 2027-05 gmv: 1,590 -> 1,720 (stock-out; approved by A. Li)",
+        "a:b: c",
+        "x:+1:",
+    ],
 )
 def test_a_plain_line_prints_as_rich_prints_it(
     line: str, capsys: pytest.CaptureFixture[str]

@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import csv
 import importlib
-import re
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from kpixl.errors import Issue, KpixlError
+# Re-exported for the command modules (they live in kpixl.cli.common, which imports no typer):
+from kpixl.cli.common import EXIT_PROBLEMS as EXIT_PROBLEMS  # noqa: PLC0414
+from kpixl.cli.common import EXIT_USAGE as EXIT_USAGE  # noqa: PLC0414
+from kpixl.cli.common import OutputFormat as OutputFormat  # noqa: PLC0414
+from kpixl.cli.common import _LazyConsole as _LazyConsole  # noqa: PLC0414
+from kpixl.cli.common import err as err  # noqa: PLC0414
+from kpixl.cli.common import fail as fail  # noqa: PLC0414
+from kpixl.cli.common import fail_os
+from kpixl.cli.common import out as out  # noqa: PLC0414
+from kpixl.cli.common import output_format as output_format  # noqa: PLC0414
+from kpixl.errors import Issue
 
 if TYPE_CHECKING:
-    from rich.console import Console
     from rich.table import Table
 
     from kpixl.workbook.layout import Lang, Mode
@@ -103,58 +111,6 @@ def _options(
     """KPI-linked service fees: settle contracts, build and check quoting workbooks."""
 
 
-#: A line rich would print as it is: printable ASCII without markup (``[``), emoji codes
-#: (``:``) or escapes (``\\``).
-_PLAIN = re.compile(r"[ -9;-Z^-~]*")
-
-
-class _LazyConsole:
-    """A rich Console made on first use (rich costs ~30 ms to import; a command that prints only
-    plain lines, like ``recalc``'s summary, never needs it); plain lines are written directly,
-    exactly as the console would print them."""
-
-    def __init__(self, stderr: bool = False) -> None:
-        self._stderr = stderr
-        self._console: Console | None = None
-
-    def print(self, *objects: Any, **options: Any) -> None:
-        # Only while no console exists: once one does, a live display (a progress bar) may be
-        # drawing on it, and every line must go through it.
-        if self._console is None and not options and len(objects) == 1:
-            if isinstance(objects[0], str) and _PLAIN.fullmatch(objects[0]):
-                (sys.stderr if self._stderr else sys.stdout).write(objects[0] + "\n")
-                return
-        self._made().print(*objects, **options)
-
-    def _made(self) -> Console:
-        if self._console is None:
-            from rich.console import Console
-
-            self._console = Console(stderr=self._stderr, highlight=False, soft_wrap=True)
-        return self._console
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._made(), name)
-
-    def __enter__(self) -> Console:  # rich's live displays use their console as a context
-        return self._made().__enter__()
-
-    def __exit__(self, *exc: object) -> None:
-        self._made().__exit__(*exc)
-
-
-out: Console = _LazyConsole()  # type: ignore[assignment]
-
-
-err: Console = _LazyConsole(stderr=True)  # type: ignore[assignment]
-
-
-EXIT_PROBLEMS = 1
-
-
-EXIT_USAGE = 2
-
-
 class SchemaKind(StrEnum):
     """Which JSON Schema ``kpixl schema`` prints."""
 
@@ -178,31 +134,10 @@ class Language(StrEnum):
     both = "both"
 
 
-class OutputFormat(StrEnum):
-    """How a command with machine output prints its results (``--format``)."""
-
-    text = "text"
-    json = "json"
-    csv = "csv"
-
-
 FormatOption = Annotated[
     OutputFormat | None,
     typer.Option("--format", help="text (for people), json or csv (for programs)."),
 ]
-
-
-def output_format(
-    chosen: OutputFormat | None, as_json: bool = False, as_csv: bool = False
-) -> OutputFormat:
-    """The one output format of ``--format`` and its aliases ``--json`` / ``--csv``."""
-    picked = {f for f, on in ((OutputFormat.json, as_json), (OutputFormat.csv, as_csv)) if on}
-    if chosen is not None:
-        picked.add(chosen)
-    if len(picked) > 1:
-        err.print("error: choose one of --format, --json and --csv")
-        raise typer.Exit(EXIT_USAGE)
-    return picked.pop() if picked else OutputFormat.text
 
 
 FormulasOption = Annotated[
@@ -216,19 +151,6 @@ def mode_of(formulas: Formulas) -> Mode:
 
 def lang_of(lang: Language) -> Lang:
     return "en" if lang is Language.en else "zh" if lang is Language.zh else "both"
-
-
-def fail(error: KpixlError) -> NoReturn:
-    """Print every issue of a user-facing error to stderr and exit 1."""
-    issues = error.issues or []
-    if issues:
-        for issue in issues:
-            err.print(
-                f"[red]error[/red] {issue.location}: {issue.code} {issue.message}", markup=True
-            )
-    else:
-        err.print(f"[red]error[/red] {error}")
-    raise typer.Exit(EXIT_PROBLEMS)
 
 
 EncodingOption = Annotated[
@@ -288,21 +210,12 @@ def located(path: Path, issue: Issue) -> Issue:
 
 
 def main() -> None:
-    """Entry point of the ``kpixl`` command: any file the system refuses is a clean error."""
+    """Run the typer app (``kpixl.cli.main`` runs what its fast path does not understand here)."""
     args = sys.argv[1:]
-    if args == ["--version"]:  # answered before typer builds any command
-        from kpixl import __version__
-
-        sys.stdout.write(f"kpixl {__version__}\n")
-        return
     group = COMMANDS.get(args[0]) if args else None
     if group is not None:
         app.groups = (group,)
     try:
         app()
     except OSError as e:  # an unwritable output folder, a full disk, a permission
-        where = "kpixl" if e.filename is None else str(e.filename)
-        # Name the file the user asked for, not the temporary one it was being written as.
-        where = re.sub(r"\.[0-9a-f]{12}\.tmp$", "", where)
-        err.print(f"[red]error[/red] {where}: {e.strerror or e}")
-        sys.exit(EXIT_PROBLEMS)
+        fail_os(e)

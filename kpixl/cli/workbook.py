@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from kpixl.cli import bodies
 from kpixl.cli.app import (
     EXIT_PROBLEMS,
     EXIT_USAGE,
@@ -134,31 +135,7 @@ def recalc_command(
     ] = "kpixl",
 ) -> None:
     """Recalculate every formula headlessly and store the new cached values (atomically)."""
-    from kpixl.workbook.recalc import recalc
-    from kpixl.workbook.safety import check_package
-
-    if engine not in ("kpixl", "formulas"):
-        err.print(f"error: --engine must be kpixl or formulas, not {engine!r}")
-        raise typer.Exit(EXIT_USAGE)
-    try:
-        check_package(workbook, label=str(workbook))  # named as given; recalc checks again
-        if engine == "formulas":
-            report = recalc(workbook, output, "formulas", functions=_udfs())
-        else:
-            report = recalc(workbook, output, "kpixl")
-    except KpixlError as e:
-        fail(e)
-    for issue in report.issues:
-        err.print(f"[yellow]warning[/yellow] {issue}")
-    err.print(f"recalculated {len(report.patched)} formula cells -> {output or workbook}")
-    if not report.ok:
-        raise typer.Exit(EXIT_PROBLEMS)
-
-
-def _udfs() -> dict[str, Any]:
-    import udfs.kpixl_udfs as module
-
-    return {name.upper(): getattr(module, name) for name in module.__all__}
+    bodies.recalc(workbook=workbook, output=output, engine=engine)
 
 
 @app.command("validate")
