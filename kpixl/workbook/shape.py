@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import io
 import re
 import struct
@@ -392,6 +393,17 @@ class _Formulas:
         order = {name: list(refs) for name, refs in planned.items()}
         return cls(tuple(rest), cells, recording.structure, order, specs, filled)
 
+    #: The formula cells by sheet: (sheet index, sheet, [((row, col), A1, formula), ...]).
+    by_sheet: list[tuple[int, str, list[tuple[tuple[int, int], str, str]]]] = dataclasses.field(
+        init=False, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        groups: dict[int, tuple[int, str, list[tuple[tuple[int, int], str, str]]]] = {}
+        for index, key, sheet, ref, formula in self.cells:
+            groups.setdefault(index, (index, sheet, []))[2].append((key, ref, formula))
+        self.by_sheet = list(groups.values())
+
     def record(
         self, plan: Prepared, mode: Mode, lang: Lang, variant: Variant
     ) -> tuple[_Recording, Any] | None:
@@ -414,10 +426,12 @@ class _Formulas:
             planned[sheet][ref] = (None, value)
         values = plan.values
         empty: dict[str, Any] = {}
-        for index, key, sheet, ref, formula in self.cells:
-            value = values.get(sheet, empty).get(ref, "")
-            sheets[index][key] = ("f", value)
-            planned[sheet][ref] = (formula, value)
+        for index, sheet, entries in self.by_sheet:
+            table, known, cells = sheets[index], values.get(sheet, empty), planned[sheet]
+            for key, ref, formula in entries:
+                value = known.get(ref, "")
+                table[key] = ("f", value)
+                cells[ref] = (formula, value)
         ordered = {}
         for name, cells in planned.items():
             refs = self.order[name]
@@ -453,27 +467,45 @@ class _SheetPart:
     #: ((row, col), '<c r="A1" s="3"', '><f>formula</f><v>' or "") of each cell, in order.
     slots: list[tuple[tuple[int, int], str, str]]
 
+    #: (key, head, body, head + body, ``</v></c>`` + the chunk after) of each slot.
+    joined: list[tuple[tuple[int, int], str, str, str, str]] = dataclasses.field(
+        init=False, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        after = ["</v></c>" + chunk for chunk in self.chunks[1:]]
+        slots = zip(self.slots, after, strict=True)
+        self.joined = [(key, head, body, head + body, end) for (key, head, body), end in slots]
+
     def render(self, recording: _Recording, prime: _Recording) -> str:
         """The sheet's XML with the recording's cells (as ``Worksheet._write_cell`` has them)."""
         cells = recording.cells[self.sheet]
         out = [self.chunks[0]]
         append = out.append
-        for (key, head, body), chunk in zip(self.slots, self.chunks[1:], strict=True):
+        # The text of a cell and the chunk after it, in pieces joined once per slot: a cell
+        # that ends in ``</v></c>`` takes it with the chunk; one that does not, the chunk.
+        for key, head, body, formula, after in self.joined:
             kind, value = cells[key]
             if kind == "f":
                 if type(value) is float or type(value) is int:
-                    append(f"{head}{body}{value}</v></c>")
+                    append(formula)
+                    append(str(value))
+                    append(after)
                 else:
                     append(_formula_xml(head, body, value))
+                    append(after[8:])
             elif kind == "n":
-                append(f"{head}><v>{number_text(value)}</v></c>")
+                append(f"{head}><v>{number_text(value)}")
+                append(after)
             elif kind == "s":
-                append(f'{head} t="s"><v>{value}</v></c>')
+                append(f'{head} t="s"><v>{value}')
+                append(after)
             elif kind == "t":
-                append(f'{head} t="b"><v>{value}</v></c>')
+                append(f'{head} t="b"><v>{value}')
+                append(after)
             else:
                 append(f"{head}/>")
-            append(chunk)
+                append(after[8:])
         text = "".join(out)
         for which in ("oddHeader", "oddFooter"):
             old = prime.texts.get((self.sheet, which))
@@ -484,38 +516,54 @@ class _SheetPart:
         return text
 
 
-def _range_data(recording: _Recording, sheets: dict[str, int], formula: str) -> list[Any]:
-    """A chart range's cache data as ``Worksheet._get_range_data`` gives it."""
+@functools.lru_cache(maxsize=4096)
+def _range_of(formula: str) -> tuple[str, tuple[tuple[int, tuple[tuple[int, int], ...]], ...]]:
+    """A chart range's sheet and, row by row, its cells' (row, col)."""
     sheet_name, _, cells = _unescape(formula).rpartition("!")
     if sheet_name.startswith("'"):
         sheet_name = sheet_name[1:-1].replace("''", "'")
-    if sheet_name not in sheets:
-        raise _Unsupported(f"chart range {formula}")
     first, _, last = cells.replace("$", "").partition(":")
     row_start, col_start = xl_cell_to_rowcol(first)
     row_end, col_end = xl_cell_to_rowcol(last or first)
-    table = recording.cells[sheets[sheet_name]]
+    spans = tuple((row, tuple((row, col) for col in range(col_start, col_end + 1)))
+                  for row in range(row_start, row_end + 1))  # fmt: skip
+    return sheet_name, spans
+
+
+def _range_data(
+    recording: _Recording, sheets: dict[str, int], formula: str, rows_of: _Recording | None = None
+) -> list[Any]:
+    """A chart range's cache data as ``Worksheet._get_range_data`` gives it.
+
+    ``rows_of``: the recording whose rows holding cells are the same as ``recording``'s (its
+    shape's first contract: cells sit where the log, equal to the shape's, puts them)."""
+    sheet_name, spans = _range_of(formula)
+    if sheet_name not in sheets:
+        raise _Unsupported(f"chart range {formula}")
+    index = sheets[sheet_name]
+    table = recording.cells[index]
     strings = recording.string_list()
-    rows = recording.rows(sheets[sheet_name])
+    rows = (recording if rows_of is None else rows_of).rows(index)
     data: list[Any] = []
-    for row in range(row_start, row_end + 1):
+    append = data.append
+    for row, keys in spans:
         if row not in rows:
-            data.append(None)
+            append(None)
             continue
-        for col in range(col_start, col_end + 1):
-            cell = table.get((row, col))
+        for key in keys:
+            cell = table.get(key)
             if cell is None:
-                data.append(None)
+                append(None)
                 continue
             kind, value = cell
-            if kind == "n":
-                data.append(f"{value:.16g}")
+            if kind == "f":
+                append(0 if value is None else value)
+            elif kind == "n":
+                append(f"{value:.16g}")
             elif kind == "s":
-                data.append(strings[value])
-            elif kind == "f":
-                data.append(0 if value is None else value)
+                append(strings[value])
             elif kind == "b":
-                data.append("")
+                append("")
             # a boolean: Worksheet._get_range_data appends nothing for it
     return data
 
@@ -530,12 +578,15 @@ class _ChartPart:
     #: The first contract's data and XML of each cache (reused when the data are the same).
     first: list[tuple[list[Any], str]] = dataclasses.field(default_factory=list)
 
-    def render(self, recording: _Recording, sheets: dict[str, int]) -> str:
-        """The chart's XML with caches of the recording's cells (as XlsxWriter writes them)."""
+    def render(
+        self, recording: _Recording, sheets: dict[str, int], prime: _Recording | None = None
+    ) -> str:
+        """The chart's XML with caches of the recording's cells (as XlsxWriter writes them);
+        ``prime``: the shape's first recording, whose rows are the recording's."""
         writer = None
         out = [self.chunks[0]]
         for i, (formula, kind, first_type) in enumerate(self.caches, 1):
-            data = _range_data(recording, sheets, formula)
+            data = _range_data(recording, sheets, formula, prime)
             if self.first and self.first[i - 1][0] == data:
                 out.append(self.first[i - 1][1])
                 out.append(self.chunks[i])
@@ -616,13 +667,34 @@ def _append_compressed(target: zipfile.ZipFile, info: zipfile.ZipInfo, raw: byte
     target.start_dir = out.tell()
 
 
+class _Strings(SharedStrings):  # type: ignore[misc]  # XlsxWriter ships no type hints
+    """XlsxWriter's shared-strings writer; each string's ``<si>`` element, which depends on the
+    string alone, is written by XlsxWriter once per process and then remembered."""
+
+    def _write_si(self, string: str) -> None:
+        xml = _SI.get(string)
+        if xml is None:
+            writer, out = SharedStrings(), StringIO()
+            writer._set_filehandle(out)
+            writer._write_si(string)
+            xml = out.getvalue()
+            if len(_SI) >= _SI_KEPT:
+                _SI.clear()
+            _SI[string] = xml
+        self.fh.write(xml)
+
+
+#: ``<si>`` elements by string (see :class:`_Strings`), at most :data:`_SI_KEPT` of them.
+_SI: dict[str, str] = {}
+_SI_KEPT = 20_000
+
+
 def _shared_strings(recording: _Recording) -> str:
     table = SharedStringTable()
     table.count = recording.strings.count
     table.unique_count = recording.strings.unique_count
-    table.string_table = dict(recording.strings.string_table)
-    table._sort_string_data()
-    writer = SharedStrings()
+    table.string_array = recording.string_list()  # _sort_string_data's list
+    writer = _Strings()
     writer.string_table = table
     fh = StringIO()
     writer._set_filehandle(fh)
@@ -674,7 +746,7 @@ class _Template:
                 if isinstance(part, _SheetPart):
                     data = part.render(recording, self.prime).encode()
                 elif isinstance(part, _ChartPart):
-                    data = part.render(recording, self.sheets).encode()
+                    data = part.render(recording, self.sheets, self.prime).encode()
                 elif part == "strings":
                     data = _shared_strings(recording).encode()
                 elif isinstance(part, str):

@@ -157,11 +157,29 @@ def input_values(
         rows = layout.adjustment_rows - SPARE_ADJUSTMENT_ROWS
         schema = template_schema(layout.contract, "both", rows)
     values = field_values(layout, grid, card)
-    return {
-        spec.key: values.get(spec.field)
+    return {key: values.get(field) for key, field in _value_fields(schema)}
+
+
+def _value_fields(schema: TemplateSchema) -> list[tuple[str, str]]:
+    """(key, field) of the schema's value cells; schemas of one shape share their cells, so
+    the list is remembered by the identity of ``schema.cells`` (kept alive beside it)."""
+    known = _VALUE_FIELDS.get(id(schema.cells))
+    if known is not None and known[0] is schema.cells:
+        return known[1]
+    fields = [
+        (spec.key, spec.field)
         for spec in schema.cells
         if spec.role in VALUE_ROLES and spec.field is not None
-    }
+    ]
+    if len(_VALUE_FIELDS) >= _RECENT_FIELDS:
+        _VALUE_FIELDS.clear()
+    _VALUE_FIELDS[id(schema.cells)] = (schema.cells, fields)
+    return fields
+
+
+#: Recent schemas' value fields by the identity of their cells (one per shape in a batch).
+_VALUE_FIELDS: dict[int, tuple[tuple[Any, ...], list[tuple[str, str]]]] = {}
+_RECENT_FIELDS = 16
 
 
 def curve_values(contract: Contract) -> dict[str, float]:
