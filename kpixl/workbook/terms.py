@@ -33,6 +33,7 @@ from kpixl.workbook.layout import (
     sample_rate_card,
 )
 from kpixl.workbook.pacing_sheet import blank_inputs, pacing_fixed_values, pacing_input_values
+from kpixl.workbook.per_schema import per_cells
 from kpixl.workbook.statement import default_period
 from kpixl.workbook.template import template_schema
 
@@ -160,26 +161,17 @@ def input_values(
     return {key: values.get(field) for key, field in _value_fields(schema)}
 
 
-def _value_fields(schema: TemplateSchema) -> list[tuple[str, str]]:
-    """(key, field) of the schema's value cells; schemas of one shape share their cells, so
-    the list is remembered by the identity of ``schema.cells`` (kept alive beside it)."""
-    known = _VALUE_FIELDS.get(id(schema.cells))
-    if known is not None and known[0] is schema.cells:
-        return known[1]
-    fields = [
-        (spec.key, spec.field)
-        for spec in schema.cells
-        if spec.role in VALUE_ROLES and spec.field is not None
-    ]
-    if len(_VALUE_FIELDS) >= _RECENT_FIELDS:
-        _VALUE_FIELDS.clear()
-    _VALUE_FIELDS[id(schema.cells)] = (schema.cells, fields)
-    return fields
-
-
-#: Recent schemas' value fields by the identity of their cells (one per shape in a batch).
-_VALUE_FIELDS: dict[int, tuple[tuple[Any, ...], list[tuple[str, str]]]] = {}
-_RECENT_FIELDS = 16
+def _value_fields(schema: TemplateSchema) -> tuple[tuple[str, str], ...]:
+    """(key, field) of the schema's value cells, once per schema cells (one per shape)."""
+    return per_cells(
+        schema.cells,
+        "value fields",
+        lambda: tuple(
+            (spec.key, spec.field)
+            for spec in schema.cells
+            if spec.role in VALUE_ROLES and spec.field is not None
+        ),
+    )
 
 
 def curve_values(contract: Contract) -> dict[str, float]:
