@@ -67,6 +67,25 @@ def curve_points(kpi: Kpi) -> tuple[tuple[float, float], ...]:
     Returns:
         Points sorted by attainment.
     """
+    curve = kpi.curve
+    # Everything the points depend on, as text: 1 and 1.0, 0.0 and -0.0 stay apart.
+    key = repr((kpi.threshold, kpi.attainment_cap, kpi.factor_cap,
+                None if curve is None else (curve.froms, curve.rates, curve.mode)))  # fmt: skip
+    points = _POINTS.get(key)
+    if points is None:
+        points = _curve_points(kpi)
+        if len(_POINTS) >= _POINTS_KEPT:
+            _POINTS.clear()
+        _POINTS[key] = points
+    return points
+
+
+#: Recent curves' points by their threshold, caps and tiers (a portfolio reuses a few curves).
+_POINTS: dict[str, tuple[tuple[float, float], ...]] = {}
+_POINTS_KEPT = 1024
+
+
+def _curve_points(kpi: Kpi) -> tuple[tuple[float, float], ...]:
     marks = breakpoints(kpi)
     end = max(CURVE_END, *(p + 0.1 for p in marks)) if marks else CURVE_END
     grid_size = round(CURVE_END / CURVE_STEP) + 1
