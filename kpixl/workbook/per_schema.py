@@ -17,8 +17,9 @@ from kpixl.workbook.layout import CellSpec
 
 T = TypeVar("T")
 
-#: At most this many entries (a few per shape); all are dropped when it is reached.
-KEPT = 64
+#: At most this many entries (two facts for each of the shape cache's 16 shapes); all are
+#: dropped when it is reached.
+KEPT = 32
 _KNOWN: dict[tuple[int, str], tuple[tuple[CellSpec, ...], Any]] = {}
 _LOCK = threading.Lock()
 
