@@ -54,7 +54,7 @@ from kpixl.workbook.build import BuiltWorkbook, Prepared, _write, build_bytes, p
 from kpixl.workbook.exact import number_text
 from kpixl.workbook.layout import CellSpec, Lang, Layout, Mode, TemplateSchema, Variant
 from kpixl.workbook.template import template_schema
-from kpixl.workbook.terms import input_values
+from kpixl.workbook.terms import field_values, value_fields
 
 #: Shapes kept per process (least recently used dropped first): about 5 MB each at 12 × 8.
 CACHE_SIZE = 16
@@ -398,11 +398,21 @@ class _Formulas:
         init=False, repr=False
     )
 
+    #: The field of each number filled in (None: no field, a blank), and (key, field) of the
+    #: value cells the builder writes: ``input_values``'s entries for them.
+    fields: tuple[list[str | None], list[tuple[str, str]]] = dataclasses.field(
+        init=False, repr=False
+    )
+
     def __post_init__(self) -> None:
         groups: dict[int, tuple[int, str, list[tuple[tuple[int, int], str, str]]]] = {}
         for index, key, sheet, ref, formula in self.cells:
             groups.setdefault(index, (index, sheet, []))[2].append((key, ref, formula))
         self.by_sheet = list(groups.values())
+        known = dict(value_fields(self.specs))  # input_values's key -> field (the last wins)
+        numbers = [known.get(entry[4]) for entry in self.numbers]
+        written = [(spec.key, known[spec.key]) for spec in self.rest if spec.key in known]
+        self.fields = (numbers, written)
 
     def record(
         self, plan: Prepared, mode: Mode, lang: Lang, variant: Variant
@@ -412,8 +422,11 @@ class _Formulas:
             return None
         inputs, got = None, []
         if self.numbers:
-            inputs = input_values(plan.layout, plan.grid, plan.card, plan.schema)
-            got = [inputs.get(entry[4]) for entry in self.numbers]
+            # input_values's, for the numbers filled in and the value cells the builder writes
+            # (it asks for no other: a cell without a value field writes None either way).
+            fields: dict[Any, Any] = field_values(plan.layout, plan.grid, plan.card)
+            got = [fields.get(field) for field in self.fields[0]]
+            inputs = {key: fields.get(field) for key, field in self.fields[1]}
             for value, entry in zip(got, self.numbers, strict=True):
                 if (value is None) != (entry[5] == "b") or type(value) not in _FILLED:
                     return None  # another kind of value: written by the builder

@@ -25,6 +25,7 @@ from kpixl.workbook.layout import (
     QUOTE_PATHS,
     RATECARD_SETTINGS,
     SPARE_ADJUSTMENT_ROWS,
+    CellSpec,
     Layout,
     Role,
     TemplateSchema,
@@ -158,17 +159,18 @@ def input_values(
         rows = layout.adjustment_rows - SPARE_ADJUSTMENT_ROWS
         schema = template_schema(layout.contract, "both", rows)
     values = field_values(layout, grid, card)
-    return {key: values.get(field) for key, field in _value_fields(schema)}
+    return {key: values.get(field) for key, field in value_fields(schema.cells)}
 
 
-def _value_fields(schema: TemplateSchema) -> tuple[tuple[str, str], ...]:
-    """(key, field) of the schema's value cells, once per schema cells (one per shape)."""
+def value_fields(cells: tuple[CellSpec, ...]) -> tuple[tuple[str, str], ...]:
+    """(key, field) of the value cells among a schema's cells: :func:`input_values` is
+    ``{key: field_values(...).get(field)}`` over them. Made once per schema cells (a shape)."""
     return per_cells(
-        schema.cells,
+        cells,
         "value fields",
         lambda: tuple(
             (spec.key, spec.field)
-            for spec in schema.cells
+            for spec in cells
             if spec.role in VALUE_ROLES and spec.field is not None
         ),
     )
