@@ -480,15 +480,19 @@ class _SheetPart:
     #: ((row, col), '<c r="A1" s="3"', '><f>formula</f><v>' or "") of each cell, in order.
     slots: list[tuple[tuple[int, int], str, str]]
 
-    #: (key, head, body, head + body, ``</v></c>`` + the chunk after) of each slot.
-    joined: list[tuple[tuple[int, int], str, str, str, str]] = dataclasses.field(
+    #: Each slot's texts, joined once per shape: (key, head, body, head + body, ``</v></c>``
+    #: + the chunk after, head of a number, head of a shared string, blank cell + chunk after).
+    joined: list[tuple[tuple[int, int], str, str, str, str, str, str, str]] = dataclasses.field(
         init=False, repr=False
     )
 
     def __post_init__(self) -> None:
         after = ["</v></c>" + chunk for chunk in self.chunks[1:]]
-        slots = zip(self.slots, after, strict=True)
-        self.joined = [(key, head, body, head + body, end) for (key, head, body), end in slots]
+        self.joined = [
+            (key, head, body, head + body, end, f"{head}><v>", f'{head} t="s"><v>',
+             f"{head}/>{end[8:]}")
+            for (key, head, body), end in zip(self.slots, after, strict=True)
+        ]  # fmt: skip
 
     def render(self, recording: _Recording, prime: _Recording) -> str:
         """The sheet's XML with the recording's cells (as ``Worksheet._write_cell`` has them)."""
@@ -497,10 +501,11 @@ class _SheetPart:
         append = out.append
         # The text of a cell and the chunk after it, in pieces joined once per slot: a cell
         # that ends in ``</v></c>`` takes it with the chunk; one that does not, the chunk.
-        for key, head, body, formula, after in self.joined:
+        for key, head, body, formula, after, number, shared, blank in self.joined:
             kind, value = cells[key]
             if kind == "f":
-                if type(value) is float or type(value) is int:
+                of = type(value)
+                if of is float or of is int:
                     append(formula)
                     append(str(value))
                     append(after)
@@ -508,17 +513,18 @@ class _SheetPart:
                     append(_formula_xml(head, body, value))
                     append(after[8:])
             elif kind == "n":
-                append(f"{head}><v>{number_text(value)}")
+                append(number)
+                append(number_text(value))
                 append(after)
             elif kind == "s":
-                append(f'{head} t="s"><v>{value}')
+                append(shared)
+                append(str(value))
                 append(after)
             elif kind == "t":
                 append(f'{head} t="b"><v>{value}')
                 append(after)
             else:
-                append(f"{head}/>")
-                append(after[8:])
+                append(blank)
         text = "".join(out)
         for which in ("oddHeader", "oddFooter"):
             old = prime.texts.get((self.sheet, which))
