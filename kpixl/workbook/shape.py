@@ -598,11 +598,16 @@ class _ChartPart:
     first: list[tuple[list[Any], str]] = dataclasses.field(default_factory=list)
 
     def render(
-        self, recording: _Recording, sheets: dict[str, int], prime: _Recording | None = None
+        self,
+        recording: _Recording,
+        sheets: dict[str, int],
+        prime: _Recording | None = None,
+        writers: list[Chart] | None = None,
     ) -> str:
         """The chart's XML with caches of the recording's cells (as XlsxWriter writes them);
-        ``prime``: the shape's first recording, whose rows are the recording's."""
-        writer = None
+        ``prime``: the shape's first recording, whose rows are the recording's; ``writers``:
+        the XlsxWriter chart writing the caches, shared by the package's charts (made once)."""
+        writers = [] if writers is None else writers
         out = [self.chunks[0]]
         for i, (formula, kind, first_type) in enumerate(self.caches, 1):
             data = _range_data(recording, sheets, formula, prime)
@@ -610,7 +615,9 @@ class _ChartPart:
                 out.append(self.first[i - 1][1])
                 out.append(self.chunks[i])
                 continue
-            writer = writer or Chart()
+            if not writers:
+                writers.append(Chart())
+            writer = writers[0]
             if writer._get_data_type(data) != first_type:
                 raise _Unsupported("chart data changed type")
             fh = StringIO()
@@ -760,12 +767,13 @@ class _Template:
         """The package of a contract of this shape; parts equal to the first contract's are
         copied compressed (``reuse``) instead of deflated again."""
         stream = io.BytesIO()
+        charts: list[Chart] = []  # one chart writer for every chart's caches
         with zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=False) as z:
             for name, part in self.parts:
                 if isinstance(part, _SheetPart):
                     data = part.render(recording, self.prime).encode()
                 elif isinstance(part, _ChartPart):
-                    data = part.render(recording, self.sheets, self.prime).encode()
+                    data = part.render(recording, self.sheets, self.prime, charts).encode()
                 elif part == "strings":
                     data = _shared_strings(recording).encode()
                 elif isinstance(part, str):
