@@ -285,6 +285,10 @@ def _totals(rows: dict[int, dict[str, CellValue]], decimals: int) -> dict[str, f
     return out
 
 
+#: The Settlement columns of each KPI, by the prefix of their keys (``actual:CODE``...).
+_KPI_COLUMNS = ("actual", "target", "attainment", "factor", "payout", "baseline", "own")
+
+
 def _settlement_rows(
     layout: Layout, grid: ActualsGrid, data: PeriodData | None
 ) -> dict[int, dict[str, CellValue]]:
@@ -298,25 +302,27 @@ def _settlement_rows(
     if data is None or not data.indices:
         return blank
     result = settled(contract, data)
+    # The column keys, made once rather than once per period.
+    metric_keys = [(f"x:{m}", data.values[m].tolist()) for m in layout.metrics]
+    kpi_keys = [tuple(f"{what}:{kpi.code}" for what in _KPI_COLUMNS) for kpi in contract.kpis]
     for i, (index, period) in enumerate(zip(data.indices, result.periods, strict=True)):
         row = blank[index]
-        for m in layout.metrics:
-            row[f"x:{m}"] = float(data.values[m][i])
-        for kpi, figures in zip(contract.kpis, period.kpis, strict=True):
-            code = kpi.code
-            row[f"actual:{code}"] = figures.actual
-            row[f"target:{code}"] = figures.target
-            row[f"attainment:{code}"] = figures.attainment
-            row[f"factor:{code}"] = figures.factor
-            row[f"payout:{code}"] = figures.payout
+        for key, column in metric_keys:
+            row[key] = float(column[i])
+        for keys, figures in zip(kpi_keys, period.kpis, strict=True):
+            row[keys[0]] = figures.actual
+            row[keys[1]] = figures.target
+            row[keys[2]] = figures.attainment
+            row[keys[3]] = figures.factor
+            row[keys[4]] = figures.payout
         # The helper columns, as the engine settled them.
-        for kpi, baseline, own in zip(
-            contract.kpis, period.baselines, period.own_attainments, strict=True
+        for keys, baseline, own in zip(
+            kpi_keys, period.baselines, period.own_attainments, strict=True
         ):
             if baseline is not None:
-                row[f"baseline:{kpi.code}"] = baseline
+                row[keys[5]] = baseline
             if layout.cumulative:
-                row[f"own:{kpi.code}"] = own
+                row[keys[6]] = own
         for j, value in enumerate(period.guardrail_values):
             row[f"g:{j}"] = value
         row["w"] = period.weighted_attainment

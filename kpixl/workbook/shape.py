@@ -199,7 +199,8 @@ class _SheetRecorder:
     def write_string(self, row: int, col: int, string: str, cell_format: Any = None) -> None:
         if type(string) is not str or len(string) > _STRING_MAX:
             raise _Unsupported("string")
-        self.log.append((self.i, "s", row, col, self._format(cell_format)))
+        fmt = cell_format.index if type(cell_format) is _Format else self._format(cell_format)
+        self.log.append((self.i, "s", row, col, fmt))
         self.cells[row, col] = ("s", self.r.strings._get_shared_string_index(string))
 
     def write_number(self, row: int, col: int, number: Any, cell_format: Any = None) -> None:
