@@ -394,8 +394,11 @@ class _Formulas:
         order = {name: list(refs) for name, refs in planned.items()}
         return cls(tuple(rest), cells, recording.structure, order, specs, filled)
 
-    #: The formula cells by sheet: (sheet index, sheet, [((row, col), A1, formula), ...]).
-    by_sheet: list[tuple[int, str, list[tuple[tuple[int, int], str, str]]]] = dataclasses.field(
+    #: By sheet, in planned order: (sheet, cells the builder writes, [(A1, what, how), ...])
+    #: where what is 0 (written by the builder), 1 (a formula: its sheet index, (row, col) and
+    #: formula) or 2 (a number filled in: its position in ``numbers``, sheet index, (row, col)
+    #: and kind).
+    by_sheet: list[tuple[str, int, list[tuple[str, int, Any]]]] = dataclasses.field(
         init=False, repr=False
     )
 
@@ -406,10 +409,16 @@ class _Formulas:
     )
 
     def __post_init__(self) -> None:
-        groups: dict[int, tuple[int, str, list[tuple[tuple[int, int], str, str]]]] = {}
+        filled: dict[tuple[str, str], tuple[int, Any]] = {}
         for index, key, sheet, ref, formula in self.cells:
-            groups.setdefault(index, (index, sheet, []))[2].append((key, ref, formula))
-        self.by_sheet = list(groups.values())
+            filled[sheet, ref] = (1, (index, key, formula))
+        for i, (index, key, sheet, ref, _name, kind) in enumerate(self.numbers):
+            filled[sheet, ref] = (2, (i, index, key, kind))
+        self.by_sheet = []
+        for name, refs in self.order.items():
+            entries = [(ref, *filled.get((name, ref), (0, None))) for ref in refs]
+            count = sum(1 for entry in entries if entry[1] == 0)
+            self.by_sheet.append((name, count, entries))
         known = dict(value_fields(self.specs))  # input_values's key -> field (the last wins)
         numbers = [known.get(entry[4]) for entry in self.numbers]
         written = [(spec.key, known[spec.key]) for spec in self.rest if spec.key in known]
@@ -434,25 +443,46 @@ class _Formulas:
         recording, planned = _record(plan, mode, lang, variant, self.rest, inputs)
         if recording.structure != self.structure:
             return None
+        ordered = self._ordered(recording, planned, plan.values, got)
+        return None if ordered is None else (recording, ordered)
+
+    def _ordered(
+        self,
+        recording: _Recording,
+        planned: dict[str, dict[str, Any]],
+        values: dict[str, dict[str, Any]],
+        got: list[Any],
+    ) -> dict[str, dict[str, Any]] | None:
+        """The planned cells in the order ``_write`` plans them: the builder's as it wrote
+        them, the formulas' and numbers' filled in (into the recording too); None unless the
+        builder wrote exactly the cells it writes for the shape."""
         sheets = recording.cells
-        for (index, key, sheet, ref, _name, kind), value in zip(self.numbers, got, strict=True):
-            sheets[index][key] = (kind, value)
-            planned[sheet][ref] = (None, value)
-        values = plan.values
         empty: dict[str, Any] = {}
-        for index, sheet, entries in self.by_sheet:
-            table, known, cells = sheets[index], values.get(sheet, empty), planned[sheet]
-            for key, ref, formula in entries:
-                value = known.get(ref, "")
-                table[key] = ("f", value)
-                cells[ref] = (formula, value)
+        if len(planned) != len(self.by_sheet):
+            return None
         ordered = {}
-        for name, cells in planned.items():
-            refs = self.order[name]
-            if len(refs) != len(cells):
+        for name, count, entries in self.by_sheet:
+            written, known = planned.get(name, empty), values.get(name, empty)
+            if len(written) != count:
                 return None
-            ordered[name] = {ref: cells[ref] for ref in refs}
-        return recording, ordered
+            cells: dict[str, Any] = {}
+            for ref, what, how in entries:
+                if what == 1:
+                    index, key, formula = how
+                    value = known.get(ref, "")
+                    sheets[index][key] = ("f", value)
+                    cells[ref] = (formula, value)
+                elif what == 2:
+                    i, index, key, kind = how
+                    value = got[i]
+                    sheets[index][key] = (kind, value)
+                    cells[ref] = (None, value)
+                elif ref in written:
+                    cells[ref] = written[ref]
+                else:
+                    return None
+            ordered[name] = cells
+        return ordered
 
 
 # Rendering ------------------------------------------------------------------------------------
