@@ -9,6 +9,12 @@ same digest built the same workbooks.
 
     .venv/bin/python benchmarks/batch_hits.py                 # 100 hits
     .venv/bin/python benchmarks/batch_hits.py --profile       # and the top of a cProfile
+    .venv/bin/python benchmarks/batch_hits.py --floor         # and hit ÷ floor, alternated
+
+``--floor`` then writes each hit's cells as bare constants with the floor of
+``benchmarks/batch.py`` (``write_constants``), alternating hit and floor over the same
+workbooks twice, and prints both CPU times per workbook and their ratio (one process: the
+load inflates both alike).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import hashlib
+import pickle
 import pstats
 import sys
 import tempfile
@@ -51,6 +58,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--contracts", type=int, default=100, help="hits to measure")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the hits")
+    parser.add_argument("--floor", action="store_true", help="and hit ÷ floor, alternated")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="kpixl-hits-") as tmp:
         items = payloads(Path(tmp), args.contracts + WARM)
@@ -73,6 +81,36 @@ def main() -> None:
     print("digest", hashlib.sha256("".join(digests).encode()).hexdigest()[:16])
     if profile is not None:
         pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
+    if args.floor:
+        floor(hits)
+
+
+def floor(hits: list[ItemPayload], rounds: int = 2) -> None:
+    """Alternate each hit with the floor writing the same workbook's cells; print the CPU."""
+    from benchmarks.batch import extract_cells, write_constants
+
+    with tempfile.TemporaryDirectory(prefix="kpixl-floor-") as tmp:
+        folder = Path(tmp)
+        jobs = []
+        for i, payload in enumerate(hits):
+            built = build_item(payload).workbook
+            assert built is not None
+            (folder / f"{i}.xlsx").write_bytes(built)
+            cells = folder / f"{i}.pickle"
+            cells.write_bytes(pickle.dumps(extract_cells(folder / f"{i}.xlsx")))
+            jobs.append((cells, folder / f"{i}.floor.xlsx"))
+        hit = bare = 0.0
+        for _ in range(rounds):
+            for payload, job in zip(hits, jobs, strict=True):
+                started = time.process_time()
+                build_item(payload)
+                hit += time.process_time() - started
+                started = time.process_time()
+                write_constants(job)
+                bare += time.process_time() - started
+    count = rounds * len(hits)
+    print(f"alternated: hit {1000 * hit / count:.1f} ms CPU, floor {1000 * bare / count:.1f} "
+          f"ms CPU per workbook: hit / floor = {hit / bare:.2f}")  # fmt: skip
 
 
 if __name__ == "__main__":

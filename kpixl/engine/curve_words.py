@@ -67,6 +67,31 @@ def curve_points(kpi: Kpi) -> tuple[tuple[float, float], ...]:
     Returns:
         Points sorted by attainment.
     """
+    key = _curve_key(kpi)
+    points = _POINTS.get(key)
+    if points is None:
+        points = _curve_points(kpi)
+        if len(_POINTS) >= _KEPT:
+            _POINTS.clear()
+        _POINTS[key] = points
+    return points
+
+
+def _curve_key(kpi: Kpi) -> str:
+    """Everything a KPI's curve points and words depend on (threshold, caps, tiers, mode), as
+    text: 1 and 1.0, 0.0 and -0.0 stay apart."""
+    curve = kpi.curve
+    return repr((kpi.threshold, kpi.attainment_cap, kpi.factor_cap,
+                 None if curve is None else (curve.froms, curve.rates, curve.mode)))  # fmt: skip
+
+
+#: Recent curves' points and words by :func:`_curve_key` (a portfolio reuses a few curves).
+_POINTS: dict[str, tuple[tuple[float, float], ...]] = {}
+_WORDS: dict[tuple[str, Language], str] = {}
+_KEPT = 1024
+
+
+def _curve_points(kpi: Kpi) -> tuple[tuple[float, float], ...]:
     marks = breakpoints(kpi)
     end = max(CURVE_END, *(p + 0.1 for p in marks)) if marks else CURVE_END
     grid_size = round(CURVE_END / CURVE_STEP) + 1
@@ -108,6 +133,17 @@ def describe_curve(kpi: Kpi, lang: Language = "en") -> str:
     Returns:
         The description.
     """
+    key = (_curve_key(kpi), lang)
+    words = _WORDS.get(key)
+    if words is None:
+        words = _describe_curve(kpi, lang)
+        if len(_WORDS) >= _KEPT:
+            _WORDS.clear()
+        _WORDS[key] = words
+    return words
+
+
+def _describe_curve(kpi: Kpi, lang: Language) -> str:
     zh = lang == "zh"
     parts: list[str] = []
     if kpi.threshold is not None and kpi.threshold > 0:

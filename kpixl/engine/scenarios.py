@@ -158,28 +158,45 @@ def scenario_contract(contract: Contract) -> Contract:
 
 def level_actuals(contract: Contract, level: float) -> tuple[float, ...]:
     """Every KPI's period-1 actual at attainment ``level``, in contract order."""
-    values = []
+    return _level_actuals(contract, _period_one(contract), level)
+
+
+def _period_one(contract: Contract) -> list[tuple[Kpi, float, float | None]]:
+    """Each KPI with its period-1 effective target and baseline."""
+    out = []
     for kpi in contract.kpis:
         baselines = kpi.baselines(contract.periods)
         target = kpi.effective_targets(contract.periods)[0]
-        baseline = None if baselines is None else baselines[0]
-        values.append(actual_for_level(kpi, target, baseline, level))
-    return tuple(values)
+        out.append((kpi, target, None if baselines is None else baselines[0]))
+    return out
 
 
-def scenario_actuals(contract: Contract, level: float) -> Actuals:
+def _level_actuals(
+    contract: Contract, period_one: list[tuple[Kpi, float, float | None]], level: float
+) -> tuple[float, ...]:
+    return tuple(
+        actual_for_level(kpi, target, baseline, level) for kpi, target, baseline in period_one
+    )
+
+
+def scenario_actuals(
+    contract: Contract, level: float, values: tuple[float, ...] | None = None
+) -> Actuals:
     """Period 1's actuals of :func:`scenario_contract` with every KPI at ``level``.
 
     Args:
         contract: the original contract.
         level: the uniform attainment level.
+        values: :func:`level_actuals` of the contract and level, when the caller has them.
 
     Returns:
         One row of actuals: every KPI at the level, guardrails holding, full person-days.
     """
     header: list[str] = ["period"]
     row: list[float | str] = [contract.period_label(1)]
-    for k, value in enumerate(level_actuals(contract, level)):
+    if values is None:
+        values = level_actuals(contract, level)
+    for k, value in enumerate(values):
         header.append(f"_kpi{k}")
         row.append(value)
     for i, guardrail in enumerate(contract.guardrails):
@@ -231,10 +248,13 @@ def scenarios(
     cap = contract.fee.contract_cap
     rows = []
     # One block of identical contracts: settle_many gives settle()'s results to the last bit.
+    period_one = _period_one(contract)
+    actuals = [_level_actuals(contract, period_one, level) for level in levels]
     settled = settle_many(
-        [synthetic] * len(levels), [scenario_actuals(contract, lv) for lv in levels]
+        [synthetic] * len(levels),
+        [scenario_actuals(contract, lv, own) for lv, own in zip(levels, actuals, strict=True)],
     )
-    for level, settlement in zip(levels, settled, strict=True):
+    for level, values, settlement in zip(levels, actuals, settled, strict=True):
         period = settlement.periods[0]
         payouts = [k.payout for k in period.kpis]
         fee = scenario_fee(contract.fee.base, payouts, contract.fee.period_cap, cap, d)
@@ -244,10 +264,7 @@ def scenarios(
             ScenarioRow(
                 level=level,
                 actuals=tuple(
-                    (kpi.code, value)
-                    for kpi, value in zip(
-                        contract.kpis, level_actuals(contract, level), strict=True
-                    )
+                    (kpi.code, value) for kpi, value in zip(contract.kpis, values, strict=True)
                 ),
                 attainments=tuple((k.code, k.attainment) for k in period.kpis),
                 base=fee.base,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +68,7 @@ from kpixl.workbook.layout import (
     sheet_misfits,
 )
 from kpixl.workbook.pacing_sheet import pacing_wraps, print_pacing
+from kpixl.workbook.per_schema import per_cells
 from kpixl.workbook.review_sheet import WRAPPED as REVIEW_WRAPPED
 from kpixl.workbook.review_sheet import finish_review
 from kpixl.workbook.settled import resolved
@@ -213,9 +215,13 @@ def prepare(
     layout = Layout(contract, len(grid.adjustments))
     scenario = default_scenario_inputs(contract, card)
     # The schema's Pacing formula cells: listing them anew costs more than their values.
-    pacing = [c.ref for c in schema.cells if c.sheet == PACING and c.kind == "formula"]
+    pacing = per_cells(schema.cells, "pacing formulas", lambda: _pacing_refs(schema))
     values = cached_values(layout, grid, data, scenario, pacing)
     return Prepared(card, grid, schema, layout, scenario, values)
+
+
+def _pacing_refs(schema: TemplateSchema) -> tuple[str, ...]:
+    return tuple(c.ref for c in schema.cells if c.sheet == PACING and c.kind == "formula")
 
 
 class _TemplateSheet(ExactWorksheet):
@@ -386,15 +392,22 @@ def _write_label(
             cell(row, c): (None, None) for c in range(col + 1, col + spec.span)
         }
         return {spec.ref: (None, text), **merged}
-    # Settlement headers are long bilingual labels over narrow number columns: wrap them.
-    wrap = spec.sheet == SETTLEMENT and spec.key.startswith("label.settlement.")
-    wrap = wrap or spec.key.startswith(("label.scenario.", "label.scenario_kpi["))
-    wrap = wrap or spec.key.startswith(WRAPPED_LABELS) or pacing_wraps(spec.key)
-    wrap = wrap or spec.key.startswith(REVIEW_WRAPPED)
-    heading = spec.sheet == QUOTE and spec.key.removeprefix("label.") in HEADINGS
-    fmt = formats.get(None, True, bold=True, wrap=wrap, size=_size(spec.key, heading))
+    wrap, size = _label_style(spec.sheet, spec.key)
+    fmt = formats.get(None, True, bold=True, wrap=wrap, size=size)
     sheet.write_string(row, col, text, fmt)
     return {spec.ref: (None, text)}
+
+
+@functools.lru_cache(maxsize=65536)
+def _label_style(sheet: str, key: str) -> tuple[bool, int | None]:
+    """Whether a label on a sheet wraps, and its font size (None: the default)."""
+    # Settlement headers are long bilingual labels over narrow number columns: wrap them.
+    wrap = sheet == SETTLEMENT and key.startswith("label.settlement.")
+    wrap = wrap or key.startswith(("label.scenario.", "label.scenario_kpi["))
+    wrap = wrap or key.startswith(WRAPPED_LABELS) or pacing_wraps(key)
+    wrap = wrap or key.startswith(REVIEW_WRAPPED)
+    heading = sheet == QUOTE and key.removeprefix("label.") in HEADINGS
+    return wrap, _size(key, heading)
 
 
 #: Quote headings, printed larger.
@@ -411,8 +424,11 @@ def _size(key: str, heading: bool) -> int | None:
 
 
 def _text_width(text: str) -> int:
-    """Display width of a line: CJK characters take two columns."""
-    return sum(2 if ord(ch) >= 0x2E80 else 1 for ch in text)
+    """Display width of a line: CJK characters (from U+2E80 on) take two columns."""
+    return len(text) + len(_WIDE.findall(text))
+
+
+_WIDE = re.compile("[\u2e80-\U0010ffff]")
 
 
 def _write_text(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
+
 from kpixl.actuals import (
     Actuals,
     Adjustments,
@@ -229,18 +231,41 @@ def scenario_values(
         for k in range(layout.k):
             for key, _en, _zh in SCENARIO_KPI_COLUMNS:
                 values[layout.scenario_kpi(k, key, i)] = ""
+    has_cps = inputs.cps_rate is not None
     for (i, _level), row in zip(known, rows, strict=True):
-        values.update(_scenario_row(layout, i, row, inputs.cps_rate is not None))
+        values.update(_scenario_row(layout, i, row, has_cps))
+    # The helper columns: what settle() computed for period 1, by the same engine functions,
+    # each KPI's over all levels at once (elementwise the same numbers as one at a time).
+    for k, kpi in enumerate(contract.kpis):
+        if not rows:
+            break
+        curve = kpi.curve
+        attainments = [row.attainments[k][1] for row in rows]
+        factors = np.asarray(
+            factor(
+                np.asarray(attainments, dtype=np.float64),
+                () if curve is None else curve.froms,
+                () if curve is None else curve.rates,
+                None if curve is None else curve.mode,
+                kpi.threshold,
+                kpi.factor_cap,
+            )
+        )
+        amounts = np.asarray(payout(contract.fee.pool, kpi.weight, factors, contract.decimals))
+        for (i, _level), a, f, amount in zip(
+            known, attainments, factors.tolist(), amounts.tolist(), strict=True
+        ):
+            values[layout.scenario_kpi(k, "attainment", i)] = a
+            values[layout.scenario_kpi(k, "factor", i)] = f
+            values[layout.scenario_kpi(k, "payout", i)] = amount
     return values
 
 
 def _scenario_row(layout: Layout, i: int, row: ScenarioRow, has_cps: bool) -> dict[str, CellValue]:
-    contract = layout.contract
-
     def blank(value: float | None) -> CellValue:
         return "" if value is None else value
 
-    values: dict[str, CellValue] = {
+    return {
         layout.scenario("base", i): row.base,
         layout.scenario("bonus", i): row.bonus,
         layout.scenario("total", i): row.total,
@@ -250,24 +275,6 @@ def _scenario_row(layout: Layout, i: int, row: ScenarioRow, has_cps: bool) -> di
         # scenarios() falls back to the quote's rate; a blank rate cell means no CPS column.
         layout.scenario("cps_fee", i): blank(row.cps_fee) if has_cps else "",
     }
-    # The helper columns: what settle() computed for period 1, by the same engine functions.
-    for k, (kpi, (_code, a)) in enumerate(zip(contract.kpis, row.attainments, strict=True)):
-        curve = kpi.curve
-        f = float(
-            factor(
-                a,
-                () if curve is None else curve.froms,
-                () if curve is None else curve.rates,
-                None if curve is None else curve.mode,
-                kpi.threshold,
-                kpi.factor_cap,
-            )
-        )
-        values[layout.scenario_kpi(k, "attainment", i)] = a
-        values[layout.scenario_kpi(k, "factor", i)] = f
-        amount = payout(contract.fee.pool, kpi.weight, f, contract.decimals)
-        values[layout.scenario_kpi(k, "payout", i)] = float(amount)
-    return values
 
 
 def _totals(rows: dict[int, dict[str, CellValue]], decimals: int) -> dict[str, float]:
@@ -276,6 +283,10 @@ def _totals(rows: dict[int, dict[str, CellValue]], decimals: int) -> dict[str, f
         amounts = [float(r[key]) for r in rows.values() if r[key] != ""]
         out[key] = contract_total(amounts, decimals) if amounts else 0.0
     return out
+
+
+#: The Settlement columns of each KPI, by the prefix of their keys (``actual:CODE``...).
+_KPI_COLUMNS = ("actual", "target", "attainment", "factor", "payout", "baseline", "own")
 
 
 def _settlement_rows(
@@ -291,25 +302,27 @@ def _settlement_rows(
     if data is None or not data.indices:
         return blank
     result = settled(contract, data)
+    # The column keys, made once rather than once per period.
+    metric_keys = [(f"x:{m}", data.values[m].tolist()) for m in layout.metrics]
+    kpi_keys = [tuple(f"{what}:{kpi.code}" for what in _KPI_COLUMNS) for kpi in contract.kpis]
     for i, (index, period) in enumerate(zip(data.indices, result.periods, strict=True)):
         row = blank[index]
-        for m in layout.metrics:
-            row[f"x:{m}"] = float(data.values[m][i])
-        for kpi, figures in zip(contract.kpis, period.kpis, strict=True):
-            code = kpi.code
-            row[f"actual:{code}"] = figures.actual
-            row[f"target:{code}"] = figures.target
-            row[f"attainment:{code}"] = figures.attainment
-            row[f"factor:{code}"] = figures.factor
-            row[f"payout:{code}"] = figures.payout
+        for key, column in metric_keys:
+            row[key] = float(column[i])
+        for keys, figures in zip(kpi_keys, period.kpis, strict=True):
+            row[keys[0]] = figures.actual
+            row[keys[1]] = figures.target
+            row[keys[2]] = figures.attainment
+            row[keys[3]] = figures.factor
+            row[keys[4]] = figures.payout
         # The helper columns, as the engine settled them.
-        for kpi, baseline, own in zip(
-            contract.kpis, period.baselines, period.own_attainments, strict=True
+        for keys, baseline, own in zip(
+            kpi_keys, period.baselines, period.own_attainments, strict=True
         ):
             if baseline is not None:
-                row[f"baseline:{kpi.code}"] = baseline
+                row[keys[5]] = baseline
             if layout.cumulative:
-                row[f"own:{kpi.code}"] = own
+                row[keys[6]] = own
         for j, value in enumerate(period.guardrail_values):
             row[f"g:{j}"] = value
         row["w"] = period.weighted_attainment

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import io
 import re
 import struct
@@ -53,7 +54,7 @@ from kpixl.workbook.build import BuiltWorkbook, Prepared, _write, build_bytes, p
 from kpixl.workbook.exact import number_text
 from kpixl.workbook.layout import CellSpec, Lang, Layout, Mode, TemplateSchema, Variant
 from kpixl.workbook.template import template_schema
-from kpixl.workbook.terms import input_values
+from kpixl.workbook.terms import field_values, value_fields
 
 #: Shapes kept per process (least recently used dropped first): about 5 MB each at 12 × 8.
 CACHE_SIZE = 16
@@ -198,7 +199,8 @@ class _SheetRecorder:
     def write_string(self, row: int, col: int, string: str, cell_format: Any = None) -> None:
         if type(string) is not str or len(string) > _STRING_MAX:
             raise _Unsupported("string")
-        self.log.append((self.i, "s", row, col, self._format(cell_format)))
+        fmt = cell_format.index if type(cell_format) is _Format else self._format(cell_format)
+        self.log.append((self.i, "s", row, col, fmt))
         self.cells[row, col] = ("s", self.r.strings._get_shared_string_index(string))
 
     def write_number(self, row: int, col: int, number: Any, cell_format: Any = None) -> None:
@@ -392,6 +394,36 @@ class _Formulas:
         order = {name: list(refs) for name, refs in planned.items()}
         return cls(tuple(rest), cells, recording.structure, order, specs, filled)
 
+    #: By sheet, in planned order: (sheet, cells the builder writes, [(A1, what, how), ...])
+    #: where what is 0 (written by the builder), 1 (a formula: its sheet index, (row, col) and
+    #: formula) or 2 (a number filled in: its position in ``numbers``, sheet index, (row, col)
+    #: and kind).
+    by_sheet: list[tuple[str, int, list[tuple[str, int, Any]]]] = dataclasses.field(
+        init=False, repr=False
+    )
+
+    #: The field of each number filled in (None: no field, a blank), and (key, field) of the
+    #: value cells the builder writes: ``input_values``'s entries for them.
+    fields: tuple[list[str | None], list[tuple[str, str]]] = dataclasses.field(
+        init=False, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        filled: dict[tuple[str, str], tuple[int, Any]] = {}
+        for index, key, sheet, ref, formula in self.cells:
+            filled[sheet, ref] = (1, (index, key, formula))
+        for i, (index, key, sheet, ref, _name, kind) in enumerate(self.numbers):
+            filled[sheet, ref] = (2, (i, index, key, kind))
+        self.by_sheet = []
+        for name, refs in self.order.items():
+            entries = [(ref, *filled.get((name, ref), (0, None))) for ref in refs]
+            count = sum(1 for entry in entries if entry[1] == 0)
+            self.by_sheet.append((name, count, entries))
+        known = dict(value_fields(self.specs))  # input_values's key -> field (the last wins)
+        numbers = [known.get(entry[4]) for entry in self.numbers]
+        written = [(spec.key, known[spec.key]) for spec in self.rest if spec.key in known]
+        self.fields = (numbers, written)
+
     def record(
         self, plan: Prepared, mode: Mode, lang: Lang, variant: Variant
     ) -> tuple[_Recording, Any] | None:
@@ -400,31 +432,57 @@ class _Formulas:
             return None
         inputs, got = None, []
         if self.numbers:
-            inputs = input_values(plan.layout, plan.grid, plan.card, plan.schema)
-            got = [inputs.get(entry[4]) for entry in self.numbers]
+            # input_values's, for the numbers filled in and the value cells the builder writes
+            # (it asks for no other: a cell without a value field writes None either way).
+            fields: dict[Any, Any] = field_values(plan.layout, plan.grid, plan.card)
+            got = [fields.get(field) for field in self.fields[0]]
+            inputs = {key: fields.get(field) for key, field in self.fields[1]}
             for value, entry in zip(got, self.numbers, strict=True):
                 if (value is None) != (entry[5] == "b") or type(value) not in _FILLED:
                     return None  # another kind of value: written by the builder
         recording, planned = _record(plan, mode, lang, variant, self.rest, inputs)
         if recording.structure != self.structure:
             return None
+        ordered = self._ordered(recording, planned, plan.values, got)
+        return None if ordered is None else (recording, ordered)
+
+    def _ordered(
+        self,
+        recording: _Recording,
+        planned: dict[str, dict[str, Any]],
+        values: dict[str, dict[str, Any]],
+        got: list[Any],
+    ) -> dict[str, dict[str, Any]] | None:
+        """The planned cells in the order ``_write`` plans them: the builder's as it wrote
+        them, the formulas' and numbers' filled in (into the recording too); None unless the
+        builder wrote exactly the cells it writes for the shape."""
         sheets = recording.cells
-        for (index, key, sheet, ref, _name, kind), value in zip(self.numbers, got, strict=True):
-            sheets[index][key] = (kind, value)
-            planned[sheet][ref] = (None, value)
-        values = plan.values
         empty: dict[str, Any] = {}
-        for index, key, sheet, ref, formula in self.cells:
-            value = values.get(sheet, empty).get(ref, "")
-            sheets[index][key] = ("f", value)
-            planned[sheet][ref] = (formula, value)
+        if len(planned) != len(self.by_sheet):
+            return None
         ordered = {}
-        for name, cells in planned.items():
-            refs = self.order[name]
-            if len(refs) != len(cells):
+        for name, count, entries in self.by_sheet:
+            written, known = planned.get(name, empty), values.get(name, empty)
+            if len(written) != count:
                 return None
-            ordered[name] = {ref: cells[ref] for ref in refs}
-        return recording, ordered
+            cells: dict[str, Any] = {}
+            for ref, what, how in entries:
+                if what == 1:
+                    index, key, formula = how
+                    value = known.get(ref, "")
+                    sheets[index][key] = ("f", value)
+                    cells[ref] = (formula, value)
+                elif what == 2:
+                    i, index, key, kind = how
+                    value = got[i]
+                    sheets[index][key] = (kind, value)
+                    cells[ref] = (None, value)
+                elif ref in written:
+                    cells[ref] = written[ref]
+                else:
+                    return None
+            ordered[name] = cells
+        return ordered
 
 
 # Rendering ------------------------------------------------------------------------------------
@@ -453,27 +511,51 @@ class _SheetPart:
     #: ((row, col), '<c r="A1" s="3"', '><f>formula</f><v>' or "") of each cell, in order.
     slots: list[tuple[tuple[int, int], str, str]]
 
+    #: Each slot's texts, joined once per shape: (key, head, body, head + body, ``</v></c>``
+    #: + the chunk after, head of a number, head of a shared string, blank cell + chunk after).
+    joined: list[tuple[tuple[int, int], str, str, str, str, str, str, str]] = dataclasses.field(
+        init=False, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        after = ["</v></c>" + chunk for chunk in self.chunks[1:]]
+        self.joined = [
+            (key, head, body, head + body, end, f"{head}><v>", f'{head} t="s"><v>',
+             f"{head}/>{end[8:]}")
+            for (key, head, body), end in zip(self.slots, after, strict=True)
+        ]  # fmt: skip
+
     def render(self, recording: _Recording, prime: _Recording) -> str:
         """The sheet's XML with the recording's cells (as ``Worksheet._write_cell`` has them)."""
         cells = recording.cells[self.sheet]
         out = [self.chunks[0]]
         append = out.append
-        for (key, head, body), chunk in zip(self.slots, self.chunks[1:], strict=True):
+        # The text of a cell and the chunk after it, in pieces joined once per slot: a cell
+        # that ends in ``</v></c>`` takes it with the chunk; one that does not, the chunk.
+        for key, head, body, formula, after, number, shared, blank in self.joined:
             kind, value = cells[key]
             if kind == "f":
-                if type(value) is float or type(value) is int:
-                    append(f"{head}{body}{value}</v></c>")
+                of = type(value)
+                if of is float or of is int:
+                    append(formula)
+                    append(str(value))
+                    append(after)
                 else:
                     append(_formula_xml(head, body, value))
+                    append(after[8:])
             elif kind == "n":
-                append(f"{head}><v>{number_text(value)}</v></c>")
+                append(number)
+                append(number_text(value))
+                append(after)
             elif kind == "s":
-                append(f'{head} t="s"><v>{value}</v></c>')
+                append(shared)
+                append(str(value))
+                append(after)
             elif kind == "t":
-                append(f'{head} t="b"><v>{value}</v></c>')
+                append(f'{head} t="b"><v>{value}')
+                append(after)
             else:
-                append(f"{head}/>")
-            append(chunk)
+                append(blank)
         text = "".join(out)
         for which in ("oddHeader", "oddFooter"):
             old = prime.texts.get((self.sheet, which))
@@ -484,38 +566,54 @@ class _SheetPart:
         return text
 
 
-def _range_data(recording: _Recording, sheets: dict[str, int], formula: str) -> list[Any]:
-    """A chart range's cache data as ``Worksheet._get_range_data`` gives it."""
+@functools.lru_cache(maxsize=4096)
+def _range_of(formula: str) -> tuple[str, tuple[tuple[int, tuple[tuple[int, int], ...]], ...]]:
+    """A chart range's sheet and, row by row, its cells' (row, col)."""
     sheet_name, _, cells = _unescape(formula).rpartition("!")
     if sheet_name.startswith("'"):
         sheet_name = sheet_name[1:-1].replace("''", "'")
-    if sheet_name not in sheets:
-        raise _Unsupported(f"chart range {formula}")
     first, _, last = cells.replace("$", "").partition(":")
     row_start, col_start = xl_cell_to_rowcol(first)
     row_end, col_end = xl_cell_to_rowcol(last or first)
-    table = recording.cells[sheets[sheet_name]]
+    spans = tuple((row, tuple((row, col) for col in range(col_start, col_end + 1)))
+                  for row in range(row_start, row_end + 1))  # fmt: skip
+    return sheet_name, spans
+
+
+def _range_data(
+    recording: _Recording, sheets: dict[str, int], formula: str, rows_of: _Recording | None = None
+) -> list[Any]:
+    """A chart range's cache data as ``Worksheet._get_range_data`` gives it.
+
+    ``rows_of``: the recording whose rows holding cells are the same as ``recording``'s (its
+    shape's first contract: cells sit where the log, equal to the shape's, puts them)."""
+    sheet_name, spans = _range_of(formula)
+    if sheet_name not in sheets:
+        raise _Unsupported(f"chart range {formula}")
+    index = sheets[sheet_name]
+    table = recording.cells[index]
     strings = recording.string_list()
-    rows = recording.rows(sheets[sheet_name])
+    rows = (recording if rows_of is None else rows_of).rows(index)
     data: list[Any] = []
-    for row in range(row_start, row_end + 1):
+    append = data.append
+    for row, keys in spans:
         if row not in rows:
-            data.append(None)
+            append(None)
             continue
-        for col in range(col_start, col_end + 1):
-            cell = table.get((row, col))
+        for key in keys:
+            cell = table.get(key)
             if cell is None:
-                data.append(None)
+                append(None)
                 continue
             kind, value = cell
-            if kind == "n":
-                data.append(f"{value:.16g}")
+            if kind == "f":
+                append(0 if value is None else value)
+            elif kind == "n":
+                append(f"{value:.16g}")
             elif kind == "s":
-                data.append(strings[value])
-            elif kind == "f":
-                data.append(0 if value is None else value)
+                append(strings[value])
             elif kind == "b":
-                data.append("")
+                append("")
             # a boolean: Worksheet._get_range_data appends nothing for it
     return data
 
@@ -530,17 +628,27 @@ class _ChartPart:
     #: The first contract's data and XML of each cache (reused when the data are the same).
     first: list[tuple[list[Any], str]] = dataclasses.field(default_factory=list)
 
-    def render(self, recording: _Recording, sheets: dict[str, int]) -> str:
-        """The chart's XML with caches of the recording's cells (as XlsxWriter writes them)."""
-        writer = None
+    def render(
+        self,
+        recording: _Recording,
+        sheets: dict[str, int],
+        prime: _Recording | None = None,
+        writers: list[Chart] | None = None,
+    ) -> str:
+        """The chart's XML with caches of the recording's cells (as XlsxWriter writes them);
+        ``prime``: the shape's first recording, whose rows are the recording's; ``writers``:
+        the XlsxWriter chart writing the caches, shared by the package's charts (made once)."""
+        writers = [] if writers is None else writers
         out = [self.chunks[0]]
         for i, (formula, kind, first_type) in enumerate(self.caches, 1):
-            data = _range_data(recording, sheets, formula)
+            data = _range_data(recording, sheets, formula, prime)
             if self.first and self.first[i - 1][0] == data:
                 out.append(self.first[i - 1][1])
                 out.append(self.chunks[i])
                 continue
-            writer = writer or Chart()
+            if not writers:
+                writers.append(Chart())
+            writer = writers[0]
             if writer._get_data_type(data) != first_type:
                 raise _Unsupported("chart data changed type")
             fh = StringIO()
@@ -616,13 +724,34 @@ def _append_compressed(target: zipfile.ZipFile, info: zipfile.ZipInfo, raw: byte
     target.start_dir = out.tell()
 
 
+class _Strings(SharedStrings):  # type: ignore[misc]  # XlsxWriter ships no type hints
+    """XlsxWriter's shared-strings writer; each string's ``<si>`` element, which depends on the
+    string alone, is written by XlsxWriter once per process and then remembered."""
+
+    def _write_si(self, string: str) -> None:
+        xml = _SI.get(string)
+        if xml is None:
+            writer, out = SharedStrings(), StringIO()
+            writer._set_filehandle(out)
+            writer._write_si(string)
+            xml = out.getvalue()
+            if len(_SI) >= _SI_KEPT:
+                _SI.clear()
+            _SI[string] = xml
+        self.fh.write(xml)
+
+
+#: ``<si>`` elements by string (see :class:`_Strings`), at most :data:`_SI_KEPT` of them.
+_SI: dict[str, str] = {}
+_SI_KEPT = 20_000
+
+
 def _shared_strings(recording: _Recording) -> str:
     table = SharedStringTable()
     table.count = recording.strings.count
     table.unique_count = recording.strings.unique_count
-    table.string_table = dict(recording.strings.string_table)
-    table._sort_string_data()
-    writer = SharedStrings()
+    table.string_array = recording.string_list()  # _sort_string_data's list
+    writer = _Strings()
     writer.string_table = table
     fh = StringIO()
     writer._set_filehandle(fh)
@@ -669,12 +798,13 @@ class _Template:
         """The package of a contract of this shape; parts equal to the first contract's are
         copied compressed (``reuse``) instead of deflated again."""
         stream = io.BytesIO()
+        charts: list[Chart] = []  # one chart writer for every chart's caches
         with zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=False) as z:
             for name, part in self.parts:
                 if isinstance(part, _SheetPart):
                     data = part.render(recording, self.prime).encode()
                 elif isinstance(part, _ChartPart):
-                    data = part.render(recording, self.sheets).encode()
+                    data = part.render(recording, self.sheets, self.prime, charts).encode()
                 elif part == "strings":
                     data = _shared_strings(recording).encode()
                 elif isinstance(part, str):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -1098,26 +1099,18 @@ _LABEL_TABLES = (QUOTE_FIELDS, KPI_FIELDS, GUARDRAIL_FIELDS, TARGET_FIELDS)
 _LABEL_FIELDS = tuple({f[0]: f for f in table} for table in _LABEL_TABLES)
 
 
-def fixed_label(key: str, layout: Layout, lang: Lang) -> str | None:  # noqa: C901, PLR0911, PLR0912
-    # One branch per label family (quote, kpi, tiers, ...): flat and easy to scan.
+def fixed_label(key: str, layout: Layout, lang: Lang) -> str | None:  # noqa: PLR0911
+    # One branch per label family that reads the layout (the others: _plain_label): flat.
     """The text of a label cell, by its schema key (None when the key is not a label)."""
     if not key.startswith("label."):
         return None
     name = key.removeprefix("label.")
-    fields, kpi_fields, guard_fields, target_fields = _LABEL_FIELDS
-    if name in LABELS:
-        return label(*LABELS[name], lang)
+    plain = _plain_label(name, lang)
+    if plain is not None:
+        return plain
     kind, _, rest = name.partition(".")
     if kind == "proposal":
         return proposal_label(rest, layout, lang)
-    if kind == "quote" and rest in fields:
-        return label(fields[rest][1], fields[rest][2], lang)
-    if name in ("total_bonus", "total_total"):
-        return label(*LABELS["total_fee" if name == "total_total" else name], lang)
-    if kind == "kpi":
-        return label(kpi_fields[rest][1], kpi_fields[rest][2], lang)
-    if kind == "guardrail":
-        return label(guard_fields[rest][1], guard_fields[rest][2], lang)
     if kind == "settlement":
         return settlement_label(layout, rest, lang)
     if kind == "pacing":
@@ -1126,6 +1119,40 @@ def fixed_label(key: str, layout: Layout, lang: Lang) -> str | None:  # noqa: C9
         return statement_label(rest, layout, lang)
     if kind == "review":
         return review_label(rest, layout, lang)
+    if kind.startswith("scenario_kpi["):
+        code = layout.contract.kpis[int(kind[len("scenario_kpi[") : -1])].code
+        en, zh = _SCENARIO_KPI_LABELS[rest]
+        return label(f"{code} {en}", f"{code} {zh}", lang)
+    if kind.startswith("targets["):
+        k = int(kind[len("targets[") : -1])
+        field = _LABEL_FIELDS[3][rest]
+        code = layout.contract.kpis[k].code
+        return label(f"{code} {field[1]}", f"{code} {field[2]}", lang)
+    return name
+
+
+_SCENARIO_LABELS = {f[0]: (f[1], f[2]) for f in SCENARIO_COLUMNS}
+_SCENARIO_KPI_LABELS = {f[0]: (f[1], f[2]) for f in SCENARIO_KPI_COLUMNS}
+_RATECARD_LABELS = {t[0]: t[1:] for t in RATECARD_TABLES}
+
+
+@functools.lru_cache(maxsize=8192)
+def _plain_label(name: str, lang: Lang) -> str | None:  # noqa: C901, PLR0911
+    # One return per label family whose text is the key's and the language's alone.
+    """The text of a label that depends on nothing but its name and the language, else None
+    (the label families that read the layout are :func:`fixed_label`'s)."""
+    fields, kpi_fields, guard_fields, _target_fields = _LABEL_FIELDS
+    if name in LABELS:
+        return label(*LABELS[name], lang)
+    kind, _, rest = name.partition(".")
+    if kind == "quote" and rest in fields:
+        return label(fields[rest][1], fields[rest][2], lang)
+    if name in ("total_bonus", "total_total"):
+        return label(*LABELS["total_fee" if name == "total_total" else name], lang)
+    if kind == "kpi":
+        return label(kpi_fields[rest][1], kpi_fields[rest][2], lang)
+    if kind == "guardrail":
+        return label(guard_fields[rest][1], guard_fields[rest][2], lang)
     if kind == "per_period":
         names = {
             "period": LABELS["period"],
@@ -1135,15 +1162,10 @@ def fixed_label(key: str, layout: Layout, lang: Lang) -> str | None:  # noqa: C9
         }
         return label(*names[rest], lang)
     if kind == "scenario":
-        en, zh = {f[0]: (f[1], f[2]) for f in SCENARIO_COLUMNS}[rest]
-        return label(en, zh, lang)
-    if kind.startswith("scenario_kpi["):
-        code = layout.contract.kpis[int(kind[len("scenario_kpi[") : -1])].code
-        en, zh = {f[0]: (f[1], f[2]) for f in SCENARIO_KPI_COLUMNS}[rest]
-        return label(f"{code} {en}", f"{code} {zh}", lang)
+        return label(*_SCENARIO_LABELS[rest], lang)
     if kind == "ratecard":
         table, _, which = rest.partition(".")
-        en, zh, en_value, zh_value = {t[0]: t[1:] for t in RATECARD_TABLES}[table]
+        en, zh, en_value, zh_value = _RATECARD_LABELS[table]
         return label(en, zh, lang) if which == "name" else label(en_value, zh_value, lang)
     if kind == "pricing":
         if rest.startswith("add_on."):
@@ -1152,14 +1174,9 @@ def fixed_label(key: str, layout: Layout, lang: Lang) -> str | None:  # noqa: C9
         return label(*PRICING_LABELS[rest], lang)
     if name == "targets.period":
         return label(*LABELS["period"], lang)
-    if kind.startswith("targets["):
-        k = int(kind[len("targets[") : -1])
-        field = target_fields[rest]
-        code = layout.contract.kpis[k].code
-        return label(f"{code} {field[1]}", f"{code} {field[2]}", lang)
     if kind.startswith("tiers["):
         return label("from", "起点", lang) if rest == "from" else label("rate", "系数", lang)
-    return name
+    return None
 
 
 def formula_text(spec: CellSpec, mode: Mode) -> str:

@@ -25,6 +25,7 @@ from kpixl.workbook.layout import (
     QUOTE_PATHS,
     RATECARD_SETTINGS,
     SPARE_ADJUSTMENT_ROWS,
+    CellSpec,
     Layout,
     Role,
     TemplateSchema,
@@ -33,6 +34,7 @@ from kpixl.workbook.layout import (
     sample_rate_card,
 )
 from kpixl.workbook.pacing_sheet import blank_inputs, pacing_fixed_values, pacing_input_values
+from kpixl.workbook.per_schema import per_cells
 from kpixl.workbook.statement import default_period
 from kpixl.workbook.template import template_schema
 
@@ -157,11 +159,21 @@ def input_values(
         rows = layout.adjustment_rows - SPARE_ADJUSTMENT_ROWS
         schema = template_schema(layout.contract, "both", rows)
     values = field_values(layout, grid, card)
-    return {
-        spec.key: values.get(spec.field)
-        for spec in schema.cells
-        if spec.role in VALUE_ROLES and spec.field is not None
-    }
+    return {key: values.get(field) for key, field in value_fields(schema.cells)}
+
+
+def value_fields(cells: tuple[CellSpec, ...]) -> tuple[tuple[str, str], ...]:
+    """(key, field) of the value cells among a schema's cells: :func:`input_values` is
+    ``{key: field_values(...).get(field)}`` over them. Made once per schema cells (a shape)."""
+    return per_cells(
+        cells,
+        "value fields",
+        lambda: tuple(
+            (spec.key, spec.field)
+            for spec in cells
+            if spec.role in VALUE_ROLES and spec.field is not None
+        ),
+    )
 
 
 def curve_values(contract: Contract) -> dict[str, float]:
