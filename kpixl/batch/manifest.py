@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict
+from dataclasses import fields
 from pathlib import Path
 from typing import IO, Any
 
@@ -105,7 +105,7 @@ class Manifest:
             "output": {"file": f"{result.id}.xlsx", "sha256": result.output_sha256},
             "currency": result.currency,
             "decimals": result.decimals,
-            "rows": [asdict(row) for row in result.rows],
+            "rows": [_row(row) for row in result.rows],
         }
         if self.encoding is not None:  # absent when not given: older manifests stay current
             entry["encoding"] = self.encoding
@@ -131,12 +131,16 @@ class Manifest:
 
     def save(self) -> None:
         """Fold everything into ``manifest.json`` (atomically), then remove the journal."""
-        document = {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "items": {key: self.entries[key] for key in sorted(self.entries)},
-        }
-        atomic_write_text(self.path, json.dumps(document, indent=1, ensure_ascii=False) + "\n")
+        # One item per line: readable, and written by json's C encoder (an indented document
+        # goes through its pure-Python one, ~0.5 s for 1,000 items).
+        head = json.dumps({"format": FORMAT, "format_version": FORMAT_VERSION})[:-1]
+        items = ",\n".join(
+            f"  {json.dumps(key, ensure_ascii=False)}: "
+            + json.dumps(self.entries[key], ensure_ascii=False, separators=(",", ":"))
+            for key in sorted(self.entries)
+        )
+        body = f'{head}, "items": {{\n{items}\n}}}}\n' if items else f'{head}, "items": {{}}}}\n'
+        atomic_write_text(self.path, body)
         self.close()
         self.journal_path.unlink(missing_ok=True)
         self.dirty = False
@@ -146,6 +150,14 @@ class Manifest:
         if self.journal is not None:
             self.journal.close()
             self.journal = None
+
+
+def _row(row: PeriodRow) -> dict[str, Any]:
+    """A summary row as the manifest keeps it (``asdict`` deep-copies every value: slower)."""
+    return {name: getattr(row, name) for name in _ROW_FIELDS}
+
+
+_ROW_FIELDS = tuple(field.name for field in fields(PeriodRow))
 
 
 def read_entries(out_dir: Path) -> tuple[dict[str, dict[str, Any]], bool]:
