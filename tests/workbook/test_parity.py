@@ -116,11 +116,13 @@ def test_spec_example_parity(
     assert totals.bonus == pytest.approx(expected, abs=0.005)
 
 
-# Every generated contract in both formula modes: ~1 s per workbook with `formulas`, about
-# 100 s for the 100 workbooks on a 2-core machine.
+# Generated contracts in both formula modes, 3-7 s per workbook with `formulas`. The features
+# of case(i) turn with i modulo 2 to 7: 36 cases hold every residue of each, and every
+# combination of the modulo 2, 3 and 4 ones three times (the hypothesis tests of the Review,
+# Statement and Pacing sheets add random contracts).
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", ["native", "udf"])
-@pytest.mark.parametrize("i", range(50))
+@pytest.mark.parametrize("i", range(36))
 def test_generated_parity(i: int, mode: Mode, tmp_path: Path) -> None:
     c = case(i)
     assert check_parity(c.contract, c.actuals, c.adjustments, mode, tmp_path / "gen.xlsx") > 20
