@@ -13,7 +13,8 @@ trap 'rm -rf "$work"' EXIT
     --actuals workbooks/examples/acme-amz-us.actuals.csv -o "$work/acme.xlsx"
 mkdir -p docs/img "$work/print" "$work/sheet"
 .venv/bin/python scripts/render_workbook.py "$work/acme.xlsx" "$work/print" --layout print --dpi 80
-cp "$work/print/acme-1.png" docs/img/quote.png
+# Page 1 (render_workbook numbers pages acme-1 or acme-01 by how many there are).
+cp "$(ls -v "$work"/print/acme-*.png | head -1)" docs/img/quote.png
 .venv/bin/python scripts/render_workbook.py "$work/acme.xlsx" "$work/sheet" --sheets Settlement --dpi 90
 cp "$work/sheet/acme-Settlement.png" docs/img/settlement.png
 echo "wrote docs/img/quote.png docs/img/settlement.png"

@@ -96,6 +96,8 @@ AGGREGATES: tuple[str, ...] = get_args(Aggregate)
 SPARE_ADJUSTMENT_ROWS = 20
 
 PERCENT = "0.00%"
+#: A yes / no flag held as 1 / 0: ✓ or —.
+CHECK = '"✓";"✓";"—"'
 DATE = "yyyy-mm-dd"
 #: A flag as words where the application formats booleans (LibreOffice; Excel shows TRUE).
 YES_NO = '"yes / 是";"yes / 是";"no / 否"'

@@ -24,6 +24,7 @@ from kpixl.errors import Issue, KpixlError
 from kpixl.model import Kpi
 from kpixl.workbook import cellformulas as cf
 from kpixl.workbook.layout import (
+    CHECK,
     PACING,
     SETTLEMENT,
     CellSpec,
@@ -234,9 +235,14 @@ def _header_cells(at: PacingLayout) -> list[CellSpec]:
             text = made(at.daily)
             cells.append(_formula(f"pacing.{key}", ref, text, text, None, "text"))
         else:
-            kind: ValueType = "bool" if key == "ready" else "text" if key == "period" else "number"
+            kind: ValueType = (
+                "integer" if key == "ready" else "text" if key == "period" else "number"
+            )
             native, udf = _header_formulas(at, key)
+            # Ready is 1 / 0 shown ✓ / —, as the Settlement's exit and miss flags (a boolean
+            # would print TRUE / FALSE, and no number format can turn those into words).
             fmt = DATE_FORMAT if key in ("as_of_used", "first") else None
+            fmt = CHECK if key == "ready" else fmt
             cells.append(_formula(f"pacing.{key}", ref, native, udf, fmt, kind))
     return cells
 
@@ -364,7 +370,7 @@ def _header_formulas(at: PacingLayout, key: str) -> tuple[str, str]:
     else:  # ready
         inputs = [at.column_cell(name, "used") for name in at.columns]
         known = "+".join(f"ISNUMBER({ref})" for ref in inputs)
-        expr = f'AND({p}<>"",{known}={len(inputs)})'
+        expr = f'IF(AND({p}<>"",{known}={len(inputs)}),1,0)'
     return expr, expr
 
 
@@ -605,7 +611,7 @@ def pacing_values(
         values[ref] = ""
     as_of = inputs.as_of or last_pasted_day(inputs.daily)
     index = None if as_of is None else period_containing(contract, as_of)
-    values[_rel(at.header("ready"))] = False
+    values[_rel(at.header("ready"))] = 0.0
     if as_of is not None:
         values[_rel(at.header("as_of_used"))] = serial(as_of)
     # The breakpoint candidates come from the contract's terms alone: always shown.
@@ -637,7 +643,7 @@ def pacing_values(
     typed = {name: v for name, v in used.items() if v is not None}
     if len(typed) < len(at.columns):
         return values
-    values[_rel(at.header("ready"))] = True
+    values[_rel(at.header("ready"))] = 1.0
     for name in at.columns:
         values[_rel(at.column_cell(name, "projected"))] = project(typed[name], at.kinds[name], n, e)
     paid = 0.0

@@ -14,6 +14,7 @@ from kpixl.actuals import PeriodData
 from kpixl.engine.review import Review, half_length, review
 from kpixl.workbook.layout import (
     ACTUALS,
+    CHECK,
     PERCENT,
     REVIEW,
     SETTLEMENT,
@@ -96,7 +97,6 @@ ADJUSTMENT_FIELDS: tuple[tuple[str, str, str], ...] = (
 ADJUSTMENT_COUNT = ("Adjustments applied", "已应用调整")
 #: Rows the attainment chart takes below the attainment table.
 CHART_ROWS = 18
-CHECK = '"✓";"✓";"—"'
 #: What a chart point of a period not settled holds.
 NOT_SETTLED = "#N/A"
 COUNT = "0"

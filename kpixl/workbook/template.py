@@ -14,6 +14,7 @@ from kpixl.workbook.layout import (
     ACTUALS,
     ADJUSTMENT_HEADER,
     CATEGORY_CLASSES,
+    CHECK,
     GUARDRAIL_FIELDS,
     GUARDRAILS,
     INTEGRATIONS,
@@ -132,8 +133,6 @@ PRICING_TYPES: dict[str, tuple[ValueType, tuple[str, ...] | None]] = {
 }
 #: A metric of any unit: thousands, two decimals at least, four at most.
 METRIC = "#,##0.00##"
-#: A yes / no flag held as 1 / 0: ✓ or —.
-CHECK = '"✓";"✓";"—"'
 RATIO = "0.0000"
 
 
