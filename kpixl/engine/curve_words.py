@@ -8,6 +8,7 @@ import numpy as np
 
 from kpixl.engine._arrays import FloatArray
 from kpixl.engine.curves import factor
+from kpixl.memo import remembered
 from kpixl.model import Kpi
 
 Language = Literal["en", "zh"]
@@ -67,14 +68,7 @@ def curve_points(kpi: Kpi) -> tuple[tuple[float, float], ...]:
     Returns:
         Points sorted by attainment.
     """
-    key = _curve_key(kpi)
-    points = _POINTS.get(key)
-    if points is None:
-        points = _curve_points(kpi)
-        if len(_POINTS) >= _KEPT:
-            _POINTS.clear()
-        _POINTS[key] = points
-    return points
+    return remembered(_POINTS, _curve_key(kpi), lambda: _curve_points(kpi), _KEPT)
 
 
 def _curve_key(kpi: Kpi) -> str:
@@ -133,14 +127,7 @@ def describe_curve(kpi: Kpi, lang: Language = "en") -> str:
     Returns:
         The description.
     """
-    key = (_curve_key(kpi), lang)
-    words = _WORDS.get(key)
-    if words is None:
-        words = _describe_curve(kpi, lang)
-        if len(_WORDS) >= _KEPT:
-            _WORDS.clear()
-        _WORDS[key] = words
-    return words
+    return remembered(_WORDS, (_curve_key(kpi), lang), lambda: _describe_curve(kpi, lang), _KEPT)
 
 
 def _describe_curve(kpi: Kpi, lang: Language) -> str:

@@ -48,6 +48,7 @@ from xlsxwriter.sharedstrings import SharedStrings, SharedStringTable
 from xlsxwriter.utility import _datetime_to_excel_datetime, xl_cell_to_rowcol
 
 from kpixl.actuals import Actuals, Adjustments
+from kpixl.memo import remembered
 from kpixl.model import Contract
 from kpixl.ratecard import RateCard
 from kpixl.workbook.build import BuiltWorkbook, Prepared, _write, build_bytes, prepare
@@ -729,16 +730,14 @@ class _Strings(SharedStrings):  # type: ignore[misc]  # XlsxWriter ships no type
     string alone, is written by XlsxWriter once per process and then remembered."""
 
     def _write_si(self, string: str) -> None:
-        xml = _SI.get(string)
-        if xml is None:
-            writer, out = SharedStrings(), StringIO()
-            writer._set_filehandle(out)
-            writer._write_si(string)
-            xml = out.getvalue()
-            if len(_SI) >= _SI_KEPT:
-                _SI.clear()
-            _SI[string] = xml
-        self.fh.write(xml)
+        self.fh.write(remembered(_SI, string, lambda: _si_xml(string), _SI_KEPT))
+
+
+def _si_xml(string: str) -> str:
+    writer, out = SharedStrings(), StringIO()
+    writer._set_filehandle(out)
+    writer._write_si(string)
+    return out.getvalue()
 
 
 #: ``<si>`` elements by string (see :class:`_Strings`), at most :data:`_SI_KEPT` of them.
